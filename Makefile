@@ -1,0 +1,83 @@
+# BareFlow build. The two commands a user needs: `make run` and `make test`.
+# Both first run the idempotent dependency step (.ci/deps.sh: apt-get, only what is missing).
+
+LLVM_BIN  ?= /usr/lib/llvm-19/bin
+CXX_K     := $(LLVM_BIN)/clang++
+NM        := $(LLVM_BIN)/llvm-nm
+NASM      ?= nasm
+HOSTCXX   ?= g++
+B         := build
+
+# The kernel: one static, non-PIE ELF at 0x400000. Frame pointers kept for panic backtraces.
+KCXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -fno-exceptions -fno-rtti -fno-stack-protector \
+             -fno-pic -fno-pie -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+             -ffunction-sections -fdata-sections -Ikernel_lib/include -MMD -MP
+KLDFLAGS  := -static -fuse-ld=lld -Wl,--image-base=0x400000 -Wl,--gc-sections \
+             -Wl,-u,kernel_entry -Wl,-z,max-page-size=4096
+
+KLIB_SRC  := $(shell find kernel_lib -name '*.cpp' -o -name '*.S' | sort)
+APP_SRC   := $(shell find app -name '*.cpp' | sort)
+KLIB_OBJ  := $(patsubst %,$(B)/%.o,$(KLIB_SRC))
+APP_OBJ   := $(patsubst %,$(B)/%.o,$(APP_SRC))
+
+IMG       := $(B)/bareflow.img
+KERNEL    := $(B)/bareflow.elf
+FAT_MIB   ?= 64
+CMDLINE   ?=
+
+.PHONY: all deps run test clean
+all: $(IMG)
+
+deps:
+	@bash .ci/deps.sh
+
+$(B)/boot/mbr.bin: boot/stage1/mbr.asm $(wildcard boot/include/*.inc)
+	@mkdir -p $(@D)
+	$(NASM) -f bin -Iboot/include/ -o $@ $<
+
+$(B)/boot/stage2.bin: boot/stage2/stage2.asm $(wildcard boot/stage2/*.inc boot/include/*.inc)
+	@mkdir -p $(@D)
+	$(NASM) -f bin -Iboot/include/ -Iboot/stage2/ -o $@ $<
+
+$(B)/image/mkimage: image/mkimage.cpp image/elf_image.cpp $(wildcard image/*.h) boot/include/bootinfo.h
+	@mkdir -p $(@D)
+	$(HOSTCXX) -std=c++20 -O2 -Wall -Wextra -Wno-format-security -o $@ image/mkimage.cpp image/elf_image.cpp
+
+$(B)/%.cpp.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX_K) $(KCXXFLAGS) -c -o $@ $<
+
+$(B)/%.S.o: %.S
+	@mkdir -p $(@D)
+	$(CXX_K) -c -o $@ $<
+
+$(B)/kernel_lib/.freestanding: $(KLIB_OBJ) kernel_lib/check-freestanding.sh
+	kernel_lib/check-freestanding.sh $(NM) $(KLIB_OBJ)
+	@touch $@
+
+$(KERNEL): $(KLIB_OBJ) $(APP_OBJ) $(B)/kernel_lib/.freestanding
+	$(CXX_K) $(KLDFLAGS) -o $@ $(KLIB_OBJ) $(APP_OBJ)
+
+# Partition 1: FAT16 made by the real tools (fixed volume id: reproducible images).
+$(B)/fat.img: image/fat/README.TXT
+	@mkdir -p $(@D)
+	rm -f $@
+	mkfs.fat -F 16 -n BAREFLOW -i 42464c57 -h 2048 -C $@ $$(($(FAT_MIB) * 1024)) >/dev/null
+	mcopy -i $@ image/fat/README.TXT ::/README.TXT
+
+$(IMG): $(B)/boot/mbr.bin $(B)/boot/stage2.bin $(B)/image/mkimage $(KERNEL) $(B)/fat.img
+	$(B)/image/mkimage --mbr $(B)/boot/mbr.bin --stage2 $(B)/boot/stage2.bin \
+	  --kernel $(KERNEL) --fat $(B)/fat.img --out $@ --cmdline "$(CMDLINE)"
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tests/qemu/run.sh --interactive $(IMG)
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(LLVM_BIN)/../build/utils/lit/lit.py -sv tests
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,120 @@
+#include "elf_image.h"
+
+#include <algorithm>
+#include <cstring>
+#include <elf.h>
+
+namespace {
+
+bool in_file(const std::vector<uint8_t> &f, uint64_t off, uint64_t len) {
+    return off <= f.size() && len <= f.size() - off;
+}
+
+// The kernel_entry symbol from .symtab (the ELF entry point is glibc's _start, for hosted runs).
+bool find_symbol(const std::vector<uint8_t> &f, const Elf64_Ehdr &eh, const char *name,
+                 uint64_t &value) {
+    if (eh.e_shentsize != sizeof(Elf64_Shdr) ||
+        !in_file(f, eh.e_shoff, uint64_t(eh.e_shnum) * sizeof(Elf64_Shdr)))
+        return false;
+    const size_t want = std::strlen(name);
+    for (unsigned i = 0; i < eh.e_shnum; i++) {
+        Elf64_Shdr sh;
+        std::memcpy(&sh, f.data() + eh.e_shoff + i * sizeof sh, sizeof sh);
+        if (sh.sh_type != SHT_SYMTAB || sh.sh_link >= eh.e_shnum) continue;
+        Elf64_Shdr str;
+        std::memcpy(&str, f.data() + eh.e_shoff + sh.sh_link * sizeof str, sizeof str);
+        if (!in_file(f, sh.sh_offset, sh.sh_size) || !in_file(f, str.sh_offset, str.sh_size))
+            return false;
+        for (uint64_t off = 0; off + sizeof(Elf64_Sym) <= sh.sh_size; off += sizeof(Elf64_Sym)) {
+            Elf64_Sym s;
+            std::memcpy(&s, f.data() + sh.sh_offset + off, sizeof s);
+            if (s.st_name >= str.sh_size || str.sh_size - s.st_name <= want) continue;
+            const char *n = reinterpret_cast<const char *>(f.data() + str.sh_offset + s.st_name);
+            if (std::memcmp(n, name, want + 1) == 0 && s.st_shndx != SHN_UNDEF) {
+                value = s.st_value;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+bool load_elf_image(const std::vector<uint8_t> &f, ElfImage &out, std::string &err) {
+    Elf64_Ehdr eh;
+    if (f.size() < sizeof eh || std::memcmp(f.data(), ELFMAG, SELFMAG) != 0) {
+        err = "not an ELF file";
+        return false;
+    }
+    std::memcpy(&eh, f.data(), sizeof eh);
+    if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
+        eh.e_machine != EM_X86_64) {
+        err = "not a 64-bit little-endian x86-64 ELF";
+        return false;
+    }
+    if (eh.e_type == ET_DYN) {
+        err = "position-independent ELF (ET_DYN); the kernel must be linked -static -no-pie";
+        return false;
+    }
+    if (eh.e_type != ET_EXEC) {
+        err = "not an executable ELF (e_type " + std::to_string(eh.e_type) + ")";
+        return false;
+    }
+    if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
+        !in_file(f, eh.e_phoff, uint64_t(eh.e_phnum) * sizeof(Elf64_Phdr))) {
+        err = "program headers lie outside the file";
+        return false;
+    }
+    std::vector<Elf64_Phdr> loads;
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        std::memcpy(&ph, f.data() + eh.e_phoff + i * sizeof ph, sizeof ph);
+        if (ph.p_type == PT_INTERP) {
+            err = "dynamically linked ELF (has PT_INTERP); link it -static";
+            return false;
+        }
+        if (ph.p_type != PT_LOAD || ph.p_memsz == 0) continue;
+        if (ph.p_filesz > ph.p_memsz || !in_file(f, ph.p_offset, ph.p_filesz) ||
+            ph.p_vaddr + ph.p_memsz < ph.p_vaddr) {
+            err = "a PT_LOAD segment is malformed";
+            return false;
+        }
+        loads.push_back(ph);
+    }
+    if (loads.empty()) {
+        err = "no PT_LOAD segments";
+        return false;
+    }
+    std::sort(loads.begin(), loads.end(),
+              [](const Elf64_Phdr &a, const Elf64_Phdr &b) { return a.p_vaddr < b.p_vaddr; });
+    for (size_t i = 1; i < loads.size(); i++)
+        if (loads[i].p_vaddr < loads[i - 1].p_vaddr + loads[i - 1].p_memsz) {
+            err = "PT_LOAD segments overlap";
+            return false;
+        }
+    out.load_addr = loads.front().p_vaddr;
+    const Elf64_Phdr &last = loads.back();
+    out.mem_size = last.p_vaddr + last.p_memsz - out.load_addr;
+    uint64_t file_end = 0;
+    for (const auto &ph : loads)
+        if (ph.p_filesz) file_end = std::max(file_end, ph.p_vaddr + ph.p_filesz - out.load_addr);
+    if (out.mem_size > (1ull << 32)) {
+        err = "the image spans more than 4 GiB";
+        return false;
+    }
+    out.image.assign(file_end, 0);
+    for (const auto &ph : loads)
+        if (ph.p_filesz)
+            std::memcpy(out.image.data() + (ph.p_vaddr - out.load_addr), f.data() + ph.p_offset,
+                        ph.p_filesz);
+    if (!find_symbol(f, eh, "kernel_entry", out.entry)) {
+        err = "no kernel_entry symbol (not a BareFlow kernel, or stripped)";
+        return false;
+    }
+    if (out.entry < out.load_addr || out.entry >= out.load_addr + out.mem_size) {
+        err = "kernel_entry lies outside the loaded segments";
+        return false;
+    }
+    return true;
+}

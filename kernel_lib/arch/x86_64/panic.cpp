@@ -1,0 +1,81 @@
+#include "panic.h"
+
+#include "../../console/console.h"
+#include "bareflow/kernel.h"
+#include "cpu.h"
+
+namespace bf {
+
+namespace {
+
+bool in_panic;
+
+// Frame-pointer walk, bounded and checked so a corrupt stack cannot fault the report itself.
+void backtrace(uint64_t rip, uint64_t rbp) {
+    kprintf("backtrace:\n  #0  0x%016lx\n", (unsigned long)rip);
+    for (int depth = 1; depth < 32; depth++) {
+        if (!rbp || (rbp & 7) || rbp >= (1ull << 32)) break;
+        const uint64_t *fp = reinterpret_cast<const uint64_t *>(rbp);
+        uint64_t ret = fp[1];
+        if (!ret) break;
+        kprintf("  #%-2d 0x%016lx\n", depth, (unsigned long)ret);
+        if (fp[0] <= rbp) break;  // stacks grow down: the caller's frame is higher
+        rbp = fp[0];
+    }
+}
+
+}  // namespace
+
+int ksnprintf(char *buf, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = kvsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+void panic_with_frame(const char *what, const TrapFrame *f) {
+    if (in_panic) {
+        kprintf("\nPANIC while panicking: %s\nSystem halted.\n", what);
+        cpu::halt_forever();
+    }
+    in_panic = true;
+    uint64_t cr2 = cpu::read_cr(2);
+    kprintf("\nPANIC: %s\n", what);
+    if (f) {
+        kprintf("  RIP %016lx  CS %04lx  RFLAGS %016lx  CR2 %016lx\n", (unsigned long)f->rip,
+                (unsigned long)f->cs, (unsigned long)f->rflags, (unsigned long)cr2);
+        kprintf("  RAX %016lx  RBX %016lx  RCX %016lx  RDX %016lx\n", (unsigned long)f->rax,
+                (unsigned long)f->rbx, (unsigned long)f->rcx, (unsigned long)f->rdx);
+        kprintf("  RSI %016lx  RDI %016lx  RBP %016lx  RSP %016lx\n", (unsigned long)f->rsi,
+                (unsigned long)f->rdi, (unsigned long)f->rbp, (unsigned long)f->rsp);
+        kprintf("  R8  %016lx  R9  %016lx  R10 %016lx  R11 %016lx\n", (unsigned long)f->r8,
+                (unsigned long)f->r9, (unsigned long)f->r10, (unsigned long)f->r11);
+        kprintf("  R12 %016lx  R13 %016lx  R14 %016lx  R15 %016lx\n", (unsigned long)f->r12,
+                (unsigned long)f->r13, (unsigned long)f->r14, (unsigned long)f->r15);
+        kprintf("  CR0 %016lx  CR3 %016lx  CR4 %016lx\n", (unsigned long)cpu::read_cr(0),
+                (unsigned long)cpu::read_cr(3), (unsigned long)cpu::read_cr(4));
+        backtrace(f->rip, f->rbp);
+        kprintf("{\"record\":\"panic\",\"vector\":%lu,\"error\":%lu,\"rip\":\"0x%lx\","
+                "\"cr2\":\"0x%lx\",\"what\":\"%s\"}\n",
+                (unsigned long)f->vector, (unsigned long)f->error, (unsigned long)f->rip,
+                (unsigned long)cr2, what);
+    } else {
+        uint64_t rbp;
+        asm volatile("mov %%rbp, %0" : "=r"(rbp));
+        backtrace(uint64_t(__builtin_return_address(0)), rbp);
+        kprintf("{\"record\":\"panic\",\"what\":\"%s\"}\n", what);
+    }
+    shutdown(kPanicStatus);
+}
+
+void panic(const char *fmt, ...) {
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    kvsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    panic_with_frame(buf, nullptr);
+}
+
+}  // namespace bf

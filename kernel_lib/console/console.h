@@ -1,0 +1,20 @@
+// Console back ends. Callers use bf::console_write / bf::kprintf (include/bareflow/kernel.h).
+#pragma once
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+namespace bf::serial {
+void init();
+void putc(char c);
+}  // namespace bf::serial
+
+namespace bf::vga {
+void init();
+void putc(char c);
+}  // namespace bf::vga
+
+namespace bf {
+// Formats into buf (always NUL-terminated when cap > 0); returns the full length.
+int kvsnprintf(char *buf, size_t cap, const char *fmt, va_list ap);
+}  // namespace bf

@@ -1,0 +1,10 @@
+// Hosted mode: the ELF runs as a Linux process and kernel_lib's services use the host's.
+// Only this folder calls libc on kernel_lib's behalf; everything else in kernel_lib must work
+// before glibc is initialized (the build checks that with nm).
+#pragma once
+#include <stddef.h>
+
+namespace bf::hosted {
+void write_stdout(const char *s, size_t n);
+[[noreturn]] void exit(int status);
+}  // namespace bf::hosted

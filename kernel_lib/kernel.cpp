@@ -1,0 +1,158 @@
+// kernel_main: what happens between stage 2's jump and the program. Runs before glibc is
+// initialized, so it uses kernel_lib's own console and formatter only.
+#include "../boot/include/bootinfo.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/descriptors.h"
+#include "arch/x86_64/panic.h"
+#include "bareflow/kernel.h"
+#include "console/console.h"
+#include "hosted/hosted.h"
+#include "time/tsc.h"
+
+namespace bf {
+
+namespace {
+
+bool g_bare_metal;
+bf_bootinfo g_boot;                 // a copy: low memory will be reused
+bf_kernel_header g_header;
+bf_e820_entry g_e820[BF_E820_MAX];
+
+const char *e820_type(uint32_t t) {
+    switch (t) {
+    case 1: return "usable";
+    case 2: return "reserved";
+    case 3: return "ACPI reclaimable";
+    case 4: return "ACPI NVS";
+    case 5: return "bad";
+    default: return "other";
+    }
+}
+
+// "12.345" from a microsecond count, for the banner (the formatter has no %f).
+const char *ms_str(char *buf, uint64_t us) {
+    ksnprintf(buf, 24, "%lu.%03lu", (unsigned long)(us / 1000), (unsigned long)(us % 1000));
+    return buf;
+}
+
+void print_cpu() {
+    auto v = cpu::cpuid(0);
+    char vendor[13];
+    __builtin_memcpy(vendor, &v.b, 4);
+    __builtin_memcpy(vendor + 4, &v.d, 4);
+    __builtin_memcpy(vendor + 8, &v.c, 4);
+    vendor[12] = 0;
+    char brand[49] = {};
+    if (cpu::cpuid(0x80000000).a >= 0x80000004)
+        for (uint32_t i = 0; i < 3; i++) {
+            auto r = cpu::cpuid(0x80000002 + i);
+            __builtin_memcpy(brand + 16 * i, &r, 16);
+        }
+    const char *b = brand;
+    while (*b == ' ') b++;
+    auto f = cpu::cpuid(1).a;
+    uint32_t family = (f >> 8) & 0xF, model = (f >> 4) & 0xF;
+    if (family == 0xF) family += (f >> 20) & 0xFF;
+    if (family >= 6) model |= ((f >> 16) & 0xF) << 4;
+    kprintf("cpu: %s \"%s\" family %u model %u stepping %u\n", vendor, b, family, model, f & 0xF);
+}
+
+uint64_t print_memory() {
+    uint64_t usable = 0;
+    kprintf("memory: %u E820 entries\n", g_boot.e820_count);
+    for (uint32_t i = 0; i < g_boot.e820_count; i++) {
+        const auto &e = g_e820[i];
+        kprintf("  %016lx-%016lx %s\n", (unsigned long)e.base,
+                (unsigned long)(e.base + e.length - 1), e820_type(e.type));
+        if (e.type == 1) usable += e.length;
+    }
+    kprintf("memory: %lu MiB usable\n", (unsigned long)(usable >> 20));
+    return usable;
+}
+
+void print_boot_timing(uint64_t tsc_entry, uint64_t usable) {
+    char a[24], b[24], c[24];
+    uint64_t total = tsc_to_us(tsc_entry - g_boot.tsc_stage1);
+    uint64_t s1 = tsc_to_us(g_boot.tsc_stage2 - g_boot.tsc_stage1);
+    uint64_t load = tsc_to_us(g_boot.tsc_load_end - g_boot.tsc_load_start);
+    uint64_t kib = g_boot.kernel_bytes / 1024;
+    uint64_t kb_per_s = load ? g_boot.kernel_bytes * 1000 / load : 0;  // bytes/ms = kB/s
+    kprintf("tsc: %lu kHz (%s)\n", (unsigned long)(tsc_hz() / 1000), tsc_source());
+    kprintf("boot: drive 0x%02x (%s), stage 1 -> kernel entry %s ms; stage 1 -> stage 2 %s ms; "
+            "kernel %lu KiB loaded in %s ms (%lu.%02lu MB/s, %u retries)\n",
+            g_boot.boot_drive, (g_boot.flags & BF_BI_EDD) ? "INT 13h extensions" : "CHS",
+            ms_str(a, total), ms_str(b, s1), (unsigned long)kib, ms_str(c, load),
+            (unsigned long)(kb_per_s / 1000), (unsigned long)(kb_per_s % 1000 / 10),
+            g_boot.read_retries);
+    kprintf("{\"record\":\"boot\",\"tsc_khz\":%lu,\"tsc_source\":\"%s\",\"stage1_to_kernel_us\":%lu,"
+            "\"stage1_to_stage2_us\":%lu,\"kernel_load_us\":%lu,\"kernel_bytes\":%lu,"
+            "\"load_kb_per_s\":%lu,\"read_retries\":%u,\"boot_drive\":%u,\"edd\":%s,"
+            "\"e820_entries\":%u,\"usable_mib\":%lu}\n",
+            (unsigned long)(tsc_hz() / 1000), tsc_source(), (unsigned long)total,
+            (unsigned long)s1, (unsigned long)load, (unsigned long)g_boot.kernel_bytes,
+            (unsigned long)kb_per_s, g_boot.read_retries, g_boot.boot_drive,
+            (g_boot.flags & BF_BI_EDD) ? "true" : "false", g_boot.e820_count,
+            (unsigned long)(usable >> 20));
+}
+
+bool cmdline_has(const char *word) {  // whole space-separated word
+    const char *c = g_header.cmdline;
+    size_t n = 0;
+    while (word[n]) n++;
+    for (const char *p = c; *p;) {
+        while (*p == ' ') p++;
+        const char *s = p;
+        while (*p && *p != ' ') p++;
+        if (size_t(p - s) == n && __builtin_memcmp(s, word, n) == 0) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+bool bare_metal() { return g_bare_metal; }
+
+void shutdown(int status) {
+    if (!g_bare_metal) hosted::exit(status);
+    kprintf("BareFlow: exit status %d\n", status);
+    cpu::outl(0xF4, uint32_t(status));  // isa-debug-exit: QEMU exits with (status << 1) | 1
+    kprintf("System halted.\n");         // still here: a real PC
+    cpu::halt_forever();
+}
+
+}  // namespace bf
+
+using namespace bf;
+
+extern "C" [[noreturn]] void kernel_main(const bf_bootinfo *bi) {
+    uint64_t tsc_entry = cpu::rdtsc();
+    g_bare_metal = true;
+    serial::init();
+    vga::init();
+    cpu::descriptors_init();
+    if (bi->magic != BF_BOOTINFO_MAGIC || bi->version != 1)
+        panic("boot info at %p has magic 0x%x version %u: stage 2 and kernel do not match",
+              (const void *)bi, bi->magic, bi->version);
+    cpu::copy_bytes(&g_boot, bi, sizeof g_boot);
+    cpu::copy_bytes(&g_header, reinterpret_cast<const void *>(bi->header_addr), sizeof g_header);
+    g_header.cmdline[BF_CMDLINE_MAX - 1] = 0;
+    if (g_boot.e820_count > BF_E820_MAX) g_boot.e820_count = BF_E820_MAX;
+    cpu::copy_bytes(g_e820, reinterpret_cast<const void *>(bi->e820_addr),
+                    g_boot.e820_count * sizeof(bf_e820_entry));
+
+    kprintf("BareFlow kernel_lib (x86-64, bare metal), kernel_entry at %p\n",
+            (const void *)g_header.entry);
+    print_cpu();
+    tsc_init();
+    uint64_t usable = print_memory();
+    print_boot_timing(tsc_entry, usable);
+    kprintf("cmdline: \"%s\"\n", g_header.cmdline);
+
+    if (cmdline_has("test=fault")) {  // the panic path, on purpose (tests/boot/panic.test)
+        kprintf("test: writing to an unmapped address\n");
+        *reinterpret_cast<volatile uint64_t *>(0x0000400000000000ull) = 1;
+    }
+    kprintf("kernel_lib: the Linux syscall layer and glibc start-up are not implemented yet; "
+            "stopping after the boot report\n");
+    shutdown(0);
+}
