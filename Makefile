@@ -25,7 +25,7 @@ KERNEL    := $(B)/bareflow.elf
 FAT_MIB   ?= 64
 CMDLINE   ?=
 
-.PHONY: all deps run test clean
+.PHONY: all deps run test bench clean
 all: $(IMG)
 
 deps:
@@ -75,7 +75,11 @@ run: deps
 
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(LLVM_BIN)/../build/utils/lit/lit.py -sv tests
+	@tests/run-all.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tests/bench/boot.sh $(IMG)
 
 clean:
 	rm -rf $(B)

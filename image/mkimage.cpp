@@ -80,6 +80,9 @@ int inspect(const std::string &path) {
     std::vector<uint8_t> img = read_file("image", path);
     if (img.size() < kSector || img[510] != 0x55 || img[511] != 0xAA)
         die("'%s' has no MBR boot signature", path);
+    bool hole_zero = true;  // bytes 3..89: where a BPB would be; BIOSes may write there
+    for (int i = 3; i < 0x5A; i++) hole_zero &= img[i] == 0;
+    std::printf("mbr: bpb hole %s\n", hole_zero ? "zero" : "NOT zero");
     int active = 0;
     uint32_t klba = 0;
     for (int i = 0; i < 4; i++) {

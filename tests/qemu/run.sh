@@ -10,6 +10,7 @@
 # printed "System halted."); 124 = timeout; 125 = QEMU itself failed.
 set -u
 bus=virtio mem=512M timeout=120 cpu="" accel="${BAREFLOW_ACCEL:-}" interactive=0 log="" img=""
+probe_only=0 snapshot=0
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -19,14 +20,15 @@ while [ $# -gt 0 ]; do
     --cpu) cpu=$2; shift 2 ;;
     --accel) accel=$2; shift 2 ;;
     --interactive) interactive=1; shift ;;
+    --snapshot) snapshot=1; shift ;;     # writes go to a temporary overlay
+    --probe) probe_only=1; shift ;;      # print kvm or tcg, and why on stderr
+
     --log) log=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) img=$1; shift ;;
   esac
 done
-[ -n "$img" ] || { echo "run.sh: no image given" >&2; exit 2; }
-[ -f "$img" ] || { echo "run.sh: image '$img' not found (run 'make' first)" >&2; exit 2; }
 QEMU=${QEMU:-qemu-system-x86_64}
 
 accel_note=""
@@ -44,6 +46,13 @@ probe_kvm() {
 if [ -z "$accel" ]; then
   if probe_kvm; then accel=kvm; else accel=tcg; fi
 fi
+if [ "$probe_only" = 1 ]; then
+  echo "$accel"
+  echo "${accel^^}${accel_note:+ ($accel_note)}" >&2
+  exit 0
+fi
+[ -n "$img" ] || { echo "run.sh: no image given" >&2; exit 2; }
+[ -f "$img" ] || { echo "run.sh: image '$img' not found (run 'make' first)" >&2; exit 2; }
 if [ -z "$cpu" ]; then
   if [ "$accel" = kvm ]; then cpu=host,-arch-capabilities; else cpu=max; fi
 fi
@@ -61,6 +70,7 @@ case "$bus" in
 esac
 args=(-machine "$machine" -accel "$accel" -cpu "$cpu" -m "$mem" -display none -no-reboot
       -nic none -device isa-debug-exit,iobase=0xf4,iosize=0x04 "${drive[@]}" "${extra[@]}")
+[ "$snapshot" = 1 ] && args+=(-snapshot)
 
 echo "run.sh: $img on $bus, $mem RAM, ${accel^^} (-cpu $cpu)${accel_note:+; TCG because $accel_note}" >&2
 if [ "$interactive" = 1 ]; then
