@@ -11,7 +11,8 @@ B         := build
 # The kernel: one static, non-PIE ELF at 0x400000. Frame pointers kept for panic backtraces.
 KCXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -fno-exceptions -fno-rtti -fno-stack-protector \
              -fno-pic -fno-pie -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
-             -ffunction-sections -fdata-sections -Ikernel_lib/include -MMD -MP
+             -fno-threadsafe-statics -ffunction-sections -fdata-sections -Ikernel_lib/include \
+             -I$(B)/gen -MMD -MP
 KLDFLAGS  := -static -fuse-ld=lld -Wl,--image-base=0x400000 -Wl,--gc-sections \
              -Wl,-u,kernel_entry -Wl,-z,max-page-size=4096
 
@@ -43,11 +44,23 @@ $(B)/image/mkimage: image/mkimage.cpp image/elf_image.cpp $(wildcard image/*.h) 
 	@mkdir -p $(@D)
 	$(HOSTCXX) -std=c++20 -O2 -Wall -Wextra -Wno-format-security -o $@ image/mkimage.cpp image/elf_image.cpp
 
-$(B)/%.cpp.o: %.cpp
+# Names for the "not implemented" log line, from the Linux UAPI header.
+$(B)/gen/syscall_names.inc: /usr/include/x86_64-linux-gnu/asm/unistd_64.h
+	@mkdir -p $(@D)
+	sed -nE 's/^#define __NR_([a-z0-9_]+) ([0-9]+)$$/    {\2, "\1"},/p' $< > $@
+
+$(B)/kernel_lib/syscall/syscall.cpp.o: $(B)/gen/syscall_names.inc
+
+# kernel_lib runs before glibc is set up: no loop may become a call to memset/memcpy.
+$(B)/kernel_lib/%.cpp.o: kernel_lib/%.cpp Makefile
+	@mkdir -p $(@D)
+	$(CXX_K) $(KCXXFLAGS) -ffreestanding -c -o $@ $<
+
+$(B)/%.cpp.o: %.cpp Makefile
 	@mkdir -p $(@D)
 	$(CXX_K) $(KCXXFLAGS) -c -o $@ $<
 
-$(B)/%.S.o: %.S
+$(B)/%.S.o: %.S Makefile
 	@mkdir -p $(@D)
 	$(CXX_K) -c -o $@ $<
 

@@ -4,9 +4,14 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/panic.h"
+#include "arch/x86_64/simd.h"
 #include "bareflow/kernel.h"
 #include "console/console.h"
 #include "hosted/hosted.h"
+#include "mm/paging.h"
+#include "mm/phys.h"
+#include "start/program.h"
+#include "syscall/syscall.h"
 #include "time/tsc.h"
 
 namespace bf {
@@ -103,7 +108,9 @@ bool cmdline_has(const char *word) {  // whole space-separated word
         while (*p == ' ') p++;
         const char *s = p;
         while (*p && *p != ' ') p++;
-        if (size_t(p - s) == n && __builtin_memcmp(s, word, n) == 0) return true;
+        size_t k = 0;
+        while (k < n && s + k < p && s[k] == word[k]) k++;
+        if (k == n && size_t(p - s) == n) return true;
     }
     return false;
 }
@@ -140,19 +147,29 @@ extern "C" [[noreturn]] void kernel_main(const bf_bootinfo *bi) {
     cpu::copy_bytes(g_e820, reinterpret_cast<const void *>(bi->e820_addr),
                     g_boot.e820_count * sizeof(bf_e820_entry));
 
+    simd::init();
     kprintf("BareFlow kernel_lib (x86-64, bare metal), kernel_entry at %p\n",
             (const void *)g_header.entry);
     print_cpu();
     tsc_init();
+    clock_init(tsc_entry);
     uint64_t usable = print_memory();
     print_boot_timing(tsc_entry, usable);
     kprintf("cmdline: \"%s\"\n", g_header.cmdline);
+
+    uint64_t image_lo = g_header.load_addr;
+    uint64_t image_hi = (g_header.load_addr + g_header.mem_size + 4095) & ~4095ull;
+    phys::init(g_e820, g_boot.e820_count, image_lo, image_hi);
+    paging::init(image_lo, image_hi);
+    syscall_init();
+    kprintf("kernel_lib: XCR0 0x%lx (%s), NX %s, %lu MiB free; starting the program\n",
+            (unsigned long)simd::xcr0(), simd::xsave_enabled() ? "XSAVE" : "FXSAVE only",
+            paging::nx_enabled() ? "on" : "off",
+            (unsigned long)(phys::free_frames() * phys::kPage >> 20));
 
     if (cmdline_has("test=fault")) {  // the panic path, on purpose (tests/boot/panic.test)
         kprintf("test: writing to an unmapped address\n");
         *reinterpret_cast<volatile uint64_t *>(0x0000400000000000ull) = 1;
     }
-    kprintf("kernel_lib: the Linux syscall layer and glibc start-up are not implemented yet; "
-            "stopping after the boot report\n");
-    shutdown(0);
+    start_program(g_header.cmdline);
 }

@@ -1,0 +1,98 @@
+#include "input.h"
+
+#include "../arch/x86_64/cpu.h"
+#include "bareflow/kernel.h"
+
+namespace bf {
+
+namespace {
+
+constexpr size_t kLineMax = 1024;
+char line[kLineMax];
+size_t line_len, line_pos;  // a finished line is handed out from line_pos
+bool line_ready, last_cr, shift, kbd_checked, kbd_present;
+
+// Scancode set 1 (what the controller's translation delivers), US layout.
+const char kNormal[] = "\0\0331234567890-=\b\tqwertyuiop[]\n\0asdfghjkl;'`\0\\zxcvbnm,./\0*\0 ";
+const char kShift[] = "\0\033!@#$%^&*()_+\b\tQWERTYUIOP{}\n\0ASDFGHJKL:\"~\0|ZXCVBNM<>?\0*\0 ";
+
+int poll_serial() {
+    if (cpu::inb(0x3F8 + 5) & 1) return cpu::inb(0x3F8);
+    return -1;
+}
+
+int poll_keyboard() {
+    if (!kbd_checked) {
+        kbd_checked = true;
+        kbd_present = cpu::inb(0x64) != 0xFF;  // no controller: the bus floats high
+    }
+    if (!kbd_present) return -1;
+    uint8_t st = cpu::inb(0x64);
+    if (!(st & 1)) return -1;
+    uint8_t sc = cpu::inb(0x60);
+    if (st & 0x20) return -1;  // mouse byte
+    if (sc == 0x2A || sc == 0x36) shift = true;
+    else if (sc == 0xAA || sc == 0xB6) shift = false;
+    if (sc & 0x80 || sc >= sizeof kNormal - 1) return -1;
+    char c = (shift ? kShift : kNormal)[sc];
+    return c ? c : -1;
+}
+
+void echo(const char *s, size_t n) { console_write(s, n); }
+
+// Feeds one byte to the line discipline; true when it ended the line or signalled EOF.
+bool feed(int c, bool &eof) {
+    if (c == '\n' && last_cr) {  // CR LF from a terminal: one line end
+        last_cr = false;
+        return false;
+    }
+    last_cr = c == '\r';
+    if (c == '\r' || c == '\n') {
+        echo("\n", 1);
+        line[line_len++] = '\n';
+        return true;
+    }
+    if (c == 4 && line_len == 0) {  // Ctrl-D
+        eof = true;
+        return true;
+    }
+    if (c == 8 || c == 0x7F) {
+        if (line_len) {
+            line_len--;
+            echo("\b \b", 3);
+        }
+        return false;
+    }
+    if (c < 0x20 && c != '\t') return false;  // other control bytes: dropped
+    if (line_len >= kLineMax - 1) return false;  // full: the rest of the line is dropped
+    line[line_len++] = char(c);
+    char ch = char(c);
+    echo(&ch, 1);
+    return false;
+}
+
+}  // namespace
+
+size_t console_read(char *buf, size_t n) {
+    if (!n) return 0;
+    bool eof = false;
+    while (!line_ready) {
+        int c = poll_serial();
+        if (c < 0) c = poll_keyboard();
+        if (c < 0) {
+            asm volatile("pause");
+            continue;
+        }
+        if (feed(c, eof)) {
+            if (eof) return 0;
+            line_ready = true;
+            line_pos = 0;
+        }
+    }
+    size_t k = 0;
+    while (k < n && line_pos < line_len) buf[k++] = line[line_pos++];
+    if (line_pos == line_len) line_ready = false, line_len = 0;
+    return k;
+}
+
+}  // namespace bf

@@ -1,0 +1,9 @@
+// Console input on bare metal: COM1 and the PS/2 keyboard, polled, through a small canonical
+// line discipline (echo, backspace, Enter ends a line, Ctrl-D on an empty line is end of file).
+// Control bytes other than those are dropped, so garbage on the serial line cannot wedge it.
+#pragma once
+#include <stddef.h>
+
+namespace bf {
+size_t console_read(char *buf, size_t n);  // blocks until a line is available; 0 = end of file
+}  // namespace bf

@@ -1,0 +1,81 @@
+#include "syscall.h"
+
+#include "../arch/x86_64/cpu.h"
+#include "../arch/x86_64/simd.h"
+#include "../mm/paging.h"
+#include "bareflow/kernel.h"
+#include "errno.h"
+
+extern "C" char syscall_entry[];
+extern "C" uint64_t syscall_xsave_size;
+extern "C" uint8_t syscall_use_xsave;
+uint64_t syscall_xsave_size;
+uint8_t syscall_use_xsave;
+
+namespace bf {
+
+namespace {
+
+constexpr int kMaxNr = 512;
+SyscallFn table[kMaxNr];
+bool reported[kMaxNr];
+uint64_t calls;
+
+struct Name { int nr; const char *name; };
+constexpr Name kNames[] = {
+#include "syscall_names.inc"  // generated from <asm/unistd_64.h> by the Makefile
+};
+
+const char *name_of(int64_t nr) {
+    for (const auto &n : kNames)
+        if (n.nr == nr) return n.name;
+    return "not a Linux syscall";
+}
+
+}  // namespace
+
+void register_syscall(int nr, SyscallFn fn) { table[nr] = fn; }
+uint64_t syscall_count() { return calls; }
+
+extern "C" int64_t syscall_dispatch(const SyscallFrame *f) {
+    calls++;
+    if (f->nr >= 0 && f->nr < kMaxNr && table[f->nr]) return table[f->nr](*f);
+    if (f->nr < 0 || f->nr >= kMaxNr || !reported[f->nr]) {
+        if (f->nr >= 0 && f->nr < kMaxNr) reported[f->nr] = true;
+        kprintf("syscall: %s (%ld) is not implemented: -ENOSYS\n", name_of(f->nr), (long)f->nr);
+    }
+    return -kENOSYS;
+}
+
+void syscall_init() {
+    syscall_use_xsave = simd::xsave_enabled();
+    syscall_xsave_size = simd::save_area_size();
+    cpu::wrmsr(0xC0000080, cpu::rdmsr(0xC0000080) | 1);   // EFER.SCE
+    cpu::wrmsr(0xC0000081, uint64_t(0x08) << 32);         // STAR: kernel CS 0x08, SS 0x10
+    cpu::wrmsr(0xC0000082, uint64_t(syscall_entry));      // LSTAR
+    cpu::wrmsr(0xC0000084, 0x47700);                      // FMASK: TF DF IF NT AC cleared
+    register_memory_syscalls();
+    register_process_syscalls();
+    register_io_syscalls();
+    register_time_syscalls();
+}
+
+bool user_readable(const void *p, uint64_t n) {
+    uint64_t a = uint64_t(p);
+    if (!n) return true;
+    if (!a || a + n < a) return false;
+    for (uint64_t pg = a & ~0xFFFull; pg < a + n; pg += 4096)
+        if (!paging::accessible(pg, false)) return false;
+    return true;
+}
+
+bool user_writable(void *p, uint64_t n) {
+    uint64_t a = uint64_t(p);
+    if (!n) return true;
+    if (!a || a + n < a) return false;
+    for (uint64_t pg = a & ~0xFFFull; pg < a + n; pg += 4096)
+        if (!paging::accessible(pg, true)) return false;
+    return true;
+}
+
+}  // namespace bf

@@ -1,0 +1,31 @@
+// The Linux x86-64 syscall layer: one function per syscall (sys_*.cpp), a table by number.
+#pragma once
+#include <stdint.h>
+
+namespace bf {
+
+struct SyscallFrame {  // as pushed by syscall/entry.S, lowest address first
+    int64_t nr;
+    uint64_t rbp;
+    int64_t a5, a4, a3, a2, a1, a0;
+    uint64_t rflags, rip, rsp;
+};
+
+using SyscallFn = int64_t (*)(const SyscallFrame &f);
+
+void syscall_init();   // MSRs, extended-state save mode, the table
+uint64_t syscall_count();
+
+// Each sys_*.cpp registers its handlers here (called by syscall_init).
+void register_syscall(int nr, SyscallFn fn);
+void register_memory_syscalls();
+void register_process_syscalls();
+void register_io_syscalls();
+void register_time_syscalls();
+
+// True when [p, p + n) can be read (or written) without faulting: user pointers are checked so
+// a bad one gives EFAULT, as on Linux, instead of a kernel panic.
+bool user_readable(const void *p, uint64_t n);
+bool user_writable(void *p, uint64_t n);
+
+}  // namespace bf
