@@ -162,6 +162,7 @@ extern "C" [[noreturn]] void kernel_main(const bf_bootinfo *bi) {
     phys::init(g_e820, g_boot.e820_count, image_lo, image_hi);
     paging::init(image_lo, image_hi);
     syscall_init();
+    syscall_trace(cmdline_has("strace"));
     kprintf("kernel_lib: XCR0 0x%lx (%s), NX %s, %lu MiB free; starting the program\n",
             (unsigned long)simd::xcr0(), simd::xsave_enabled() ? "XSAVE" : "FXSAVE only",
             paging::nx_enabled() ? "on" : "off",

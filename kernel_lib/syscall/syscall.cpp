@@ -37,9 +37,20 @@ const char *name_of(int64_t nr) {
 void register_syscall(int nr, SyscallFn fn) { table[nr] = fn; }
 uint64_t syscall_count() { return calls; }
 
+bool g_trace;
+void syscall_trace(bool on) { g_trace = on; }
+
 extern "C" int64_t syscall_dispatch(const SyscallFrame *f) {
     calls++;
-    if (f->nr >= 0 && f->nr < kMaxNr && table[f->nr]) return table[f->nr](*f);
+    if (f->nr >= 0 && f->nr < kMaxNr && table[f->nr]) {
+        int64_t r = table[f->nr](*f);
+        if (g_trace)
+            kprintf("strace: %s(0x%lx, 0x%lx, 0x%lx, 0x%lx, 0x%lx, 0x%lx) = %ld (0x%lx)\n",
+                    name_of(f->nr), (unsigned long)f->a0, (unsigned long)f->a1,
+                    (unsigned long)f->a2, (unsigned long)f->a3, (unsigned long)f->a4,
+                    (unsigned long)f->a5, (long)r, (unsigned long)r);
+        return r;
+    }
     if (f->nr < 0 || f->nr >= kMaxNr || !reported[f->nr]) {
         if (f->nr >= 0 && f->nr < kMaxNr) reported[f->nr] = true;
         kprintf("syscall: %s (%ld) is not implemented: -ENOSYS\n", name_of(f->nr), (long)f->nr);

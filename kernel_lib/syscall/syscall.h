@@ -15,6 +15,7 @@ using SyscallFn = int64_t (*)(const SyscallFrame &f);
 
 void syscall_init();   // MSRs, extended-state save mode, the table
 uint64_t syscall_count();
+void syscall_trace(bool on);  // "strace" on the kernel command line: log every call and result
 
 // Each sys_*.cpp registers its handlers here (called by syscall_init).
 void register_syscall(int nr, SyscallFn fn);
