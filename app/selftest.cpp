@@ -6,6 +6,7 @@
 #include "bareflow/kernel.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cerrno>
 #include <chrono>
@@ -117,6 +118,23 @@ int run_selftest() {
 
     std::printf("selftest: %s (%d failed)\n", failures ? "FAILED" : "all passed", failures);
     return failures ? 1 : 0;
+}
+
+namespace {
+// Three frames deep, so the panic's backtrace has something to name.
+[[gnu::noinline]] void fault_write(volatile int *p) { *p = 42; }
+[[gnu::noinline]] void fault_middle(volatile int *p) {
+    fault_write(p);
+    asm volatile("");  // keep the call a call, not a tail jump
+}
+}  // namespace
+
+int run_fault() {
+    std::printf("fault: writing through a null pointer (page 0 is unmapped)\n");
+    std::fflush(stdout);
+    fault_middle(reinterpret_cast<volatile int *>(uintptr_t(16)));
+    std::printf("fault: FAILED, the write did not fault\n");
+    return 1;
 }
 
 int run_alloc_exhaustion() {

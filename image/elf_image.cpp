@@ -1,7 +1,11 @@
 #include "elf_image.h"
 
+#include "../boot/include/bootinfo.h"
+
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <cxxabi.h>
 #include <elf.h>
 
 namespace {
@@ -10,13 +14,12 @@ bool in_file(const std::vector<uint8_t> &f, uint64_t off, uint64_t len) {
     return off <= f.size() && len <= f.size() - off;
 }
 
-// The kernel_entry symbol from .symtab (the ELF entry point is glibc's _start, for hosted runs).
-bool find_symbol(const std::vector<uint8_t> &f, const Elf64_Ehdr &eh, const char *name,
-                 uint64_t &value) {
+// Calls fn(symbol, name) for every named symbol in .symtab; false if the tables are malformed.
+template <typename Fn>
+bool each_symbol(const std::vector<uint8_t> &f, const Elf64_Ehdr &eh, Fn fn) {
     if (eh.e_shentsize != sizeof(Elf64_Shdr) ||
         !in_file(f, eh.e_shoff, uint64_t(eh.e_shnum) * sizeof(Elf64_Shdr)))
         return false;
-    const size_t want = std::strlen(name);
     for (unsigned i = 0; i < eh.e_shnum; i++) {
         Elf64_Shdr sh;
         std::memcpy(&sh, f.data() + eh.e_shoff + i * sizeof sh, sizeof sh);
@@ -25,18 +28,29 @@ bool find_symbol(const std::vector<uint8_t> &f, const Elf64_Ehdr &eh, const char
         std::memcpy(&str, f.data() + eh.e_shoff + sh.sh_link * sizeof str, sizeof str);
         if (!in_file(f, sh.sh_offset, sh.sh_size) || !in_file(f, str.sh_offset, str.sh_size))
             return false;
+        const char *strs = reinterpret_cast<const char *>(f.data() + str.sh_offset);
         for (uint64_t off = 0; off + sizeof(Elf64_Sym) <= sh.sh_size; off += sizeof(Elf64_Sym)) {
             Elf64_Sym s;
             std::memcpy(&s, f.data() + sh.sh_offset + off, sizeof s);
-            if (s.st_name >= str.sh_size || str.sh_size - s.st_name <= want) continue;
-            const char *n = reinterpret_cast<const char *>(f.data() + str.sh_offset + s.st_name);
-            if (std::memcmp(n, name, want + 1) == 0 && s.st_shndx != SHN_UNDEF) {
-                value = s.st_value;
-                return true;
-            }
+            if (s.st_name >= str.sh_size || s.st_shndx == SHN_UNDEF) continue;
+            if (!std::memchr(strs + s.st_name, 0, str.sh_size - s.st_name)) continue;
+            fn(s, strs + s.st_name);
         }
     }
-    return false;
+    return true;
+}
+
+// The kernel_entry symbol from .symtab (the ELF entry point is glibc's _start, for hosted runs).
+bool find_symbol(const std::vector<uint8_t> &f, const Elf64_Ehdr &eh, const char *name,
+                 uint64_t &value) {
+    bool found = false;
+    each_symbol(f, eh, [&](const Elf64_Sym &s, const char *n) {
+        if (!found && std::strcmp(n, name) == 0) {
+            value = s.st_value;
+            found = true;
+        }
+    });
+    return found;
 }
 
 }  // namespace
@@ -116,5 +130,43 @@ bool load_elf_image(const std::vector<uint8_t> &f, ElfImage &out, std::string &e
         err = "kernel_entry lies outside the loaded segments";
         return false;
     }
+    out.functions.clear();
+    each_symbol(f, eh, [&](const Elf64_Sym &s, const char *n) {
+        if (ELF64_ST_TYPE(s.st_info) != STT_FUNC || !*n) return;
+        if (s.st_value < out.load_addr || s.st_value >= out.load_addr + out.mem_size) return;
+        out.functions.push_back({s.st_value, s.st_size, n});
+    });
+    std::sort(out.functions.begin(), out.functions.end(),
+              [](const auto &a, const auto &b) { return a.addr < b.addr; });
+    out.functions.erase(std::unique(out.functions.begin(), out.functions.end(),
+                                    [](const auto &a, const auto &b) { return a.addr == b.addr; }),
+                        out.functions.end());
     return true;
+}
+
+std::vector<uint8_t> build_symtab(const ElfImage &k, size_t max_name) {
+    std::vector<bf_symtab_entry> entries;
+    std::string strings;
+    for (const auto &fn : k.functions) {
+        int status = 0;
+        char *d = abi::__cxa_demangle(fn.name.c_str(), nullptr, nullptr, &status);
+        std::string name = (status == 0 && d) ? d : fn.name;
+        std::free(d);
+        if (name.size() > max_name) name = name.substr(0, max_name - 3) + "...";
+        entries.push_back({fn.addr, uint32_t(std::min<uint64_t>(fn.size, UINT32_MAX)),
+                           uint32_t(strings.size())});
+        strings += name;
+        strings.push_back('\0');
+    }
+    bf_symtab_header h{};
+    std::memcpy(h.magic, BF_SYMTAB_MAGIC, 8);
+    h.count = uint32_t(entries.size());
+    h.strings_size = uint32_t(strings.size());
+    std::vector<uint8_t> out(sizeof h + entries.size() * sizeof(bf_symtab_entry) + strings.size());
+    std::memcpy(out.data(), &h, sizeof h);
+    if (!entries.empty())
+        std::memcpy(out.data() + sizeof h, entries.data(), entries.size() * sizeof(bf_symtab_entry));
+    std::memcpy(out.data() + sizeof h + entries.size() * sizeof(bf_symtab_entry), strings.data(),
+                strings.size());
+    return out;
 }

@@ -105,10 +105,10 @@ int inspect(const std::string &path) {
     std::memcpy(&h, img.data() + uint64_t(klba) * kSector, sizeof h);
     h.cmdline[BF_CMDLINE_MAX - 1] = 0;
     std::printf("kernel: magic %.8s version %u load 0x%llx file %llu mem %llu entry 0x%llx "
-                "crc 0x%08x\nkernel image offset: %llu\ncmdline: \"%s\"\n",
+                "crc 0x%08x symtab %llu\nkernel image offset: %llu\ncmdline: \"%s\"\n",
                 h.magic, h.version, (unsigned long long)h.load_addr,
                 (unsigned long long)h.file_size, (unsigned long long)h.mem_size,
-                (unsigned long long)h.entry, h.image_crc,
+                (unsigned long long)h.entry, h.image_crc, (unsigned long long)h.symtab_size,
                 (unsigned long long)(klba + 1) * kSector, h.cmdline);
     return 0;
 }
@@ -172,10 +172,18 @@ int main(int argc, char **argv) {
     if (std::memcmp(fat.data() + 54, "FAT16   ", 8) != 0)
         die("'%s' is not a FAT16 file system (make it with mkfs.fat -F 16)", a.fat);
 
+    std::vector<uint8_t> symtab = build_symtab(k);
+    if (BF_SYMTAB_ADDR(k.load_addr, k.mem_size) + symtab.size() > 0x100000000ull)
+        die("kernel '%s' and its symbol table must end below 4 GiB", a.kernel);
+    // The payload: load image, padded to a sector, then the symbol table.
+    std::vector<uint8_t> payload = k.image;
+    payload.resize(align_up(payload.size(), kSector), 0);
+    payload.insert(payload.end(), symtab.begin(), symtab.end());
+
     // Layout.
     uint32_t p1_lba = kAlign, p1_n = uint32_t(fat.size() / kSector);
     uint32_t p2_lba = align_up(uint64_t(p1_lba) + p1_n, kAlign);
-    uint32_t need = 1 + align_up(k.image.size(), kSector) / kSector;
+    uint32_t need = 1 + align_up(payload.size(), kSector) / kSector;
     uint32_t p2_n = a.kernel_mib ? a.kernel_mib * 2048 : align_up(need + need / 8, kAlign);
     if (need > p2_n)
         die("kernel '%s' needs %s MiB but the kernel partition holds " + std::to_string(a.kernel_mib) +
@@ -189,7 +197,9 @@ int main(int argc, char **argv) {
     h.file_size = k.image.size();
     h.mem_size = k.mem_size;
     h.entry = k.entry;
-    h.image_crc = crc32(k.image.data(), k.image.size());
+    h.symtab_size = symtab.size();
+    // CRC over exactly what stage 2 reads: the image bytes, then the symbol table bytes.
+    h.image_crc = crc32(symtab.data(), symtab.size(), crc32(k.image.data(), k.image.size()));
     std::memcpy(h.cmdline, a.cmdline.c_str(), a.cmdline.size() + 1);
     h.header_crc = crc32(&h, sizeof h);
 
@@ -211,7 +221,7 @@ int main(int argc, char **argv) {
     put(kStage2Lba, stage2.data(), stage2.size());
     put(p1_lba, fat.data(), fat.size());
     put(p2_lba, &h, sizeof h);
-    put(p2_lba + 1, k.image.data(), k.image.size());
+    put(p2_lba + 1, payload.data(), payload.size());
     static const uint8_t zero = 0;  // extend the file to the end of partition 2 (sparse)
     if (std::fseek(f, long((uint64_t(p2_lba) + p2_n) * kSector - 1), SEEK_SET) ||
         std::fwrite(&zero, 1, 1, f) != 1 || std::fflush(f) || fsync(fileno(f)) || std::fclose(f))
@@ -219,8 +229,9 @@ int main(int argc, char **argv) {
     if (std::rename(tmp.c_str(), a.out.c_str()))
         die("cannot rename '%s': %s", tmp, std::strerror(errno));
     std::printf("mkimage: %s: FAT16 %u MiB at LBA %u, kernel %zu KiB (load 0x%llx, entry 0x%llx) "
-                "in %u MiB at LBA %u\n",
+                "+ %zu symbols (%zu KiB) in %u MiB at LBA %u\n",
                 a.out.c_str(), p1_n / 2048, p1_lba, k.image.size() / 1024,
-                (unsigned long long)k.load_addr, (unsigned long long)k.entry, p2_n / 2048, p2_lba);
+                (unsigned long long)k.load_addr, (unsigned long long)k.entry, k.functions.size(),
+                symtab.size() / 1024, p2_n / 2048, p2_lba);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include "arch/x86_64/simd.h"
 #include "bareflow/kernel.h"
 #include "console/console.h"
+#include "debug/symbols.h"
 #include "hosted/hosted.h"
 #include "mm/paging.h"
 #include "mm/phys.h"
@@ -158,7 +159,9 @@ extern "C" [[noreturn]] void kernel_main(const bf_bootinfo *bi) {
     kprintf("cmdline: \"%s\"\n", g_header.cmdline);
 
     uint64_t image_lo = g_header.load_addr;
-    uint64_t image_hi = (g_header.load_addr + g_header.mem_size + 4095) & ~4095ull;
+    uint64_t symtab = BF_SYMTAB_ADDR(g_header.load_addr, g_header.mem_size);
+    uint64_t image_hi = (symtab + g_header.symtab_size + 4095) & ~4095ull;
+    symbols_init(symtab, g_header.symtab_size);
     phys::init(g_e820, g_boot.e820_count, image_lo, image_hi);
     paging::init(image_lo, image_hi);
     syscall_init();

@@ -29,12 +29,22 @@ struct bf_kernel_header {
     uint64_t file_size;     // bytes of load image stored after this header
     uint64_t mem_size;      // bytes the image occupies in memory (file_size + zeroed BSS)
     uint64_t entry;         // kernel_entry (64-bit, RDI = struct bf_bootinfo *)
-    uint32_t image_crc;     // CRC-32 (IEEE 802.3) of the file_size bytes of load image
+    uint32_t image_crc;     // CRC-32 (IEEE 802.3) of the load image followed by the symbol table
     uint32_t flags;         // reserved, 0
-    uint64_t reserved0[3];
+    uint64_t symtab_size;   // bytes of symbol table stored after the load image (sector-aligned
+                            // on disk) and loaded at BF_SYMTAB_ADDR(load_addr, mem_size)
+    uint64_t reserved0[2];
     char     cmdline[BF_CMDLINE_MAX];  // NUL-terminated kernel command line
     uint8_t  reserved[512 - 80 - BF_CMDLINE_MAX];
 };
+
+// Where stage 2 puts the symbol table: the first page after the kernel's BSS.
+#define BF_SYMTAB_ADDR(load, mem) (((load) + (mem) + 4095) & ~(uint64_t)4095)
+
+// Symbol table (for panic backtraces): header, entries sorted by address, NUL-terminated names.
+#define BF_SYMTAB_MAGIC "BFSYMTAB"
+struct bf_symtab_header { char magic[8]; uint32_t count; uint32_t strings_size; };
+struct bf_symtab_entry { uint64_t addr; uint32_t size; uint32_t name; };
 
 // ---- Boot info: built by stage 2, read by kernel_lib ----
 #define BF_BOOTINFO_MAGIC 0x49424642u  // "BFBI"

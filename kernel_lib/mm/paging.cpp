@@ -74,6 +74,7 @@ int segment_prot(uint64_t va) {  // permissions of the kernel image page at va, 
 }  // namespace
 
 bool nx_enabled() { return nx_bit != 0; }
+bool ready() { return pml4 != nullptr; }
 
 void init(uint64_t image_lo, uint64_t image_hi) {
     nx_bit = (cpu::rdmsr(0xC0000080) & (1 << 11)) ? NX : 0;

@@ -21,5 +21,6 @@ uint64_t frame_of(uint64_t va);                    // 0 if none
 int prot_of(uint64_t va);                          // -1 if no page
 bool accessible(uint64_t va, bool write);          // any mapping, large identity pages too
 bool nx_enabled();
+bool ready();  // init has run
 
 }  // namespace bf::paging

@@ -1,7 +1,9 @@
 #include "panic.h"
 
 #include "../../console/console.h"
+#include "../../debug/symbols.h"
 #include "bareflow/kernel.h"
+#include "../../mm/paging.h"
 #include "cpu.h"
 
 namespace bf {
@@ -10,15 +12,31 @@ namespace {
 
 bool in_panic;
 
+bool paging_readable(uint64_t a, uint64_t n) {  // before paging::init, stage 2 maps 0..4 GiB
+    for (uint64_t p = a & ~0xFFFull; p < a + n; p += 4096)
+        if (paging::ready() ? !paging::accessible(p, false) : p >= (1ull << 32)) return false;
+    return true;
+}
+
+void frame(int depth, uint64_t pc, bool is_return) {
+    uint64_t off = 0;
+    // A return address points after the call: look up the call itself.
+    const char *name = symbolize(is_return ? pc - 1 : pc, &off);
+    if (name) kprintf("  #%-2d 0x%016lx  %s+0x%lx\n", depth, (unsigned long)pc, name,
+                      (unsigned long)(off + (is_return ? 1 : 0)));
+    else kprintf("  #%-2d 0x%016lx  ??\n", depth, (unsigned long)pc);
+}
+
 // Frame-pointer walk, bounded and checked so a corrupt stack cannot fault the report itself.
 void backtrace(uint64_t rip, uint64_t rbp) {
-    kprintf("backtrace:\n  #0  0x%016lx\n", (unsigned long)rip);
+    kprintf("backtrace:\n");
+    frame(0, rip, false);
     for (int depth = 1; depth < 32; depth++) {
-        if (!rbp || (rbp & 7) || rbp >= (1ull << 32)) break;
+        if (!rbp || (rbp & 7) || !paging_readable(rbp, 16)) break;
         const uint64_t *fp = reinterpret_cast<const uint64_t *>(rbp);
         uint64_t ret = fp[1];
         if (!ret) break;
-        kprintf("  #%-2d 0x%016lx\n", depth, (unsigned long)ret);
+        frame(depth, ret, true);
         if (fp[0] <= rbp) break;  // stacks grow down: the caller's frame is higher
         rbp = fp[0];
     }
