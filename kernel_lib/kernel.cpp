@@ -8,6 +8,7 @@
 #include "bareflow/kernel.h"
 #include "console/console.h"
 #include "debug/symbols.h"
+#include "hw/discovery.h"
 #include "hosted/hosted.h"
 #include "mm/paging.h"
 #include "mm/phys.h"
@@ -39,28 +40,6 @@ const char *e820_type(uint32_t t) {
 const char *ms_str(char *buf, uint64_t us) {
     ksnprintf(buf, 24, "%lu.%03lu", (unsigned long)(us / 1000), (unsigned long)(us % 1000));
     return buf;
-}
-
-void print_cpu() {
-    auto v = cpu::cpuid(0);
-    char vendor[13];
-    __builtin_memcpy(vendor, &v.b, 4);
-    __builtin_memcpy(vendor + 4, &v.d, 4);
-    __builtin_memcpy(vendor + 8, &v.c, 4);
-    vendor[12] = 0;
-    char brand[49] = {};
-    if (cpu::cpuid(0x80000000).a >= 0x80000004)
-        for (uint32_t i = 0; i < 3; i++) {
-            auto r = cpu::cpuid(0x80000002 + i);
-            __builtin_memcpy(brand + 16 * i, &r, 16);
-        }
-    const char *b = brand;
-    while (*b == ' ') b++;
-    auto f = cpu::cpuid(1).a;
-    uint32_t family = (f >> 8) & 0xF, model = (f >> 4) & 0xF;
-    if (family == 0xF) family += (f >> 20) & 0xFF;
-    if (family >= 6) model |= ((f >> 16) & 0xF) << 4;
-    kprintf("cpu: %s \"%s\" family %u model %u stepping %u\n", vendor, b, family, model, f & 0xF);
 }
 
 uint64_t print_memory() {
@@ -151,10 +130,10 @@ extern "C" [[noreturn]] void kernel_main(const bf_bootinfo *bi) {
     simd::init();
     kprintf("BareFlow kernel_lib (x86-64, bare metal), kernel_entry at %p\n",
             (const void *)g_header.entry);
-    print_cpu();
     tsc_init();
     clock_init(tsc_entry);
     uint64_t usable = print_memory();
+    hw_report(usable);
     print_boot_timing(tsc_entry, usable);
     kprintf("cmdline: \"%s\"\n", g_header.cmdline);
 

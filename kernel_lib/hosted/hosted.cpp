@@ -1,6 +1,7 @@
 #include "hosted.h"
 
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace bf::hosted {
@@ -15,5 +16,11 @@ void write_stdout(const char *s, size_t n) {
 }
 
 void exit(int status) { ::exit(status); }
+
+uint64_t monotonic_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
 
 }  // namespace bf::hosted

@@ -3,8 +3,10 @@
 // before glibc is initialized (the build checks that with nm).
 #pragma once
 #include <stddef.h>
+#include <stdint.h>
 
 namespace bf::hosted {
 void write_stdout(const char *s, size_t n);
 [[noreturn]] void exit(int status);
+uint64_t monotonic_ns();  // CLOCK_MONOTONIC
 }  // namespace bf::hosted

@@ -3,6 +3,7 @@
 #include "tsc.h"
 
 #include "../arch/x86_64/cpu.h"
+#include "../hosted/hosted.h"
 #include "bareflow/kernel.h"
 
 namespace bf {
@@ -31,6 +32,16 @@ uint64_t pit_window() {  // TSC ticks in 10 ms of PIT channel 2 (1193182 Hz, mod
 
 }  // namespace
 
+// Hosted: no PIT (port I/O would fault), so measure the TSC against the host's CLOCK_MONOTONIC.
+void calibrate_hosted() {
+    uint64_t n0 = hosted::monotonic_ns(), t0 = cpu::rdtsc();
+    while (hosted::monotonic_ns() - n0 < 50000000) {
+    }
+    uint64_t n1 = hosted::monotonic_ns(), t1 = cpu::rdtsc();
+    hz = (t1 - t0) * 1000000000ull / (n1 - n0);
+    source = "host-clock";
+}
+
 void tsc_init() {
     using cpu::cpuid;
     if (cpuid(1).c & (1u << 31)) {  // running under a hypervisor
@@ -51,6 +62,10 @@ void tsc_init() {
             return;
         }
     }
+    if (!bare_metal()) {
+        calibrate_hosted();
+        return;
+    }
     uint64_t w[5];
     for (auto &x : w) x = pit_window();
     for (int i = 0; i < 5; i++)  // median of five
@@ -64,7 +79,10 @@ void tsc_init() {
     source = "pit";
 }
 
-uint64_t tsc_hz() { return hz; }
+uint64_t tsc_hz() {
+    if (!hz && !bare_metal()) tsc_init();  // hosted: on first use
+    return hz;
+}
 const char *tsc_source() { return source; }
 
 uint64_t tsc_to_us(uint64_t ticks) {
