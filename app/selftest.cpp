@@ -4,6 +4,7 @@
 #include "selftest.h"
 
 #include "bareflow/kernel.h"
+#include "bareflow/profile.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <new>
 #include <random>
@@ -116,6 +118,17 @@ int run_selftest() {
         if (!tty) failures++;
     }
 
+    bf::prof::Region *pr = bf::prof::region("selftest.sort1000");
+    for (int i = 0; i < 1000; i++) {
+        bf::prof::Scope scope(pr);
+        std::sort(r.begin(), r.begin() + 1000, std::greater<unsigned>());
+    }
+    check(pr->calls == 1000 && pr->min <= pr->total / pr->calls && pr->total / pr->calls <= pr->max &&
+              pr->min > 0,
+          "profiler: 1000 calls, min <= mean <= max");
+    std::fflush(stdout);
+    bf::prof::report("selftest");
+
     std::printf("selftest: %s (%d failed)\n", failures ? "FAILED" : "all passed", failures);
     return failures ? 1 : 0;
 }
@@ -135,6 +148,28 @@ int run_fault() {
     fault_middle(reinterpret_cast<volatile int *>(uintptr_t(16)));
     std::printf("fault: FAILED, the write did not fault\n");
     return 1;
+}
+
+int run_write_text() {
+    auto *code = reinterpret_cast<volatile unsigned char *>(&run_write_text);
+    std::printf("wx: writing to the program's own code at %p (text is mapped read-execute)\n",
+                static_cast<void *>(const_cast<unsigned char *>(code)));
+    std::fflush(stdout);
+    code[0] = 0xC3;
+    std::printf("wx: FAILED, code was writable\n");
+    return 1;
+}
+
+int run_stdin_echo() {
+    char line[2048];
+    int n = 0;
+    while (std::fgets(line, sizeof line, stdin)) {
+        size_t len = std::strlen(line);
+        if (len && line[len - 1] == '\n') line[--len] = 0;
+        std::printf("stdin: line %d: %zu bytes: %.60s\n", ++n, len, line);
+    }
+    std::printf("stdin: end of file after %d lines\n", n);
+    return 0;
 }
 
 int run_alloc_exhaustion() {

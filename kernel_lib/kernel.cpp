@@ -99,6 +99,10 @@ bool cmdline_has(const char *word) {  // whole space-separated word
 
 bool bare_metal() { return g_bare_metal; }
 
+uint64_t us_since_power_on() {
+    return g_bare_metal ? tsc_to_us(cpu::rdtsc() - g_boot.tsc_stage1) : 0;
+}
+
 void shutdown(int status) {
     if (!g_bare_metal) hosted::exit(status);
     kprintf("BareFlow: exit status %d\n", status);

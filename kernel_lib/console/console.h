@@ -7,6 +7,7 @@
 namespace bf::serial {
 void init();
 void putc(char c);
+int getc_nowait();  // a received byte, or -1
 }  // namespace bf::serial
 
 namespace bf::vga {

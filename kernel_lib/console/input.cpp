@@ -2,6 +2,7 @@
 
 #include "../arch/x86_64/cpu.h"
 #include "bareflow/kernel.h"
+#include "console.h"
 
 namespace bf {
 
@@ -15,11 +16,6 @@ bool line_ready, last_cr, shift, kbd_checked, kbd_present;
 // Scancode set 1 (what the controller's translation delivers), US layout.
 const char kNormal[] = "\0\0331234567890-=\b\tqwertyuiop[]\n\0asdfghjkl;'`\0\\zxcvbnm,./\0*\0 ";
 const char kShift[] = "\0\033!@#$%^&*()_+\b\tQWERTYUIOP{}\n\0ASDFGHJKL:\"~\0|ZXCVBNM<>?\0*\0 ";
-
-int poll_serial() {
-    if (cpu::inb(0x3F8 + 5) & 1) return cpu::inb(0x3F8);
-    return -1;
-}
 
 int poll_keyboard() {
     if (!kbd_checked) {
@@ -77,7 +73,7 @@ size_t console_read(char *buf, size_t n) {
     if (!n) return 0;
     bool eof = false;
     while (!line_ready) {
-        int c = poll_serial();
+        int c = serial::getc_nowait();
         if (c < 0) c = poll_keyboard();
         if (c < 0) {
             asm volatile("pause");

@@ -2,14 +2,15 @@
 # Boots a BareFlow image in QEMU: the one runner for `make run`, boot tests and benchmarks.
 #
 #   run.sh [--bus ide|virtio|ahci|xhci|ehci] [--mem SIZE] [--timeout SEC] [--cpu MODEL]
-#          [--accel kvm|tcg] [--interactive] [--log FILE] IMAGE [-- extra QEMU args]
+#          [--accel kvm|tcg] [--interactive] [--log FILE] [--input FILE] [--snapshot] [--probe]
+#          IMAGE [-- extra QEMU args]
 #
 # KVM when /dev/kvm works (probed, unless BAREFLOW_ACCEL or --accel says), TCG otherwise.
 # Non-interactive runs capture COM1 to a log, print it on stdout when QEMU ends, and map the
 # exit: the kernel's isa-debug-exit status (0 = success); 100 = halted (stage 2 or the kernel
 # printed "System halted."); 124 = timeout; 125 = QEMU itself failed.
 set -u
-bus=virtio mem=512M timeout=120 cpu="" accel="${BAREFLOW_ACCEL:-}" interactive=0 log="" img=""
+bus=virtio mem=512M timeout=120 cpu="" accel="${BAREFLOW_ACCEL:-}" interactive=0 log="" img="" input=""
 probe_only=0 snapshot=0
 extra=()
 while [ $# -gt 0 ]; do
@@ -24,6 +25,7 @@ while [ $# -gt 0 ]; do
     --probe) probe_only=1; shift ;;      # print kvm or tcg, and why on stderr
 
     --log) log=$2; shift 2 ;;
+    --input) input=$2; shift 2 ;;        # bytes typed into COM1 (then silence)
     --) shift; extra=("$@"); break ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) img=$1; shift ;;
@@ -84,8 +86,19 @@ fi
 own_log=0
 if [ -z "$log" ]; then log=$(mktemp); own_log=1; fi
 : > "$log"
-"$QEMU" "${args[@]}" -serial "file:$log" -monitor none 2> "$log.qemu-stderr" &
+helpers=()
+if [ -n "$input" ]; then
+  # COM1 through a FIFO pair: QEMU takes input only as fast as the guest UART drains it.
+  fifo=$(mktemp -d)
+  mkfifo "$fifo/com1.in" "$fifo/com1.out"
+  cat "$fifo/com1.out" > "$log" & helpers+=($!)
+  serial=(-chardev "pipe,id=com1,path=$fifo/com1" -serial chardev:com1)
+else
+  serial=(-serial "file:$log")
+fi
+"$QEMU" "${args[@]}" "${serial[@]}" -monitor none 2> "$log.qemu-stderr" &
 pid=$!
+[ -n "$input" ] && { cat "$input" > "$fifo/com1.in" & helpers+=($!); }
 status=""
 deadline=$((SECONDS + timeout))
 while kill -0 "$pid" 2>/dev/null; do
@@ -100,6 +113,8 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 wait "$pid" 2>/dev/null
 rc=$?
+for h in "${helpers[@]}"; do kill "$h" 2>/dev/null; wait "$h" 2>/dev/null; done
+[ -n "$input" ] && rm -rf "$fifo"
 tr -d '\r' < "$log"
 if [ -z "$status" ]; then
   if [ $((rc & 1)) = 1 ]; then status=$(((rc - 1) / 2))

@@ -17,6 +17,9 @@ int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t tsc_hz();
 const char *tsc_source();
 
+// Microseconds since the first MBR instruction (bare metal; 0 when hosted).
+uint64_t us_since_power_on();
+
 // Ends the run: QEMU exits with `status` through isa-debug-exit; a real PC halts.
 [[noreturn]] void shutdown(int status);
 

@@ -1,0 +1,5 @@
+#pragma once
+#include <stdint.h>
+namespace app {
+int run_bench_runtime(uint64_t us_at_main);  // us_at_main: bf::us_since_power_on() at main()
+}
