@@ -93,6 +93,7 @@ test: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/boot.sh $(IMG)
+	@tests/bench/runtime.sh
 
 clean:
 	rm -rf $(B)
