@@ -26,7 +26,7 @@ KERNEL    := $(B)/bareflow.elf
 FAT_MIB   ?= 64
 CMDLINE   ?=
 
-.PHONY: all deps run test bench clean
+.PHONY: all deps run test bench clean FORCE
 all: $(IMG)
 
 deps:
@@ -78,7 +78,12 @@ $(B)/fat.img: image/fat/README.TXT
 	mkfs.fat -F 16 -n BAREFLOW -i 42464c57 -h 2048 -C $@ $$(($(FAT_MIB) * 1024)) >/dev/null
 	mcopy -i $@ image/fat/README.TXT ::/README.TXT
 
-$(IMG): $(B)/boot/mbr.bin $(B)/boot/stage2.bin $(B)/image/mkimage $(KERNEL) $(B)/fat.img
+# Rebuild the image when CMDLINE changes, not only when files do.
+$(B)/cmdline.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CMDLINE)' | cmp -s - $@ 2>/dev/null || echo '$(CMDLINE)' > $@
+
+$(IMG): $(B)/boot/mbr.bin $(B)/boot/stage2.bin $(B)/image/mkimage $(KERNEL) $(B)/fat.img $(B)/cmdline.stamp
 	$(B)/image/mkimage --mbr $(B)/boot/mbr.bin --stage2 $(B)/boot/stage2.bin \
 	  --kernel $(KERNEL) --fat $(B)/fat.img --out $@ --cmdline "$(CMDLINE)"
 
