@@ -44,6 +44,13 @@ $(B)/image/mkimage: image/mkimage.cpp image/elf_image.cpp $(wildcard image/*.h) 
 	@mkdir -p $(@D)
 	$(HOSTCXX) -std=c++20 -O2 -Wall -Wextra -Wno-format-security -o $@ image/mkimage.cpp image/elf_image.cpp
 
+# The real-mode trampoline for BIOS disk calls: a flat NASM blob embedded with .incbin.
+$(B)/kernel_lib/block/bios_trampoline.bin: kernel_lib/block/bios_trampoline.asm
+	@mkdir -p $(@D)
+	$(NASM) -f bin -o $@ $<
+
+$(B)/kernel_lib/block/bios_trampoline_blob.S.o: $(B)/kernel_lib/block/bios_trampoline.bin
+
 # Names for the "not implemented" log line, from the Linux UAPI header.
 $(B)/gen/syscall_names.inc: /usr/include/x86_64-linux-gnu/asm/unistd_64.h
 	@mkdir -p $(@D)

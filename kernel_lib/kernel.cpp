@@ -5,6 +5,8 @@
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/panic.h"
 #include "arch/x86_64/simd.h"
+#include "block/storage.h"
+#include "syscall/errno.h"
 #include "bareflow/kernel.h"
 #include "console/console.h"
 #include "debug/symbols.h"
@@ -149,6 +151,18 @@ extern "C" [[noreturn]] void kernel_main(const bf_bootinfo *bi) {
     paging::init(image_lo, image_hi);
     syscall_init();
     syscall_trace(cmdline_has("strace"));
+    const char *force = cmdline_has("disk=bios") ? "bios" : cmdline_has("disk=virtio") ? "virtio" : nullptr;
+    storage::init(uint8_t(g_boot.boot_drive), g_boot.disk_signature, g_boot.part1_lba,
+                  g_boot.part1_sectors, force);
+    if (cmdline_has("test=disk")) {  // raw reads through the chosen driver (tests/boot/disk.test)
+        static uint8_t sector[512];
+        int r = storage::partition().read(nullptr, 0, 1, sector);
+        kprintf("test: partition 1 sector 0 via %s: %s, OEM \"%c%c%c%c%c%c%c%c\", signature %02x%02x\n",
+                storage::backend_name(), r ? "error" : "read", sector[3], sector[4], sector[5],
+                sector[6], sector[7], sector[8], sector[9], sector[10], sector[510], sector[511]);
+        r = storage::partition().read(nullptr, g_boot.part1_sectors, 1, sector);
+        kprintf("test: reading past the partition: %s\n", r == -kEIO ? "refused (EIO)" : "ALLOWED");
+    }
     kprintf("kernel_lib: XCR0 0x%lx (%s), NX %s, %lu MiB free; starting the program\n",
             (unsigned long)simd::xcr0(), simd::xsave_enabled() ? "XSAVE" : "FXSAVE only",
             paging::nx_enabled() ? "on" : "off",
