@@ -1,0 +1,1052 @@
+// FAT16 engine, part 2: names (8.3 and VFAT long names), directories, paths, and the calls that
+// work on paths. Long names are UTF-16 on disk and UTF-8 in the API.
+#include "fat16_internal.h"
+
+namespace bf::fs {
+namespace {
+
+// Code page 437, 0x80..0xFF, for short names written by DOS-era tools.
+const uint16_t kCp437[128] = {
+    0x00C7, 0x00FC, 0x00E9, 0x00E2, 0x00E4, 0x00E0, 0x00E5, 0x00E7, 0x00EA, 0x00EB, 0x00E8, 0x00EF,
+    0x00EE, 0x00EC, 0x00C4, 0x00C5, 0x00C9, 0x00E6, 0x00C6, 0x00F4, 0x00F6, 0x00F2, 0x00FB, 0x00F9,
+    0x00FF, 0x00D6, 0x00DC, 0x00A2, 0x00A3, 0x00A5, 0x20A7, 0x0192, 0x00E1, 0x00ED, 0x00F3, 0x00FA,
+    0x00F1, 0x00D1, 0x00AA, 0x00BA, 0x00BF, 0x2310, 0x00AC, 0x00BD, 0x00BC, 0x00A1, 0x00AB, 0x00BB,
+    0x2591, 0x2592, 0x2593, 0x2502, 0x2524, 0x2561, 0x2562, 0x2556, 0x2555, 0x2563, 0x2551, 0x2557,
+    0x255D, 0x255C, 0x255B, 0x2510, 0x2514, 0x2534, 0x252C, 0x251C, 0x2500, 0x253C, 0x255E, 0x255F,
+    0x255A, 0x2554, 0x2569, 0x2566, 0x2560, 0x2550, 0x256C, 0x2567, 0x2568, 0x2564, 0x2565, 0x2559,
+    0x2558, 0x2552, 0x2553, 0x256B, 0x256A, 0x2518, 0x250C, 0x2588, 0x2584, 0x258C, 0x2590, 0x2580,
+    0x03B1, 0x00DF, 0x0393, 0x03C0, 0x03A3, 0x03C3, 0x00B5, 0x03C4, 0x03A6, 0x0398, 0x03A9, 0x03B4,
+    0x221E, 0x03C6, 0x03B5, 0x2229, 0x2261, 0x00B1, 0x2265, 0x2264, 0x2320, 0x2321, 0x00F7, 0x2248,
+    0x00B0, 0x2219, 0x00B7, 0x221A, 0x207F, 0x00B2, 0x25A0, 0x00A0};
+
+// Byte offsets of the 13 UTF-16 characters in a long-name slot.
+const uint8_t kLfnPos[13] = {1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30};
+
+// Case folding for matching: ASCII and Latin-1 letters.
+uint16_t fold(uint16_t u) {
+    if (u >= 'a' && u <= 'z') return uint16_t(u - 32);
+    if (u >= 0xE0 && u <= 0xFE && u != 0xF7) return uint16_t(u - 32);
+    return u;
+}
+
+bool eq_fold(const uint16_t *a, uint32_t na, const uint16_t *b, uint32_t nb) {
+    if (na != nb) return false;
+    for (uint32_t i = 0; i < na; i++)
+        if (fold(a[i]) != fold(b[i])) return false;
+    return true;
+}
+
+bool eq_exact(const uint16_t *a, uint32_t na, const uint16_t *b, uint32_t nb) {
+    if (na != nb) return false;
+    for (uint32_t i = 0; i < na; i++)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
+uint8_t lfn_checksum(const uint8_t *name11) {
+    uint8_t sum = 0;
+    for (int i = 0; i < 11; i++) sum = uint8_t(((sum & 1) << 7) + (sum >> 1) + name11[i]);
+    return sum;
+}
+
+// Characters allowed in a short name besides A-Z and 0-9.
+bool short_char(uint16_t u) {
+    if ((u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9')) return true;
+    const char *ok = "$%'-_@~`!(){}^#&";
+    for (; *ok; ok++)
+        if (u == uint16_t(*ok)) return true;
+    return false;
+}
+
+bool forbidden(uint32_t cp) {
+    if (cp < 0x20) return true;
+    const char *bad = "\"*/:<>?\\|";
+    for (; *bad; bad++)
+        if (cp == uint32_t(*bad)) return true;
+    return false;
+}
+
+// A short entry's name as shown ("README.TXT"); lower: honour the NT lower-case flags.
+uint32_t short_to16(const uint8_t *raw, uint16_t *out, bool lower) {
+    uint32_t n = 0;
+    int bl = 8, el = 3;
+    while (bl > 0 && raw[bl - 1] == ' ') bl--;
+    while (el > 0 && raw[8 + el - 1] == ' ') el--;
+    for (int i = 0; i < bl + 1 + el; i++) {
+        if (i == bl) {
+            if (el) out[n++] = '.';
+            continue;
+        }
+        const bool ext = i > bl;
+        uint8_t b = ext ? raw[8 + (i - bl - 1)] : raw[i];
+        if (i == 0 && b == 0x05) b = 0xE5;
+        uint16_t u = b < 0x80 ? b : kCp437[b - 0x80];
+        if (lower && u >= 'A' && u <= 'Z' && (raw[12] & (ext ? 0x10 : 0x08))) u = uint16_t(u + 32);
+        out[n++] = u;
+    }
+    return n;
+}
+
+// UTF-16 to UTF-8 (NUL-terminated); -1 if it does not fit or is not valid.
+int utf16_to_8(const uint16_t *s, uint32_t n, char *out, uint32_t cap) {
+    uint32_t o = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t cp = s[i];
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (i + 1 >= n || s[i + 1] < 0xDC00 || s[i + 1] > 0xDFFF) return -1;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (s[i + 1] - 0xDC00);
+            i++;
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            return -1;
+        }
+        if (cp == 0 || cp == '/') return -1;
+        const uint32_t k = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+        if (o + k + 1 > cap) return -1;
+        if (k == 1) {
+            out[o++] = char(cp);
+        } else if (k == 2) {
+            out[o++] = char(0xC0 | (cp >> 6));
+            out[o++] = char(0x80 | (cp & 0x3F));
+        } else if (k == 3) {
+            out[o++] = char(0xE0 | (cp >> 12));
+            out[o++] = char(0x80 | ((cp >> 6) & 0x3F));
+            out[o++] = char(0x80 | (cp & 0x3F));
+        } else {
+            out[o++] = char(0xF0 | (cp >> 18));
+            out[o++] = char(0x80 | ((cp >> 12) & 0x3F));
+            out[o++] = char(0x80 | ((cp >> 6) & 0x3F));
+            out[o++] = char(0x80 | (cp & 0x3F));
+        }
+    }
+    out[o] = 0;
+    return int(o);
+}
+
+void set_name11(uint8_t *raw, const char *name11) {
+    for (int i = 0; i < 11; i++) raw[i] = uint8_t(name11[i]);
+}
+
+void stamp(uint8_t *raw) {
+    raw[13] = 0;
+    wr16(raw + 14, kStampTime);
+    wr16(raw + 16, kStampDate);
+    wr16(raw + 18, kStampDate);
+    wr16(raw + 22, kStampTime);
+    wr16(raw + 24, kStampDate);
+}
+
+}  // namespace
+
+// ---- names ---------------------------------------------------------------------------------
+
+// A path component (UTF-8) into name16_. creating: also reject what FAT cannot store.
+int Volume::name_to16(const char *str, uint32_t len, bool creating) {
+    const uint8_t *s = reinterpret_cast<const uint8_t *>(str);
+    uint32_t n = 0, i = 0;
+    while (i < len) {
+        uint32_t cp = s[i], k = 1;
+        if (cp >= 0x80) {
+            if ((cp & 0xE0) == 0xC0) { k = 2; cp &= 0x1F; }
+            else if ((cp & 0xF0) == 0xE0) { k = 3; cp &= 0x0F; }
+            else if ((cp & 0xF8) == 0xF0) { k = 4; cp &= 0x07; }
+            else return Msg(err_).s("name is not valid UTF-8").ret(-kEINVAL);
+            if (i + k > len) return Msg(err_).s("name is not valid UTF-8").ret(-kEINVAL);
+            for (uint32_t j = 1; j < k; j++) {
+                if ((s[i + j] & 0xC0) != 0x80)
+                    return Msg(err_).s("name is not valid UTF-8").ret(-kEINVAL);
+                cp = (cp << 6) | (s[i + j] & 0x3F);
+            }
+            if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) ||
+                cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+                return Msg(err_).s("name is not valid UTF-8").ret(-kEINVAL);
+        }
+        if (creating && forbidden(cp))
+            return Msg(err_).s("name contains a character FAT does not allow").ret(-kEINVAL);
+        if (n + (cp >= 0x10000 ? 2 : 1) > 255)
+            return Msg(err_).s("name is longer than 255 characters").ret(-kENAMETOOLONG);
+        if (cp >= 0x10000) {
+            name16_[n++] = uint16_t(0xD800 + ((cp - 0x10000) >> 10));
+            name16_[n++] = uint16_t(0xDC00 + ((cp - 0x10000) & 0x3FF));
+        } else {
+            name16_[n++] = uint16_t(cp);
+        }
+        i += k;
+    }
+    name_len_ = n;
+    if (n == 0) return Msg(err_).s("empty name").ret(-kEINVAL);
+    if (creating && (name16_[n - 1] == '.' || name16_[n - 1] == ' '))
+        return Msg(err_).s("name ends with a dot or a space").ret(-kEINVAL);
+    return 0;
+}
+
+// ---- directory scanning ----------------------------------------------------------------------
+
+int Volume::scan_open(Scan &s, uint32_t dir, bool validate) {
+    s.dir = dir;
+    s.index = 0;
+    s.ci = 0;
+    s.cl = dir;
+    s.lba = 0;
+    s.off = 0;
+    s.lfn_state = 0;
+    s.lfn_len = 0;
+    s.run = 0;
+    if (dir == 0) {
+        s.limit = root_entries_;
+        return 0;
+    }
+    if (!valid_cluster(dir))
+        return Msg(err_).s("directory starts at cluster ").u(dir).s(", outside the volume")
+            .ret(-kEIO);
+    s.limit = kMaxDirSlots;
+    if (validate) {
+        uint32_t len;
+        uint8_t why;
+        if (chain_length(dir, &len, &why) < 0) return chain_error(why, dir);
+        const uint64_t slots = uint64_t(len) * (cluster_bytes_ / 32);
+        if (slots < s.limit) s.limit = uint32_t(slots);
+    }
+    return 0;
+}
+
+// Continue at slot `index`; (hint_ci, hint_cl): a known (cluster index, cluster) of the chain.
+int Volume::scan_seek(Scan &s, uint32_t index, uint32_t hint_ci, uint32_t hint_cl) {
+    s.index = index;
+    s.lfn_state = 0;
+    if (s.dir == 0 || index >= s.limit) return 0;
+    const uint32_t ci = uint32_t(uint64_t(index) * 32 / cluster_bytes_);
+    s.ci = 0;
+    s.cl = s.dir;
+    if (hint_cl && valid_cluster(hint_cl) && hint_ci <= ci) {
+        s.ci = hint_ci;
+        s.cl = hint_cl;
+    }
+    while (s.ci < ci) {
+        uint32_t nx;
+        if (int r = fat_next(s.cl, &nx)) return r;
+        if (!nx) {
+            s.limit = index;
+            return 0;
+        }
+        s.cl = nx;
+        s.ci++;
+    }
+    return 0;
+}
+
+// The next slot (valid until the next sector is loaded) and its kind; 1, or 0 at the end of the
+// directory. Long names are assembled on the way: at a short entry, lfn_len/lfn_ hold its long
+// name if one with the right checksum and sequence preceded it, and run is its first slot.
+int Volume::scan_next(Scan &s, const uint8_t **slot, int *kind) {
+    if (s.index >= s.limit) return 0;
+    uint32_t lba;
+    if (s.dir == 0) {
+        lba = root_lba_ + s.index / 16;
+    } else {
+        const uint64_t byte = uint64_t(s.index) * 32;
+        const uint32_t ci = uint32_t(byte / cluster_bytes_);
+        while (s.ci < ci) {
+            uint32_t nx;
+            if (int r = fat_next(s.cl, &nx)) return r;
+            if (!nx) {
+                s.limit = s.index;
+                return 0;
+            }
+            s.cl = nx;
+            s.ci++;
+        }
+        if (!valid_cluster(s.cl)) return chain_error(kBadOutside, s.dir);
+        lba = uint32_t(cluster_lba(s.cl) + (byte % cluster_bytes_) / 512);
+    }
+    if (int r = load_sector(lba)) return r;
+    const uint8_t *p = sec_ + (s.index % 16) * 32;
+    s.lba = lba;
+    s.off = uint16_t((s.index % 16) * 32);
+    *slot = p;
+    const uint8_t b0 = p[0], attr = p[11];
+    if (b0 == 0) {
+        *kind = kSlotEnd;
+        s.lfn_state = 0;
+    } else if (b0 == 0xE5) {
+        *kind = kSlotFree;
+        s.lfn_state = 0;
+    } else if ((attr & 0x3F) == kAttrLfn) {
+        *kind = kSlotLfn;
+        const uint32_t ord = b0 & 0x1F;
+        bool take = false;
+        if (b0 & 0x40) {
+            if (ord >= 1 && ord <= 20 && !(b0 & 0x80)) {
+                s.lfn_state = 1;
+                s.lfn_sum = p[13];
+                s.lfn_slots = uint8_t(ord);
+                s.run = s.index;
+                take = true;
+            } else {
+                s.lfn_state = 0;
+            }
+        } else if (s.lfn_state == 1 && b0 == s.lfn_expect && p[13] == s.lfn_sum) {
+            take = true;
+        } else {
+            s.lfn_state = 0;
+        }
+        if (take) {
+            for (uint32_t k = 0; k < 13; k++) lfn_[(ord - 1) * 13 + k] = rd16(p + kLfnPos[k]);
+            s.lfn_expect = uint8_t(ord - 1);
+            if (s.lfn_expect == 0) s.lfn_state = 2;
+        }
+    } else {
+        *kind = (attr & kAttrLabel) ? kSlotLabel : kSlotShort;
+        s.lfn_len = 0;
+        if (s.lfn_state == 2 && s.lfn_sum == lfn_checksum(p)) {
+            uint32_t n = 0;
+            const uint32_t max = uint32_t(s.lfn_slots) * 13;
+            while (n < max && lfn_[n] != 0) n++;
+            if (n > 0 && n <= 255) s.lfn_len = n;
+        }
+        if (!s.lfn_len) s.run = s.index;
+        s.lfn_state = 0;
+    }
+    s.index++;
+    return 1;
+}
+
+// Finds name16_ in directory `dir`: 1 found (*out filled), 0 not found.
+int Volume::lookup(uint32_t dir, Ent *out) {
+    Scan s;
+    if (int r = scan_open(s, dir, true)) return r;
+    uint16_t sn[13];
+    for (;;) {
+        const uint8_t *p;
+        int kind;
+        const int r = scan_next(s, &p, &kind);
+        if (r <= 0) return r;
+        if (kind == kSlotEnd) return 0;
+        if (kind != kSlotShort || ent_is_dot(p)) continue;
+        bool hit = s.lfn_len && eq_fold(lfn_, s.lfn_len, name16_, name_len_);
+        if (!hit) {
+            const uint32_t n = short_to16(p, sn, false);
+            hit = eq_fold(sn, n, name16_, name_len_);
+        }
+        if (!hit) continue;
+        copy_bytes(out->raw, p, 32);
+        out->dir = dir;
+        out->index = s.index - 1;
+        out->first = s.run;
+        out->lba = s.lba;
+        out->off = s.off;
+        out->lfn_len = uint16_t(s.lfn_len);
+        return 1;
+    }
+}
+
+int Volume::read_raw(uint32_t lba, uint16_t off, uint8_t *raw) {
+    if (int r = load_sector(lba)) return r;
+    copy_bytes(raw, sec_ + (off & 0x1E0), 32);
+    return 0;
+}
+
+int Volume::resolve(const char *path, Path *p) {
+    p->parent = 0;
+    p->name = nullptr;
+    p->len = 0;
+    p->depth = 0;
+    p->found = p->root = p->slash = false;
+    if (!path) return Msg(err_).s("no path").ret(-kEINVAL);
+    uint32_t depth = 0, i = 0;
+    stack_[0].cluster = 0;
+    stack_[0].lba = 0;
+    stack_[0].off = 0;
+    for (;;) {
+        while (path[i] == '/') i++;
+        if (path[i] == 0) {  // the path names the directory stack_[depth]
+            p->found = true;
+            if (depth == 0) {
+                p->root = true;
+                return 0;
+            }
+            p->depth = depth - 1;
+            p->parent = stack_[depth - 1].cluster;
+            if (int r = read_raw(stack_[depth].lba, stack_[depth].off, p->e.raw)) return r;
+            p->e.dir = p->parent;
+            p->e.index = p->e.first = kNoIndex;
+            p->e.lba = stack_[depth].lba;
+            p->e.off = stack_[depth].off;
+            p->e.lfn_len = 0;
+            return 0;
+        }
+        const uint32_t start = i;
+        while (path[i] && path[i] != '/') {
+            i++;
+            if (i - start > 255 * 4)
+                return Msg(err_).s("name is longer than 255 characters").ret(-kENAMETOOLONG);
+        }
+        const uint32_t len = i - start;
+        uint32_t j = i;
+        while (path[j] == '/') j++;
+        const bool last = path[j] == 0;
+        if (len == 1 && path[start] == '.') continue;
+        if (len == 2 && path[start] == '.' && path[start + 1] == '.') {
+            if (depth > 0) depth--;
+            continue;
+        }
+        const int nr = name_to16(path + start, len, false);
+        if (nr == -kENAMETOOLONG) return nr;
+        if (last) {
+            p->parent = stack_[depth].cluster;
+            p->depth = depth;
+            p->name = path + start;
+            p->len = len;
+            p->slash = j != i;
+            if (nr < 0) return 0;  // not valid UTF-8: cannot exist
+            const int r = lookup(p->parent, &p->e);
+            if (r < 0) return r;
+            p->found = r == 1;
+            if (p->found && p->slash && !ent_is_dir(p->e.raw))
+                return Msg(err_).s("not a directory (path ends with '/')").ret(-kENOTDIR);
+            return 0;
+        }
+        if (nr < 0) return Msg(err_).s("no such directory").ret(-kENOENT);
+        const int r = lookup(stack_[depth].cluster, &p->e);
+        if (r < 0) return r;
+        if (r == 0) return Msg(err_).s("no such directory on the path").ret(-kENOENT);
+        if (!ent_is_dir(p->e.raw)) return Msg(err_).s("a path component is a file").ret(-kENOTDIR);
+        const uint32_t c = ent_cluster(p->e.raw);
+        if (!valid_cluster(c))
+            return Msg(err_).s("directory entry points to cluster ").u(c).s(", not a directory")
+                .ret(-kEIO);
+        if (depth + 1 >= kMaxDepth)
+            return Msg(err_).s("path is deeper than ").u(kMaxDepth).s(" directories")
+                .ret(-kENAMETOOLONG);
+        depth++;
+        stack_[depth].cluster = c;
+        stack_[depth].lba = p->e.lba;
+        stack_[depth].off = p->e.off;
+    }
+}
+
+// ---- directory changes -----------------------------------------------------------------------
+
+int Volume::slot_lba(uint32_t dir, uint32_t index, uint32_t *lba) {
+    if (dir == 0) {
+        if (index >= root_entries_) return Msg(err_).s("root slot out of range").ret(-kEIO);
+        *lba = root_lba_ + index / 16;
+        return 0;
+    }
+    const uint64_t byte = uint64_t(index) * 32;
+    uint32_t c = dir;
+    for (uint32_t k = uint32_t(byte / cluster_bytes_); k; k--) {
+        uint32_t nx;
+        if (int r = fat_next(c, &nx)) return r;
+        if (!nx) return Msg(err_).s("directory slot beyond its chain").ret(-kEIO);
+        c = nx;
+    }
+    if (!valid_cluster(c)) return chain_error(kBadOutside, dir);
+    *lba = uint32_t(cluster_lba(c) + (byte % cluster_bytes_) / 512);
+    return 0;
+}
+
+int Volume::grow_dir(uint32_t dir, uint32_t limit, uint32_t slots) {
+    if (dir == 0)
+        return Msg(err_).s("root directory is full (").u(root_entries_).s(" entries)")
+            .ret(-kENOSPC);
+    const uint32_t per = cluster_bytes_ / 32;
+    const uint32_t add = (slots + per - 1) / per;
+    if (uint64_t(limit) + uint64_t(add) * per > kMaxDirSlots)
+        return Msg(err_).s("directory is full (").u(kMaxDirSlots).s(" entries)").ret(-kENOSPC);
+    if (add > free_count_) return Msg(err_).s("no space left on the volume").ret(-kENOSPC);
+    uint32_t last = dir;
+    for (;;) {
+        uint32_t nx;
+        if (int r = fat_next(last, &nx)) return r;
+        if (!nx) break;
+        last = nx;
+    }
+    for (uint32_t k = 0; k < add; k++) {
+        const uint32_t c = alloc_cluster();
+        if (!c) return Msg(err_).s("no space left on the volume").ret(-kENOSPC);
+        if (int r = zero_cluster(c)) {  // zeros on disk before the FAT links the cluster
+            free_count_++;
+            return r;
+        }
+        fat_set(c, kEoc);
+        fat_set(last, uint16_t(c));
+        last = c;
+    }
+    return flush_fat(true);
+}
+
+// Writes a new entry for name16_ into `dir`: raw is the short entry's template (attributes,
+// cluster, size, times); the name is filled in. old: an entry of the same directory being
+// renamed: its slots may be reused in place, or deleted in the same sector write; *old_gone
+// says whether that happened.
+int Volume::add_entry(uint32_t dir, uint8_t *raw, const Ent *old, Ent *out, bool *old_gone) {
+    *old_gone = false;
+    const uint16_t *nm = name16_;
+    const uint32_t len = name_len_;
+
+    // The basis name (Microsoft's algorithm): upper case, spaces and leading dots dropped,
+    // primary part up to the first dot (8 chars), extension after the last dot (3 chars).
+    char base[8], ext[3];
+    uint32_t bl = 0, el = 0;
+    bool lossy = false;
+    uint32_t lead = 0;
+    while (lead < len && (nm[lead] == '.' || nm[lead] == ' ')) lead++;
+    uint32_t lastdot = len;
+    for (uint32_t i = lead; i < len; i++)
+        if (nm[i] == '.') lastdot = i;
+    auto map = [&](uint16_t u) -> char {
+        if (u >= 'a' && u <= 'z') return char(u - 32);
+        if (u < 0x80 && short_char(u)) return char(u);
+        lossy = true;
+        return '_';
+    };
+    for (uint32_t i = lead; i < len && nm[i] != '.'; i++) {
+        if (nm[i] == ' ') continue;
+        if (bl < 8) base[bl++] = map(nm[i]);
+    }
+    if (lastdot < len)
+        for (uint32_t i = lastdot + 1; i < len; i++) {
+            if (nm[i] == ' ') continue;
+            if (el < 3) ext[el++] = map(nm[i]);
+        }
+    if (bl == 0) {
+        base[bl++] = '_';
+        lossy = true;
+    }
+    char plain[11];
+    for (uint32_t i = 0; i < 11; i++) plain[i] = ' ';
+    for (uint32_t i = 0; i < bl; i++) plain[i] = base[i];
+    for (uint32_t i = 0; i < el; i++) plain[8 + i] = ext[i];
+    // No tail if the basis spells the whole name (up to case); no long name if it spells it
+    // exactly (an upper-case 8.3 name).
+    uint16_t disp[13];
+    const uint32_t dl = short_to16(reinterpret_cast<const uint8_t *>(plain), disp, false);
+    const bool no_tail = !lossy && eq_fold(disp, dl, nm, len);
+    const bool need_lfn = !(no_tail && eq_exact(disp, dl, nm, len));
+    const uint32_t lfn_slots = need_lfn ? (len + 12) / 13 : 0;
+    const uint32_t k = lfn_slots + 1;
+
+    // One scan: tails in use, a plain-name collision, a free run of k slots.
+    for (uint32_t i = 0; i < 1024; i++) tails_[i] = 0;
+    bool plain_taken = false;
+    uint32_t found_at = kNoIndex, run_start = 0, run_len = 0;
+    Scan s;
+    if (int r = scan_open(s, dir, true)) return r;
+    for (;;) {
+        const uint8_t *p;
+        int kind;
+        const int r = scan_next(s, &p, &kind);
+        if (r < 0) return r;
+        if (r == 0) break;
+        const uint32_t idx = s.index - 1;
+        if (kind == kSlotEnd) {  // this slot and all after it are free
+            const uint32_t start = run_len ? run_start : idx;
+            run_start = start;
+            run_len = s.limit - start;
+            if (found_at == kNoIndex && run_len >= k) found_at = start;
+            break;
+        }
+        if (kind == kSlotFree) {
+            const Node *nd = find_node(s.lba, s.off);
+            if (nd && nd->unlinked) {  // an unlinked file that is still open keeps its slot
+                run_len = 0;
+                continue;
+            }
+            if (run_len == 0) run_start = idx;
+            run_len++;
+            if (found_at == kNoIndex && run_len >= k) found_at = run_start;
+            continue;
+        }
+        run_len = 0;
+        if (kind == kSlotLfn) continue;
+        if (old && old->dir == dir && old->index != kNoIndex && idx >= old->first &&
+            idx <= old->index)
+            continue;  // the entry being renamed
+        if (same_bytes(p, plain, 11)) plain_taken = true;
+        // "PREFIX~N" with our extension and our prefix: mark N as used.
+        if (!same_bytes(p + 8, plain + 8, 3)) continue;
+        int tl = 8;
+        while (tl > 0 && p[tl - 1] == ' ') tl--;
+        int t = tl - 1;
+        while (t > 0 && p[t] >= '0' && p[t] <= '9') t--;
+        if (t <= 0 || p[t] != '~' || t == tl - 1 || p[t + 1] == '0') continue;
+        uint32_t n = 0, d = 0;
+        for (int q = t + 1; q < tl; q++, d++) n = n * 10 + (p[q] - '0');
+        const uint32_t pl = bl < 7 - d ? bl : 7 - d;
+        if (n >= 65536 || uint32_t(t) != pl || !same_bytes(p, base, pl)) continue;
+        tails_[n / 64] |= 1ull << (n % 64);
+    }
+    if (found_at == kNoIndex && run_len == 0) run_start = s.limit;
+
+    uint8_t name11[11];
+    copy_bytes(name11, plain, 11);
+    if (!no_tail || plain_taken) {
+        if (!need_lfn) return Msg(err_).s("short name exists").ret(-kEEXIST);
+        uint32_t n = 1;
+        while (n < 65536 && (tails_[n / 64] & (1ull << (n % 64)))) n++;
+        if (n >= 65536) return Msg(err_).s("no free short name for this name").ret(-kENOSPC);
+        char digits[6];
+        uint32_t d = 0;
+        for (uint32_t v = n; v; v /= 10) digits[d++] = char('0' + v % 10);
+        const uint32_t pl = bl < 7 - d ? bl : 7 - d;
+        for (uint32_t i = 0; i < 8; i++) name11[i] = ' ';
+        for (uint32_t i = 0; i < pl; i++) name11[i] = uint8_t(base[i]);
+        name11[pl] = '~';
+        for (uint32_t i = 0; i < d; i++) name11[pl + 1 + i] = uint8_t(digits[d - 1 - i]);
+    }
+
+    // Where: in place of the renamed entry when it fits in its run and that run is in one
+    // sector (one atomic write), else a free run, else the directory grows.
+    uint32_t start = found_at;
+    // (Slots i and j of a directory share a sector iff i / 16 == j / 16.)
+    if (old && old->dir == dir && old->index != kNoIndex && old->index - old->first + 1 >= k &&
+        old->first / 16 == old->index / 16) {
+        start = old->index + 1 - k;
+    }
+    if (start == kNoIndex) {
+        const uint32_t have = run_len;  // free slots at the end of the directory
+        if (int r = grow_dir(dir, s.limit, k - have)) return r;
+        start = run_start;
+    }
+
+    // Fill the slots: long-name slots (last part first), then the short entry.
+    set_name11(raw, reinterpret_cast<const char *>(name11));
+    raw[12] = 0;
+    const uint8_t sum = lfn_checksum(raw);
+    const bool merge = old && old->dir == dir && old->index != kNoIndex &&
+                       old->first / 16 == old->index / 16 && old->index / 16 == start / 16 &&
+                       start / 16 == (start + k - 1) / 16;
+    uint32_t cur = 0;
+    bool loaded = false;
+    for (uint32_t j = 0; j < k; j++) {
+        const uint32_t idx = start + j;
+        uint32_t lba;
+        if (int r = slot_lba(dir, idx, &lba)) return r;
+        if (loaded && lba != cur) {
+            if (int r = store_sector()) return r;
+            loaded = false;
+        }
+        if (!loaded) {
+            if (int r = load_sector(lba)) return r;
+            cur = lba;
+            loaded = true;
+        }
+        uint8_t *e = sec_ + (idx % 16) * 32;
+        if (j + 1 == k) {
+            copy_bytes(e, raw, 32);
+            out->dir = dir;
+            out->index = idx;
+            out->first = start;
+            out->lba = lba;
+            out->off = uint16_t((idx % 16) * 32);
+            out->lfn_len = uint16_t(need_lfn ? len : 0);
+            copy_bytes(out->raw, raw, 32);
+            break;
+        }
+        const uint32_t ord = lfn_slots - j;  // ordinal of this slot
+        zero_bytes(e, 32);
+        e[0] = uint8_t(ord | (j == 0 ? 0x40 : 0));
+        e[11] = kAttrLfn;
+        e[13] = sum;
+        for (uint32_t q = 0; q < 13; q++) {
+            const uint32_t ci = (ord - 1) * 13 + q;
+            const uint16_t u = ci < len ? nm[ci] : ci == len ? 0 : 0xFFFF;
+            wr16(e + kLfnPos[q], u);
+        }
+    }
+    if (merge) {  // delete the old slots in the same write
+        for (uint32_t idx = old->first; idx <= old->index; idx++)
+            if (idx < start || idx >= start + k) sec_[(idx % 16) * 32] = 0xE5;
+        *old_gone = true;
+    }
+    return store_sector();
+}
+
+// Marks an entry and its long-name slots deleted: the short entry's sector first.
+int Volume::delete_entry(const Ent &e) {
+    if (e.index == kNoIndex) return Msg(err_).s("internal: entry has no slot").ret(-kEINVAL);
+    if (int r = load_sector(e.lba)) return r;
+    for (uint32_t idx = e.first; idx <= e.index; idx++)
+        if (idx / 16 == e.index / 16) sec_[(idx % 16) * 32] = 0xE5;
+    if (int r = store_sector()) return r;
+    uint32_t cur = 0;
+    bool loaded = false;
+    for (uint32_t idx = e.first; idx < e.index; idx++) {
+        if (idx / 16 == e.index / 16) continue;
+        uint32_t lba;
+        if (int r = slot_lba(e.dir, idx, &lba)) return r;
+        if (loaded && lba != cur) {
+            if (int r = store_sector()) return r;
+            loaded = false;
+        }
+        if (!loaded) {
+            if (int r = load_sector(lba)) return r;
+            cur = lba;
+            loaded = true;
+        }
+        sec_[(idx % 16) * 32] = 0xE5;
+    }
+    return loaded ? store_sector() : 0;
+}
+
+// 1 if the directory holds nothing but "." and "..", 0 if not.
+int Volume::dir_empty(uint32_t cluster) {
+    Scan s;
+    if (int r = scan_open(s, cluster, true)) return r;
+    for (;;) {
+        const uint8_t *p;
+        int kind;
+        const int r = scan_next(s, &p, &kind);
+        if (r <= 0) return r < 0 ? r : 1;
+        if (kind == kSlotEnd) return 1;
+        if (kind == kSlotShort && !ent_is_dot(p)) return 0;
+    }
+}
+
+// A moved directory's ".." entry follows it to its new parent.
+int Volume::set_dotdot(uint32_t cluster, uint32_t parent) {
+    if (!valid_cluster(cluster)) return 0;
+    if (int r = load_sector(uint32_t(cluster_lba(cluster)))) return r;
+    uint8_t *e = sec_ + 32;
+    if (!(e[0] == '.' && e[1] == '.' && e[2] == ' ')) return 0;
+    wr16(e + 26, uint16_t(parent));
+    return store_sector();
+}
+
+void Volume::fill_stat(const uint8_t *raw, Stat *out) {
+    out->dir = ent_is_dir(raw);
+    out->size = out->dir ? 0 : ent_size(raw);
+    out->first_cluster = ent_cluster(raw);
+    out->fat_time = rd16(raw + 22);
+    out->fat_date = rd16(raw + 24);
+}
+
+// ---- path API ------------------------------------------------------------------------------
+
+int Volume::open(const char *path, int flags, File *out) {
+    if (!mounted_) return Msg(err_).s("volume not mounted").ret(-kENODEV);
+    if (!out) return Msg(err_).s("no File").ret(-kEINVAL);
+    out->used = false;
+    Path p;
+    if (int r = resolve(path, &p)) return r;
+    const bool writing = (flags & 3) != kRdOnly;
+    if (p.found) {
+        if ((flags & kCreat) && (flags & kExcl)) return Msg(err_).s("file exists").ret(-kEEXIST);
+        if (p.root || ent_is_dir(p.e.raw)) {
+            if (writing || (flags & kTrunc))
+                return Msg(err_).s("is a directory").ret(-kEISDIR);
+            const uint32_t c = p.root ? 0 : ent_cluster(p.e.raw);
+            if (!p.root && !valid_cluster(c))
+                return Msg(err_).s("directory entry points to cluster ").u(c).ret(-kEIO);
+            out->dir = true;
+            out->first_cluster = c;
+            out->size = 0;
+            out->dirent_sector = p.root ? 0 : p.e.lba;
+            out->dirent_offset = p.root ? 0 : p.e.off;
+            out->cache_index = 0;
+            out->cache_cluster = 0;
+            out->dirty = false;
+            out->used = true;
+            return 0;
+        }
+        if (flags & kDirectory) return Msg(err_).s("not a directory").ret(-kENOTDIR);
+        Node *n;
+        if (int r = open_node(p.e, &n)) return r;
+        if ((flags & kTrunc) && (n->size || n->first_cluster)) {
+            if (int r = truncate_node(*n, 0)) {
+                release(*n);
+                return r;
+            }
+        }
+        out->dir = false;
+        out->dirent_sector = n->sector;
+        out->dirent_offset = n->offset;
+        mirror(*n, out);
+        out->used = true;
+        return 0;
+    }
+    if (!(flags & kCreat)) return Msg(err_).s("no such file or directory").ret(-kENOENT);
+    if (p.slash) return Msg(err_).s("cannot create a file with a trailing '/'").ret(-kEISDIR);
+    if (flags & kDirectory) return Msg(err_).s("O_CREAT with O_DIRECTORY").ret(-kEINVAL);
+    if (int r = name_to16(p.name, p.len, true)) return r;
+    bool room = false;
+    for (uint32_t i = 0; i < kMaxNodes; i++) room |= !nodes_[i].used;
+    if (!room) return Msg(err_).s("too many open files (").u(kMaxNodes).s(")").ret(-kENFILE);
+    if (int r = begin_change()) return r;
+    uint8_t raw[32];
+    zero_bytes(raw, 32);
+    raw[11] = kAttrArchive;
+    stamp(raw);
+    Ent e;
+    bool gone;
+    if (int r = add_entry(p.parent, raw, nullptr, &e, &gone)) return r;
+    Node *n;
+    if (int r = open_node(e, &n)) return r;
+    out->dir = false;
+    out->dirent_sector = n->sector;
+    out->dirent_offset = n->offset;
+    mirror(*n, out);
+    out->used = true;
+    return 0;
+}
+
+int Volume::stat(const char *path, Stat *out) {
+    if (!mounted_) return Msg(err_).s("volume not mounted").ret(-kENODEV);
+    Path p;
+    if (int r = resolve(path, &p)) return r;
+    if (!p.found) return Msg(err_).s("no such file or directory").ret(-kENOENT);
+    if (p.root) {
+        out->dir = true;
+        out->size = out->first_cluster = 0;
+        out->fat_time = out->fat_date = 0;
+        return 0;
+    }
+    fill_stat(p.e.raw, out);
+    if (!out->dir)
+        if (const Node *n = find_node(p.e.lba, p.e.off)) {
+            out->size = n->size;
+            out->first_cluster = n->first_cluster;
+        }
+    return 0;
+}
+
+int Volume::fstat(const File *f, Stat *out) {
+    if (!mounted_) return Msg(err_).s("volume not mounted").ret(-kENODEV);
+    if (!f || !f->used) return Msg(err_).s("file is not open").ret(-kEBADF);
+    if (f->dir) {
+        out->dir = true;
+        out->size = 0;
+        out->first_cluster = f->first_cluster;
+        out->fat_time = out->fat_date = 0;
+        if (f->dirent_sector == 0) return 0;
+        uint8_t raw[32];
+        if (int r = read_raw(f->dirent_sector, f->dirent_offset, raw)) return r;
+        out->fat_time = rd16(raw + 22);
+        out->fat_date = rd16(raw + 24);
+        return 0;
+    }
+    Node *n;
+    if (int r = node_of(f, &n)) return r;
+    out->dir = false;
+    out->size = n->size;
+    out->first_cluster = n->first_cluster;
+    out->fat_time = out->fat_date = 0;
+    if (n->unlinked) return 0;
+    uint8_t raw[32];
+    if (int r = read_raw(n->sector, n->offset, raw)) return r;
+    out->fat_time = rd16(raw + 22);
+    out->fat_date = rd16(raw + 24);
+    return 0;
+}
+
+int Volume::readdir(File *dir, uint64_t *cookie, DirEntry *out) {
+    if (!mounted_) return Msg(err_).s("volume not mounted").ret(-kENODEV);
+    if (!dir || !dir->used) return Msg(err_).s("directory is not open").ret(-kEBADF);
+    if (!dir->dir) return Msg(err_).s("not a directory").ret(-kENOTDIR);
+    if (*cookie >= kMaxDirSlots) return 0;
+    Scan s;
+    if (int r = scan_open(s, dir->first_cluster, *cookie == 0)) return r;
+    if (int r = scan_seek(s, uint32_t(*cookie), dir->cache_index, dir->cache_cluster)) return r;
+    for (;;) {
+        const uint8_t *p;
+        int kind;
+        const int r = scan_next(s, &p, &kind);
+        if (r <= 0) {
+            if (r == 0) *cookie = s.index;
+            return r;
+        }
+        if (kind == kSlotEnd) {
+            *cookie = s.index - 1;
+            return 0;
+        }
+        if (kind != kSlotShort) continue;
+        int n = -1;
+        if (s.lfn_len) n = utf16_to_8(lfn_, s.lfn_len, out->name, sizeof out->name);
+        if (n <= 0) {
+            uint16_t sn[13];
+            const uint32_t sl = short_to16(p, sn, true);
+            if (utf16_to_8(sn, sl, out->name, sizeof out->name) < 0) {  // '/' or NUL in it
+                for (uint32_t i = 0; i < sl; i++)
+                    out->name[i] = sn[i] > 0x20 && sn[i] < 0x7F && sn[i] != '/' ? char(sn[i]) : '_';
+                out->name[sl] = 0;
+            }
+        }
+        out->dir = ent_is_dir(p);
+        out->size = out->dir ? 0 : ent_size(p);
+        if (!out->dir)
+            if (const Node *nd = find_node(s.lba, s.off)) out->size = nd->size;
+        *cookie = s.index;
+        if (s.dir) {
+            dir->cache_index = s.ci;
+            dir->cache_cluster = s.cl;
+        }
+        return 1;
+    }
+}
+
+int Volume::mkdir(const char *path) {
+    if (!mounted_) return Msg(err_).s("volume not mounted").ret(-kENODEV);
+    Path p;
+    if (int r = resolve(path, &p)) return r;
+    if (p.found) return Msg(err_).s("file exists").ret(-kEEXIST);
+    if (int r = name_to16(p.name, p.len, true)) return r;
+    if (int r = begin_change()) return r;
+    const uint32_t c = alloc_cluster();
+    if (!c) return Msg(err_).s("no space left on the volume").ret(-kENOSPC);
+    // The new directory's cluster ("." and ".."), then the FAT, then its entry.
+    ensure_zero();
+    zero_ok_ = false;
+    uint8_t *dot = clus_, *dotdot = clus_ + 32;
+    set_name11(dot, ".          ");
+    set_name11(dotdot, "..         ");
+    dot[11] = dotdot[11] = kAttrDir;
+    stamp(dot);
+    stamp(dotdot);
+    wr16(dot + 26, uint16_t(c));
+    wr16(dotdot + 26, uint16_t(p.parent));
+    int r = dev_write(cluster_lba(c), spc_, clus_);
+    zero_bytes(clus_, 64);
+    zero_ok_ = true;
+    if (!r) {
+        fat_set(c, kEoc);
+        r = flush_fat(true);
+    }
+    if (!r) {
+        uint8_t raw[32];
+        zero_bytes(raw, 32);
+        raw[11] = kAttrDir;
+        stamp(raw);
+        wr16(raw + 26, uint16_t(c));
+        Ent e;
+        bool gone;
+        r = add_entry(p.parent, raw, nullptr, &e, &gone);
+    }
+    if (r) {
+        if (fat_[c]) fat_set(c, 0);
+        free_count_++;
+        flush_fat(false);
+    }
+    return r;
+}
+
+int Volume::unlink(const char *path) {
+    if (!mounted_) return Msg(err_).s("volume not mounted").ret(-kENODEV);
+    Path p;
+    if (int r = resolve(path, &p)) return r;
+    if (!p.found) return Msg(err_).s("no such file").ret(-kENOENT);
+    if (p.root || p.len == 0 || ent_is_dir(p.e.raw))
+        return Msg(err_).s("is a directory (use rmdir)").ret(-kEISDIR);
+    if (int r = begin_change()) return r;
+    Node *n = find_node(p.e.lba, p.e.off);
+    if (int r = delete_entry(p.e)) return r;
+    if (n) {  // still open: the clusters go when the last File is closed
+        n->unlinked = true;
+        return 0;
+    }
+    if (const uint32_t c = ent_cluster(p.e.raw)) free_chain(c);
+    return flush_fat(false);
+}
+
+int Volume::rmdir(const char *path) {
+    if (!mounted_) return Msg(err_).s("volume not mounted").ret(-kENODEV);
+    Path p;
+    if (int r = resolve(path, &p)) return r;
+    if (!p.found) return Msg(err_).s("no such directory").ret(-kENOENT);
+    if (p.root) return Msg(err_).s("cannot remove the root directory").ret(-kEBUSY);
+    if (p.len == 0) return Msg(err_).s("cannot remove '.' or '..'").ret(-kEINVAL);
+    if (!ent_is_dir(p.e.raw)) return Msg(err_).s("not a directory").ret(-kENOTDIR);
+    const uint32_t c = ent_cluster(p.e.raw);
+    if (c) {
+        const int r = dir_empty(c);
+        if (r < 0) return r;
+        if (r == 0) return Msg(err_).s("directory not empty").ret(-kENOTEMPTY);
+    }
+    if (int r = begin_change()) return r;
+    if (int r = delete_entry(p.e)) return r;
+    if (c) free_chain(c);
+    return flush_fat(false);
+}
+
+int Volume::rename(const char *from, const char *to) {
+    if (!mounted_) return Msg(err_).s("volume not mounted").ret(-kENODEV);
+    Path pf;
+    if (int r = resolve(from, &pf)) return r;
+    if (!pf.found) return Msg(err_).s("no such file or directory").ret(-kENOENT);
+    if (pf.root) return Msg(err_).s("cannot rename the root directory").ret(-kEBUSY);
+    if (pf.len == 0) return Msg(err_).s("cannot rename '.' or '..'").ret(-kEINVAL);
+    Ent src;
+    copy_bytes(&src, &pf.e, sizeof src);
+    if (find_node(src.lba, src.off)) return Msg(err_).s("source is open").ret(-kEBUSY);
+    const bool src_dir = ent_is_dir(src.raw);
+    const uint32_t src_cl = ent_cluster(src.raw);
+
+    Path pt;
+    if (int r = resolve(to, &pt)) return r;
+    if (pt.root) return Msg(err_).s("cannot replace the root directory").ret(-kEBUSY);
+    if (pt.len == 0) return Msg(err_).s("cannot rename to '.' or '..'").ret(-kEINVAL);
+    if (pt.slash && !src_dir) return Msg(err_).s("not a directory").ret(-kENOTDIR);
+    if (src_dir && src_cl) {  // not into itself or its own subtree
+        for (uint32_t k = 1; k <= pt.depth; k++)
+            if (stack_[k].cluster == src_cl)
+                return Msg(err_).s("cannot move a directory into itself").ret(-kEINVAL);
+    }
+    const bool self = pt.found && pt.e.lba == src.lba && pt.e.off == src.off;
+    if (self) {  // the same entry: only the spelling may change
+        uint16_t cur[256];
+        uint32_t cl = pt.e.lfn_len;
+        if (cl) copy_bytes(cur, lfn_, cl * 2);
+        else cl = short_to16(pt.e.raw, cur, true);
+        if (int r = name_to16(pt.name, pt.len, true)) return r;
+        if (eq_exact(cur, cl, name16_, name_len_)) return 0;
+    } else {
+        if (int r = name_to16(pt.name, pt.len, true)) return r;
+    }
+
+    if (pt.found && !self) {  // replace the destination
+        if (find_node(pt.e.lba, pt.e.off)) return Msg(err_).s("destination is open").ret(-kEBUSY);
+        const bool dst_dir = ent_is_dir(pt.e.raw);
+        if (src_dir && !dst_dir) return Msg(err_).s("destination is not a directory").ret(-kENOTDIR);
+        if (!src_dir && dst_dir) return Msg(err_).s("destination is a directory").ret(-kEISDIR);
+        const uint32_t dst_cl = ent_cluster(pt.e.raw);
+        if (dst_dir && dst_cl) {
+            const int r = dir_empty(dst_cl);
+            if (r < 0) return r;
+            if (r == 0) return Msg(err_).s("destination directory not empty").ret(-kENOTEMPTY);
+        }
+        if (int r = begin_change()) return r;
+        uint32_t a = 0, b = 0;
+        if (int r = slot_lba(src.dir, src.first, &a)) return r;
+        if (int r = slot_lba(src.dir, src.index, &b)) return r;
+        // The destination's entry takes the source's data (its name stays): one sector write,
+        // which also deletes the source when it shares the sector.
+        if (int r = load_sector(pt.e.lba)) return r;
+        uint8_t *e = sec_ + pt.e.off;
+        e[11] = src.raw[11];
+        for (uint32_t i = 13; i < 32; i++) e[i] = src.raw[i];
+        const bool merged = a == pt.e.lba && b == pt.e.lba;
+        if (merged)
+            for (uint32_t idx = src.first; idx <= src.index; idx++) sec_[(idx % 16) * 32] = 0xE5;
+        if (int r = store_sector()) return r;
+        if (!merged)
+            if (int r = delete_entry(src)) return r;
+        if (src_dir && pt.parent != src.dir)
+            if (int r = set_dotdot(src_cl, pt.parent)) return r;
+        if (dst_cl) free_chain(dst_cl);  // only now that no entry points to it
+        return flush_fat(false);
+    }
+
+    if (int r = begin_change()) return r;
+    uint8_t raw[32];
+    copy_bytes(raw, src.raw, 32);
+    Ent ne;
+    bool gone = false;
+    if (int r = add_entry(pt.parent, raw, pt.parent == src.dir ? &src : nullptr, &ne, &gone))
+        return r;
+    if (!gone)
+        if (int r = delete_entry(src)) return r;
+    if (src_dir && pt.parent != src.dir)
+        if (int r = set_dotdot(src_cl, pt.parent)) return r;
+    return 0;
+}
+
+}  // namespace bf::fs
