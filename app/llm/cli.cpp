@@ -1,0 +1,189 @@
+// The `generate` command: load a llama2.c checkpoint and tokenizer from files, run generation and
+// print what run.c prints (the text, then one newline; "achieved tok/s" on stderr), or with
+// --trace one line per position: `pos P token T logits l0 .. l7 argmax A max M`.
+#include "llm/cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <string>
+
+#include "llm/generate.h"
+#include "llm/model.h"
+#include "llm/sampler.h"
+#include "llm/tokenizer.h"
+
+namespace bf::llm {
+namespace {
+
+const char kUsage[] =
+    "usage: generate MODEL TOKENIZER [-p prompt] [-n steps] [-t temperature] [-P topp] "
+    "[-s seed] [--trace]\n"
+    "  -n steps   positions to run (default 256; 0 or above seq_len means seq_len)\n"
+    "  -t temp    0 = greedy (default 1.0)\n"
+    "  -P topp    nucleus sampling threshold in [0,1] (default 0.9)\n"
+    "  -s seed    random seed (default: the time)\n"
+    "  --trace    print per-position logits instead of the text\n";
+
+// A whole file in a malloc'd (16-byte aligned) buffer; read in chunks, so it needs only
+// fopen/fread (as on the FAT16 volume).
+struct FileData {
+    unsigned char *data = nullptr;
+    size_t size = 0;
+    ~FileData() { free(data); }
+};
+
+bool read_file(const char *path, FileData &out, std::string &err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        err = std::string("cannot open ") + path + ": " + strerror(errno);
+        return false;
+    }
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = static_cast<unsigned char *>(malloc(cap));
+    for (;;) {
+        if (!buf) {
+            fclose(f);
+            err = std::string("out of memory reading ") + path;
+            return false;
+        }
+        const size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n < cap) break;
+        const size_t ncap = cap * 2;
+        unsigned char *nb = ncap > cap ? static_cast<unsigned char *>(realloc(buf, ncap)) : nullptr;
+        if (!nb) free(buf);
+        buf = nb;
+        cap = ncap;
+    }
+    const bool bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        err = std::string("error reading ") + path;
+        return false;
+    }
+    out.data = buf;
+    out.size = n;
+    return true;
+}
+
+bool parse_int(const char *s, long long &v) {
+    char *end;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    return *s && !*end && !errno;
+}
+
+bool parse_float(const char *s, float &v) {
+    char *end;
+    errno = 0;
+    v = strtof(s, &end);
+    return *s && !*end && !errno;
+}
+
+void print_trace(void *, int pos, int token, const float *logits, int n) {
+    printf("pos %d token %d logits", pos, token);
+    for (int i = 0; i < n && i < 8; i++) printf(" %f", double(logits[i]));
+    const int a = sample_argmax(logits, n);
+    printf(" argmax %d max %f\n", a, double(logits[a]));
+}
+
+void print_piece(void *, const char *piece) {
+    fputs(piece, stdout);
+    fflush(stdout);
+}
+
+}  // namespace
+
+int run_generate(int argc, char **argv) {
+    int i = 1;
+    if (i < argc && !strcmp(argv[i], "generate")) i++;
+    const char *model_path = nullptr, *tok_path = nullptr, *prompt = "";
+    long long steps = 256, seed = 0;
+    float temperature = 1.0f, topp = 0.9f;
+    bool trace = false;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        const bool has_value = i + 1 < argc;
+        bool ok = true;
+        if (!strcmp(a, "--trace")) {
+            trace = true;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(kUsage, stdout);
+            return 0;
+        } else if (a[0] == '-' && a[1] && !a[2] && strchr("pntPs", a[1])) {
+            if (!has_value) {
+                fprintf(stderr, "generate: %s needs a value\n%s", a, kUsage);
+                return 2;
+            }
+            const char *v = argv[++i];
+            switch (a[1]) {
+            case 'p': prompt = v; break;
+            case 'n': ok = parse_int(v, steps); break;
+            case 't': ok = parse_float(v, temperature); break;
+            case 'P': ok = parse_float(v, topp); break;
+            case 's': ok = parse_int(v, seed); break;
+            }
+            if (!ok) {
+                fprintf(stderr, "generate: bad value '%s' for %s\n", v, a);
+                return 2;
+            }
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "generate: unknown option %s\n%s", a, kUsage);
+            return 2;
+        } else if (!model_path) {
+            model_path = a;
+        } else if (!tok_path) {
+            tok_path = a;
+        } else {
+            fprintf(stderr, "generate: unexpected argument '%s'\n%s", a, kUsage);
+            return 2;
+        }
+    }
+    if (!model_path || !tok_path) {
+        fputs(kUsage, stderr);
+        return 2;
+    }
+    // run.c's parameter fix-ups.
+    if (temperature < 0.0f || temperature != temperature) temperature = 0.0f;
+    if (topp < 0.0f || topp > 1.0f || topp != topp) topp = 0.9f;
+    if (steps < 0 || steps > 0x7fffffff) steps = 0;
+    if (seed <= 0) seed = (long long)(unsigned int)time(nullptr);
+
+    std::string err;
+    FileData model_file, tok_file;
+    Model model;
+    Tokenizer tok;
+    if (!read_file(model_path, model_file, err) || !load_model(model_file.data, model_file.size,
+                                                               model, err) ||
+        !read_file(tok_path, tok_file, err) ||
+        !load_tokenizer(tok_file.data, tok_file.size, model.config.vocab_size, tok, err)) {
+        fprintf(stderr, "generate: %s\n", err.c_str());
+        return 1;
+    }
+    Sampler sampler(model.config.vocab_size, temperature, topp, uint64_t(seed));
+    GenerateHooks hooks;
+    if (trace)
+        hooks.on_logits = print_trace;
+    else
+        hooks.on_piece = print_piece;
+    std::string text;
+    GenerateStats st;
+    if (!generate(model, tok, sampler, prompt, int(steps), text, err, &hooks, &st)) {
+        fflush(stdout);
+        fprintf(stderr, "generate: %s\n", err.c_str());
+        return 1;
+    }
+    if (!trace) printf("\n");
+    fflush(stdout);
+    if (st.n_positions > 1) fprintf(stderr, "achieved tok/s: %f\n", st.runc_tok_per_s);
+    fprintf(stderr, "prompt: %d tokens, %.3f ms; generation: %d tokens, %.3f ms\n",
+            st.n_prompt_tokens, st.prompt_ms, st.n_generated, st.gen_ms);
+    return 0;
+}
+
+}  // namespace bf::llm

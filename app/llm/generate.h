@@ -1,0 +1,82 @@
+// The transformer forward pass (run.c's forward(), with the math in bf::kern) and run.c's
+// generation loop.
+#pragma once
+#include <stdint.h>
+
+#include <string>
+#include <string_view>
+
+#include "llm/model.h"
+#include "llm/sampler.h"
+#include "llm/tokenizer.h"
+
+namespace bf::llm {
+
+// Activations and the KV cache for one sequence, sized from the model: one 64-byte-aligned
+// block, zeroed, carved into buffers each starting on a 64-byte boundary.
+class RunState {
+public:
+    RunState() = default;
+    ~RunState();
+    RunState(const RunState &) = delete;
+    RunState &operator=(const RunState &) = delete;
+
+    // Allocates for `c`. Fails (false, err set) if the state would exceed max_bytes or the
+    // allocation fails; never aborts.
+    bool init(const Config &c, std::string &err, uint64_t max_bytes = kDefaultMaxBytes);
+    bool ready() const { return mem_ != nullptr; }
+    uint64_t bytes() const { return bytes_; }
+
+    static constexpr uint64_t kDefaultMaxBytes = uint64_t(1) << 36;
+
+    Config config;              // what it was sized for
+    float *x = nullptr;         // dim: the residual stream
+    float *xb = nullptr;        // dim
+    float *xb2 = nullptr;       // dim
+    float *hb = nullptr;        // hidden_dim
+    float *hb2 = nullptr;       // hidden_dim
+    float *q = nullptr;         // dim
+    float *att = nullptr;       // n_heads x seq_len
+    float *logits = nullptr;    // vocab_size
+    float *key_cache = nullptr;    // n_layers x seq_len x kv_dim
+    float *value_cache = nullptr;  // n_layers x seq_len x kv_dim
+
+private:
+    void *mem_ = nullptr;
+    uint64_t bytes_ = 0;
+};
+
+// One position: token in, logits (vocab_size values in s.logits) out. Positions must be fed in
+// order from 0 (the KV cache holds 0..pos-1). Returns nullptr if token or pos is out of range or
+// the state was not sized for this model.
+float *forward(const Model &m, RunState &s, int token, int pos);
+
+// Per-token hooks for the caller (printing, tracing, timing); any may be null.
+struct GenerateHooks {
+    void *user = nullptr;
+    // After the forward pass at `pos` for input `token`, before sampling (which scales the
+    // logits in place): the raw logits.
+    void (*on_logits)(void *user, int pos, int token, const float *logits, int n) = nullptr;
+    // Each piece run.c would print (safe_printf's filter applied), in order.
+    void (*on_piece)(void *user, const char *piece) = nullptr;
+    // After position `pos` is done: `next` is the following token (forced while in_prompt).
+    void (*on_token)(void *user, int pos, int token, int next, bool in_prompt) = nullptr;
+};
+
+struct GenerateStats {
+    int n_prompt_tokens = 0;  // including BOS
+    int n_positions = 0;      // forward passes run
+    int n_generated = 0;      // tokens sampled
+    double prompt_ms = 0;     // forward passes over the prompt (through the first sampled token)
+    double gen_ms = 0;        // the remaining forward passes and sampling
+    double runc_tok_per_s = 0;  // run.c's "achieved tok/s" (timer from the end of position 0)
+};
+
+// run.c's generate(): encode the prompt with BOS, run positions 0..steps-1 (steps <= 0 or above
+// seq_len means seq_len), force the prompt tokens then sample, stop early when BOS is produced.
+// `text` receives what run.c prints, without its final newline.
+bool generate(const Model &m, const Tokenizer &tok, Sampler &sampler, std::string_view prompt,
+              int steps, std::string &text, std::string &err, const GenerateHooks *hooks = nullptr,
+              GenerateStats *stats = nullptr);
+
+}  // namespace bf::llm

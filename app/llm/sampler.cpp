@@ -1,0 +1,105 @@
+// run.c's sampler, operation for operation (so a seed gives run.c's token sequence).
+#include "llm/sampler.h"
+
+#include <math.h>
+
+#include <algorithm>
+
+namespace bf::llm {
+namespace {
+
+// run.c's softmax (the sampler's own copy: sampling stays bit-identical to run.c whatever the
+// optimized kernels do).
+void softmax(float *x, int n) {
+    float max_val = x[0];
+    for (int i = 1; i < n; i++)
+        if (x[i] > max_val) max_val = x[i];
+    float sum = 0.0f;
+    for (int i = 0; i < n; i++) {
+        x[i] = expf(x[i] - max_val);
+        sum += x[i];
+    }
+    for (int i = 0; i < n; i++) x[i] /= sum;
+}
+
+}  // namespace
+
+uint32_t random_u32(uint64_t &state) {
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    return uint32_t((state * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+float random_f32(uint64_t &state) { return float(random_u32(state) >> 8) / 16777216.0f; }
+
+int sample_argmax(const float *probabilities, int n) {
+    int max_i = 0;
+    float max_p = probabilities[0];
+    for (int i = 1; i < n; i++) {
+        if (probabilities[i] > max_p) {
+            max_i = i;
+            max_p = probabilities[i];
+        }
+    }
+    return max_i;
+}
+
+int sample_mult(const float *probabilities, int n, float coin) {
+    float cdf = 0.0f;
+    for (int i = 0; i < n; i++) {
+        cdf += probabilities[i];
+        if (coin < cdf) return i;
+    }
+    return n - 1;  // rounding
+}
+
+int sample_topp(const float *probabilities, int n, float topp, ProbIndex *probindex, float coin) {
+    // Tokens below (1 - topp) / (n - 1) cannot be in the nucleus: drop them before sorting.
+    int n0 = 0;
+    const float cutoff = (1.0f - topp) / float(n - 1);
+    for (int i = 0; i < n; i++) {
+        if (probabilities[i] >= cutoff) {
+            probindex[n0].index = i;
+            probindex[n0].prob = probabilities[i];
+            n0++;
+        }
+    }
+    if (n0 == 0) return sample_mult(probabilities, n, coin);  // only with NaNs; run.c: UB
+    // Descending by probability, ties in index order (run.c's qsort leaves ties unspecified).
+    std::sort(probindex, probindex + n0, [](const ProbIndex &a, const ProbIndex &b) {
+        return a.prob > b.prob || (a.prob == b.prob && a.index < b.index);
+    });
+    float cumulative_prob = 0.0f;
+    int last_idx = n0 - 1;
+    for (int i = 0; i < n0; i++) {
+        cumulative_prob += probindex[i].prob;
+        if (cumulative_prob > topp) {
+            last_idx = i;
+            break;
+        }
+    }
+    const float r = coin * cumulative_prob;
+    float cdf = 0.0f;
+    for (int i = 0; i <= last_idx; i++) {
+        cdf += probindex[i].prob;
+        if (r < cdf) return probindex[i].index;
+    }
+    return probindex[last_idx].index;  // rounding
+}
+
+Sampler::Sampler(int vocab, float temp, float top_p, uint64_t rng_seed)
+    : vocab_size(vocab), temperature(temp), topp(top_p), rng_state(rng_seed),
+      probindex(size_t(vocab > 0 ? vocab : 0)) {}
+
+int Sampler::sample(float *logits) {
+    if (vocab_size <= 0) return 0;
+    if (temperature == 0.0f) return sample_argmax(logits, vocab_size);
+    for (int q = 0; q < vocab_size; q++) logits[q] /= temperature;
+    softmax(logits, vocab_size);
+    const float coin = random_f32(rng_state);
+    if (topp <= 0 || topp >= 1) return sample_mult(logits, vocab_size, coin);
+    return sample_topp(logits, vocab_size, topp, probindex.data(), coin);
+}
+
+}  // namespace bf::llm

@@ -1,0 +1,268 @@
+// load_model: validation of every header field and size; shared/separate classifier and
+// grouped-query attention; forward() guards.
+#include <limits.h>
+#include <math.h>
+
+#include "llm/generate.h"
+#include "llm/model.h"
+#include "test_util.h"
+
+using namespace llmtest;
+using bf::llm::Model;
+
+namespace {
+
+const std::string kModel = shared_path("models/aidreams260K.bin");
+
+// Loads `im` (first `size` bytes) and returns the error ("" on success).
+std::string load_err(const Image &im, size_t size) {
+    Model m;
+    std::string err;
+    const bool ok = bf::llm::load_model(im.data(), size, m, err);
+    EXPECT_EQ(ok, err.empty()) << err;
+    return ok ? "" : err;
+}
+
+struct HeaderCase {
+    const char *what;
+    int field;      // header index
+    int32_t value;
+    const char *message;  // substring the error must contain
+};
+
+// A synthetic checkpoint: header plus tensors in file order.
+Image make_image(const int32_t (&h)[7], const std::vector<std::vector<float>> &tensors) {
+    size_t n = 28;
+    for (const auto &t : tensors) n += t.size() * 4;
+    Image im;
+    im.resize(n);
+    memcpy(im.bytes(), h, 28);
+    size_t off = 28;
+    for (const auto &t : tensors) {
+        memcpy(im.bytes() + off, t.data(), t.size() * 4);
+        off += t.size() * 4;
+    }
+    return im;
+}
+
+// The tensors of a loaded model, in file order (freq_cis as zeros), optionally with n_kv heads
+// and the classifier appended separately.
+struct Tensors {
+    std::vector<float> emb, rms_att, wq, wk, wv, wo, rms_ffn, w1, w2, w3, rms_final, freq;
+};
+
+Tensors split(const Model &m) {
+    const auto &c = m.config;
+    const auto &w = m.weights;
+    const size_t L = c.n_layers, D = c.dim, H = c.hidden_dim, V = c.vocab_size, KV = c.kv_dim;
+    auto v = [](const float *p, size_t n) { return std::vector<float>(p, p + n); };
+    Tensors t;
+    t.emb = v(w.token_embedding_table, V * D);
+    t.rms_att = v(w.rms_att_weight, L * D);
+    t.wq = v(w.wq, L * D * D);
+    t.wk = v(w.wk, L * KV * D);
+    t.wv = v(w.wv, L * KV * D);
+    t.wo = v(w.wo, L * D * D);
+    t.rms_ffn = v(w.rms_ffn_weight, L * D);
+    t.w1 = v(w.w1, L * H * D);
+    t.w2 = v(w.w2, L * D * H);
+    t.w3 = v(w.w3, L * H * D);
+    t.rms_final = v(w.rms_final_weight, D);
+    t.freq.assign(size_t(c.seq_len) * c.head_size / 2, 0.0f);
+    return t;
+}
+
+std::vector<std::vector<float>> in_order(const Tensors &t) {
+    return {t.emb, t.rms_att, t.wq, t.wk, t.wv, t.wo, t.rms_ffn, t.w1, t.w2, t.w3, t.rms_final,
+            t.freq, t.freq};
+}
+
+// Logits at every position for a fixed token sequence.
+std::vector<std::vector<float>> run(const Model &m, const std::vector<int> &tokens) {
+    bf::llm::RunState s;
+    std::string err;
+    EXPECT_TRUE(s.init(m.config, err)) << err;
+    std::vector<std::vector<float>> out;
+    for (size_t pos = 0; pos < tokens.size(); pos++) {
+        const float *l = bf::llm::forward(m, s, tokens[pos], int(pos));
+        EXPECT_NE(l, nullptr);
+        if (!l) break;
+        out.emplace_back(l, l + m.config.vocab_size);
+    }
+    return out;
+}
+
+const std::vector<int> kTokens = {1, 368, 430, 429, 302, 450, 437, 434, 409, 281, 17, 260, 3, 511};
+
+}  // namespace
+
+TEST(Model, LoadsTheReferenceCheckpoint) {
+    LLM_REQUIRE_FILE(kModel);
+    Image im = read_image(kModel);
+    Model m;
+    std::string err;
+    ASSERT_TRUE(bf::llm::load_model(im.data(), im.size, m, err)) << err;
+    EXPECT_EQ(m.config.dim, 64);
+    EXPECT_EQ(m.config.hidden_dim, 172);
+    EXPECT_EQ(m.config.n_layers, 4);
+    EXPECT_EQ(m.config.n_heads, 4);
+    EXPECT_EQ(m.config.n_kv_heads, 4);
+    EXPECT_EQ(m.config.vocab_size, 512);
+    EXPECT_EQ(m.config.seq_len, 128);
+    EXPECT_TRUE(m.config.shared_classifier);
+    EXPECT_EQ(m.config.head_size, 16);
+    EXPECT_EQ(m.bytes_needed, 932124u);
+    EXPECT_EQ(m.weights.wcls, m.weights.token_embedding_table);
+    // In place, no copy: the first weight follows the header.
+    EXPECT_EQ(static_cast<const void *>(m.weights.token_embedding_table),
+              static_cast<const void *>(im.bytes() + 28));
+}
+
+TEST(Model, Truncated) {
+    LLM_REQUIRE_FILE(kModel);
+    Image im = read_image(kModel);
+    EXPECT_NE(load_err(im, 1000).find("model: file is 1000 bytes but the weights need 932124 (truncated?)"), std::string::npos);
+    const std::string e = load_err(im, im.size - 4);
+    EXPECT_NE(e.find("file is 932120 bytes but the weights need 932124"), std::string::npos) << e;
+    EXPECT_NE(e.find("freq_cis_imag"), std::string::npos) << e;
+    EXPECT_NE(load_err(im, 10).find("shorter than the 28-byte header"), std::string::npos);
+    EXPECT_NE(load_err(im, 0).find("shorter than the 28-byte header"), std::string::npos);
+    Model m;
+    std::string err;
+    EXPECT_FALSE(bf::llm::load_model(nullptr, 100, m, err));
+    EXPECT_FALSE(bf::llm::load_model(im.bytes() + 1, 1000, m, err));
+    EXPECT_NE(err.find("not 4-byte aligned"), std::string::npos) << err;
+}
+
+TEST(Model, BadHeaders) {
+    LLM_REQUIRE_FILE(kModel);
+    const HeaderCase cases[] = {
+        {"negative dim", 0, -64, "model: dim is -64 (must be > 0)"},
+        {"huge dim", 0, INT_MAX, "dim is 2147483647, absurdly large"},
+        {"zero hidden_dim", 1, 0, "hidden_dim is 0"},
+        {"negative n_layers", 2, -1, "n_layers is -1"},
+        {"zero n_heads", 3, 0, "n_heads is 0"},
+        {"heads not dividing dim", 3, 3, "dim 64 is not a multiple of n_heads 3"},
+        {"odd head size", 3, 64, "head_size (dim 64 / n_heads 64) is 1, odd"},
+        {"zero n_kv_heads", 4, 0, "n_kv_heads is 0"},
+        {"n_kv_heads > n_heads", 4, 8, "n_kv_heads 8 exceeds n_heads 4"},
+        {"kv heads not dividing heads", 4, 3, "n_heads 4 is not a multiple of n_kv_heads 3"},
+        {"zero vocab", 5, 0, "vocab_size is 0"},
+        {"INT_MIN vocab", 5, INT_MIN, "vocab_size is -2147483648"},
+        {"huge vocab", 5, 1 << 30, "vocab_size is 1073741824, absurdly large"},
+        {"separate classifier missing", 5, -512, "tensor wcls runs past the end"},
+        {"zero seq_len", 6, 0, "seq_len is 0"},
+        {"huge seq_len", 6, INT_MAX, "seq_len is 2147483647, absurdly large"},
+        {"large seq_len", 6, 1 << 22, "weights need"},
+        {"magic ak42", 0, 0x616b3432, "magic 'ak42'"},
+    };
+    for (const HeaderCase &c : cases) {
+        SCOPED_TRACE(c.what);
+        Image im = read_image(kModel);
+        im.set_header(c.field, c.value);
+        const std::string e = load_err(im, im.size);
+        EXPECT_NE(e.find(c.message), std::string::npos) << e;
+    }
+    {
+        Image im = read_image(kModel);
+        im.set_header(6, 1 << 22);
+        EXPECT_NE(load_err(im, im.size).find("tensor freq_cis_real"), std::string::npos);
+    }
+    // Each field within its ceiling, the product not: a tensor over 2^40 values.
+    Image im = read_image(kModel);
+    im.set_header(0, 1 << 20);
+    im.set_header(1, 1 << 22);
+    im.set_header(2, 1 << 12);
+    const std::string e = load_err(im, im.size);
+    EXPECT_NE(e.find("tensor wq (n_layers x dim x dim) is absurdly large"), std::string::npos) << e;
+}
+
+// A separate classifier (negative vocab_size) is read after freq_cis and used for the logits.
+TEST(Model, SeparateClassifier) {
+    LLM_REQUIRE_FILE(kModel);
+    Image im = read_image(kModel);
+    Model shared;
+    std::string err;
+    ASSERT_TRUE(bf::llm::load_model(im.data(), im.size, shared, err)) << err;
+    const Tensors t = split(shared);
+    std::vector<float> wcls(t.emb);
+    for (float &x : wcls) x *= 2.0f;
+    auto tensors = in_order(t);
+    tensors.push_back(wcls);
+    int32_t h[7] = {64, 172, 4, 4, 4, -512, 128};
+    Image sep = make_image(h, tensors);
+    Model m;
+    ASSERT_TRUE(bf::llm::load_model(sep.data(), sep.size, m, err)) << err;
+    EXPECT_FALSE(m.config.shared_classifier);
+    EXPECT_EQ(m.config.vocab_size, 512);
+    EXPECT_EQ(m.bytes_needed, 932124u + 512 * 64 * 4);
+    EXPECT_NE(m.weights.wcls, m.weights.token_embedding_table);
+    EXPECT_NE(load_err(sep, sep.size - 4).find("tensor wcls runs past the end"), std::string::npos);
+
+    const auto a = run(shared, kTokens), b = run(m, kTokens);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t p = 0; p < a.size(); p++)
+        for (size_t i = 0; i < a[p].size(); i++)
+            ASSERT_NEAR(b[p][i], 2.0f * a[p][i], 1e-6 * fmax(1.0, fabs(a[p][i])))
+                << "pos " << p << " logit " << i;
+}
+
+// Grouped-query attention: a model whose key/value heads come in identical pairs computes exactly
+// what the same model with n_kv_heads = n_heads / 2 computes.
+TEST(Model, GroupedQueryAttention) {
+    LLM_REQUIRE_FILE(kModel);
+    Image im = read_image(kModel);
+    Model orig;
+    std::string err;
+    ASSERT_TRUE(bf::llm::load_model(im.data(), im.size, orig, err)) << err;
+    const size_t L = 4, D = 64, HS = 16;
+    Tensors dup = split(orig), gqa = split(orig);
+    gqa.wk.clear();
+    gqa.wv.clear();
+    for (size_t l = 0; l < L; l++)
+        for (size_t head = 0; head < 4; head += 2)  // kv heads 0 and 2 serve query heads 0-1, 2-3
+            for (size_t r = 0; r < HS; r++) {
+                const size_t src = (l * D + head * HS + r) * D, dst = (l * D + (head + 1) * HS + r) * D;
+                for (size_t j = 0; j < D; j++) {
+                    dup.wk[dst + j] = dup.wk[src + j];
+                    dup.wv[dst + j] = dup.wv[src + j];
+                }
+                gqa.wk.insert(gqa.wk.end(), dup.wk.begin() + src, dup.wk.begin() + src + D);
+                gqa.wv.insert(gqa.wv.end(), dup.wv.begin() + src, dup.wv.begin() + src + D);
+            }
+    int32_t hd[7] = {64, 172, 4, 4, 4, 512, 128}, hg[7] = {64, 172, 4, 4, 2, 512, 128};
+    Image dup_im = make_image(hd, in_order(dup)), gqa_im = make_image(hg, in_order(gqa));
+    Model md, mg;
+    ASSERT_TRUE(bf::llm::load_model(dup_im.data(), dup_im.size, md, err)) << err;
+    ASSERT_TRUE(bf::llm::load_model(gqa_im.data(), gqa_im.size, mg, err)) << err;
+    EXPECT_EQ(mg.config.kv_dim, 32);
+    EXPECT_EQ(mg.bytes_needed, 932124u - 2 * L * 32 * D * 4);
+    const auto a = run(md, kTokens), b = run(mg, kTokens), o = run(orig, kTokens);
+    ASSERT_EQ(a.size(), kTokens.size());
+    ASSERT_EQ(b.size(), kTokens.size());
+    for (size_t p = 0; p < a.size(); p++) EXPECT_EQ(a[p], b[p]) << "pos " << p;
+    EXPECT_NE(a.back(), o.back());  // the pairing did change the model
+}
+
+TEST(Model, ForwardGuards) {
+    LLM_REQUIRE_FILE(kModel);
+    Image im = read_image(kModel);
+    Model m;
+    std::string err;
+    ASSERT_TRUE(bf::llm::load_model(im.data(), im.size, m, err)) << err;
+    bf::llm::RunState s;
+    EXPECT_EQ(bf::llm::forward(m, s, 1, 0), nullptr);  // not initialized
+    EXPECT_FALSE(s.init(m.config, err, 1000));
+    EXPECT_NE(err.find("run state:"), std::string::npos) << err;
+    ASSERT_TRUE(s.init(m.config, err)) << err;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(s.key_cache) % 64, 0u);
+    EXPECT_EQ(bf::llm::forward(m, s, -1, 0), nullptr);
+    EXPECT_EQ(bf::llm::forward(m, s, 512, 0), nullptr);
+    EXPECT_EQ(bf::llm::forward(m, s, 1, -1), nullptr);
+    EXPECT_EQ(bf::llm::forward(m, s, 1, 128), nullptr);
+    EXPECT_NE(bf::llm::forward(m, s, 511, 127), nullptr);
+    bf::llm::Config other = m.config;
+    other.seq_len = 64;
+    ASSERT_TRUE(s.init(other, err)) << err;
+    EXPECT_EQ(bf::llm::forward(m, s, 1, 0), nullptr);  // sized for another shape
+}

@@ -1,0 +1,86 @@
+// The sampler: run.c's xorshift generator, argmax, multinomial and top-p draws.
+#include <math.h>
+
+#include "llm/sampler.h"
+#include "test_util.h"
+
+using namespace bf::llm;
+
+TEST(Sampler, RandomMatchesRunC) {
+    // Values of run.c's random_u32 / random_f32 from state 42 (computed independently).
+    uint64_t s = 42;
+    EXPECT_EQ(random_u32(s), 1456360119u);
+    EXPECT_EQ(random_u32(s), 3359763283u);
+    s = 42;
+    EXPECT_FLOAT_EQ(random_f32(s), 0.3390852212905884f);
+    EXPECT_FLOAT_EQ(random_f32(s), 0.7822558283805847f);
+    EXPECT_FLOAT_EQ(random_f32(s), 0.790136992931366f);
+    EXPECT_FLOAT_EQ(random_f32(s), 0.9440426230430603f);
+    for (int i = 0; i < 10000; i++) {
+        const float f = random_f32(s);
+        ASSERT_GE(f, 0.0f);
+        ASSERT_LT(f, 1.0f);
+    }
+}
+
+TEST(Sampler, ArgmaxAndMultinomial) {
+    const float p[] = {0.1f, 0.4f, 0.4f, 0.1f};
+    EXPECT_EQ(sample_argmax(p, 4), 1);  // first of equal maxima
+    EXPECT_EQ(sample_mult(p, 4, 0.0f), 0);
+    EXPECT_EQ(sample_mult(p, 4, 0.09f), 0);
+    EXPECT_EQ(sample_mult(p, 4, 0.11f), 1);
+    EXPECT_EQ(sample_mult(p, 4, 0.55f), 2);
+    EXPECT_EQ(sample_mult(p, 4, 0.95f), 3);
+    EXPECT_EQ(sample_mult(p, 4, 1.5f), 3);  // past the cdf: the last
+}
+
+TEST(Sampler, TopP) {
+    const float p[] = {0.1f, 0.5f, 0.05f, 0.3f, 0.05f};
+    std::vector<ProbIndex> scratch(5);
+    // Sorted: 1 (0.5), 3 (0.3) -> cumulative 0.8 > 0.7: the nucleus is {1, 3}, r = coin * 0.8.
+    EXPECT_EQ(sample_topp(p, 5, 0.7f, scratch.data(), 0.0f), 1);
+    EXPECT_EQ(sample_topp(p, 5, 0.7f, scratch.data(), 0.62f), 1);  // r = 0.496 < 0.5
+    EXPECT_EQ(sample_topp(p, 5, 0.7f, scratch.data(), 0.63f), 3);  // r = 0.504
+    EXPECT_EQ(sample_topp(p, 5, 0.7f, scratch.data(), 0.999f), 3);
+    // topp 0.85: 0.5 + 0.3 + 0.1 = 0.9 > 0.85 -> {1, 3, 0}.
+    EXPECT_EQ(sample_topp(p, 5, 0.85f, scratch.data(), 0.95f), 0);
+    // Never outside the nucleus.
+    uint64_t s = 7;
+    for (int i = 0; i < 2000; i++) {
+        const int k = sample_topp(p, 5, 0.7f, scratch.data(), random_f32(s));
+        ASSERT_TRUE(k == 1 || k == 3) << k;
+    }
+}
+
+TEST(Sampler, DeterministicForASeed) {
+    std::vector<float> logits(64);
+    for (int i = 0; i < 64; i++) logits[size_t(i)] = sinf(float(i) * 0.7f) * 3.0f;
+    auto draw = [&](float temp, float topp, uint64_t seed) {
+        Sampler sm(64, temp, topp, seed);
+        std::vector<int> out;
+        for (int i = 0; i < 50; i++) {
+            std::vector<float> l = logits;
+            out.push_back(sm.sample(l.data()));
+        }
+        return out;
+    };
+    EXPECT_EQ(draw(0.8f, 0.9f, 1234), draw(0.8f, 0.9f, 1234));
+    EXPECT_EQ(draw(1.0f, 0.0f, 1234), draw(1.0f, 0.0f, 1234));
+    EXPECT_NE(draw(0.8f, 0.9f, 1234), draw(0.8f, 0.9f, 4321));
+    EXPECT_NE(draw(1.0f, 0.0f, 1234), draw(1.0f, 0.5f, 1234));
+    // Greedy ignores the seed and leaves the logits alone.
+    const std::vector<int> g = draw(0.0f, 0.9f, 1);
+    EXPECT_EQ(g, draw(0.0f, 0.9f, 99));
+    EXPECT_EQ(g[0], sample_argmax(logits.data(), 64));
+    // Low temperature with top-p concentrates on a clear maximum.
+    logits[17] = 10.0f;
+    int hits = 0;
+    for (int k : draw(0.05f, 0.9f, 5)) hits += k == 17;
+    EXPECT_EQ(hits, 50);
+    // The first draw follows run.c's recipe: scale, softmax, coin from random_f32.
+    Sampler sm(64, 1.0f, 0.0f, 1234);
+    std::vector<float> l = logits;
+    const int first = sm.sample(l.data());
+    uint64_t st = 1234;
+    EXPECT_EQ(first, sample_mult(l.data(), 64, random_f32(st)));  // l now holds the probabilities
+}
