@@ -11,22 +11,29 @@ B         := build
 # The kernel: one static, non-PIE ELF at 0x400000. Frame pointers kept for panic backtraces.
 KCXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -fno-exceptions -fno-rtti -fno-stack-protector \
              -fno-pic -fno-pie -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
-             -fno-threadsafe-statics -ffunction-sections -fdata-sections -Ikernel_lib/include \
+             -fno-threadsafe-statics -ffunction-sections -fdata-sections -I. -Iapp -Ikernel_lib/include \
              -I$(B)/gen -MMD -MP
 KLDFLAGS  := -static -fuse-ld=lld -Wl,--image-base=0x400000 -Wl,--gc-sections \
              -Wl,-u,kernel_entry -Wl,-z,max-page-size=4096
 
+include llvm-bare/llvm.mk
+
 KLIB_SRC  := $(shell find kernel_lib -name '*.cpp' -o -name '*.S' | sort)
 APP_SRC   := $(shell find app -name '*.cpp' | sort)
+JIT_SRC   := $(shell find jit -name '*.cpp' -o -name '*.S' | sort)
 KLIB_OBJ  := $(patsubst %,$(B)/%.o,$(KLIB_SRC))
 APP_OBJ   := $(patsubst %,$(B)/%.o,$(APP_SRC))
+JIT_OBJ   := $(patsubst %,$(B)/%.o,$(JIT_SRC))
+# The JIT's input: the same kernel sources as the AOT build, as bitcode with every LLVM pass
+# deferred (the JIT runs -O3 for the real CPU after binding shapes).
+KERNEL_BC_SRC := $(sort $(wildcard app/kernels/*.cpp))
 
 IMG       := $(B)/bareflow.img
 KERNEL    := $(B)/bareflow.elf
 FAT_MIB   ?= 64
 CMDLINE   ?=
 
-.PHONY: all deps run test bench clean FORCE
+.PHONY: all deps run test bench soak fuzz clean FORCE
 all: $(IMG)
 
 deps:
@@ -40,7 +47,7 @@ $(B)/boot/stage2.bin: boot/stage2/stage2.asm $(wildcard boot/stage2/*.inc boot/i
 	@mkdir -p $(@D)
 	$(NASM) -f bin -Iboot/include/ -Iboot/stage2/ -o $@ $<
 
-$(B)/image/mkimage: image/mkimage.cpp image/elf_image.cpp $(wildcard image/*.h) boot/include/bootinfo.h
+$(B)/image/mkimage: image/mkimage.cpp image/elf_image.cpp $(wildcard image/*.h) kernel_lib/include/bareflow/crc32.h boot/include/bootinfo.h
 	@mkdir -p $(@D)
 	$(HOSTCXX) -std=c++20 -O2 -Wall -Wextra -Wno-format-security -o $@ image/mkimage.cpp image/elf_image.cpp
 
@@ -57,6 +64,25 @@ $(B)/gen/syscall_names.inc: /usr/include/x86_64-linux-gnu/asm/unistd_64.h
 	sed -nE 's/^#define __NR_([a-z0-9_]+) ([0-9]+)$$/    {\2, "\1"},/p' $< > $@
 
 $(B)/kernel_lib/syscall/syscall.cpp.o: $(B)/gen/syscall_names.inc
+
+$(B)/jit/%.cpp.o: jit/%.cpp Makefile llvm-bare/llvm.mk
+	@mkdir -p $(@D)
+	$(CXX_K) $(KCXXFLAGS) $(LLVM_CXXFLAGS) -c -o $@ $<
+
+$(B)/jit/kernels/%.bc: app/kernels/%.cpp Makefile
+	@mkdir -p $(@D)
+	$(CXX_K) -std=c++20 -O2 -Xclang -disable-llvm-passes -fno-exceptions -fno-rtti -fno-pic \
+	  -Ikernel_lib/include -emit-llvm -c -o $@ $<
+
+$(B)/jit/kernels.bc: $(patsubst app/kernels/%.cpp,$(B)/jit/kernels/%.bc,$(KERNEL_BC_SRC))
+	$(LLVM_BIN)/llvm-link -o $@ $^
+
+$(B)/jit/kernels_bc.S.o: $(B)/jit/kernels.bc
+
+# vfs/ is the program's file API: ordinary hosted C++ (it runs after glibc start-up).
+$(B)/kernel_lib/vfs/%.cpp.o: kernel_lib/vfs/%.cpp Makefile
+	@mkdir -p $(@D)
+	$(CXX_K) $(KCXXFLAGS) -c -o $@ $<
 
 # kernel_lib runs before glibc is set up: no loop may become a call to memset/memcpy.
 $(B)/kernel_lib/%.cpp.o: kernel_lib/%.cpp Makefile
@@ -75,8 +101,8 @@ $(B)/kernel_lib/.freestanding: $(KLIB_OBJ) kernel_lib/check-freestanding.sh
 	kernel_lib/check-freestanding.sh $(NM) $(KLIB_OBJ)
 	@touch $@
 
-$(KERNEL): $(KLIB_OBJ) $(APP_OBJ) $(B)/kernel_lib/.freestanding
-	$(CXX_K) $(KLDFLAGS) -o $@ $(KLIB_OBJ) $(APP_OBJ)
+$(KERNEL): $(KLIB_OBJ) $(APP_OBJ) $(JIT_OBJ) $(B)/kernel_lib/.freestanding
+	$(CXX_K) $(KLDFLAGS) -o $@ $(KLIB_OBJ) $(APP_OBJ) $(JIT_OBJ) $(LLVM_LIBS)
 
 # Partition 1: FAT16 made by the real tools (fixed volume id: reproducible images).
 $(B)/fat.img: image/fat/README.TXT
@@ -106,6 +132,16 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/boot.sh $(IMG)
 	@tests/bench/runtime.sh
+	@tests/bench/storage.sh
+
+# Every libFuzzer target for FUZZ_SECONDS (default 600) each.
+fuzz: deps
+	@for t in tests/fuzz/*_fuzz.cpp; do tests/fuzz/run.sh $$(basename $$t .cpp) $${FUZZ_SECONDS:-600} || exit 1; done
+
+# Power-cut soak: 50 random cuts during atomic rewrites, checked with fsck.fat and mtools.
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@tests/soak/powercut.sh 50
 
 clean:
 	rm -rf $(B)

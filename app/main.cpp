@@ -1,23 +1,32 @@
 // The program glibc's _start calls, on bare metal (kernel_lib builds a Linux-style initial stack
 // from the kernel command line) and hosted (a Linux process). argv[1] picks what to run.
 #include "bareflow/kernel.h"
+#include "bareflow/vfs.h"
 #include "bench_runtime.h"
 #include "selftest.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 int main(int argc, char **argv) {
     uint64_t us_at_main = bf::us_since_power_on();
+    // Hosted, BAREFLOW_IMAGE=disk.img puts the program's files on that image's FAT16 partition.
+    if (!bf::bare_metal())
+        if (const char *img = std::getenv("BAREFLOW_IMAGE"); img && !bf::vfs::use_image(img)) return 1;
     const char *cmd = argc > 1 ? argv[1] : "";
     if (!std::strcmp(cmd, "bench-runtime")) return app::run_bench_runtime(us_at_main);
+    if (!std::strcmp(cmd, "bench-read")) return app::run_bench_read(argc > 2 ? argv[2] : "/BENCH.BIN");
     if (!std::strcmp(cmd, "selftest")) return app::run_selftest();
     if (!std::strcmp(cmd, "selftest-alloc")) return app::run_alloc_exhaustion();
     if (!std::strcmp(cmd, "selftest-fault")) return app::run_fault();
     if (!std::strcmp(cmd, "selftest-wx")) return app::run_write_text();
     if (!std::strcmp(cmd, "selftest-stdin")) return app::run_stdin_echo();
+    if (!std::strcmp(cmd, "fs-selftest")) return app::run_fs_selftest();
+    if (!std::strcmp(cmd, "fs-stress")) return app::run_fs_stress();
+    if (!std::strcmp(cmd, "jit-selftest")) return app::run_jit_selftest();
     if (*cmd) {
-        std::fprintf(stderr, "bareflow: unknown command '%s' (known: selftest, selftest-alloc, selftest-fault, selftest-wx, selftest-stdin, bench-runtime)\n", cmd);
+        std::fprintf(stderr, "bareflow: unknown command '%s' (known: selftest, selftest-alloc, selftest-fault, selftest-wx, selftest-stdin, fs-selftest, fs-stress, jit-selftest, bench-runtime, bench-read)\n", cmd);
         return 2;
     }
     std::printf("BareFlow app: running %s\n", bf::bare_metal() ? "on bare metal" : "hosted (Linux process)");

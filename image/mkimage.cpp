@@ -12,7 +12,7 @@
 //   mkimage --mbr F --stage2 F --kernel ELF --fat F --out IMG [--cmdline S] [--kernel-mib N]
 //   mkimage --inspect IMG          print the partition table and the kernel header
 #include "../boot/include/bootinfo.h"
-#include "crc32.h"
+#include "../kernel_lib/include/bareflow/crc32.h"
 #include "elf_image.h"
 
 #include <cerrno>

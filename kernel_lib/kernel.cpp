@@ -6,6 +6,7 @@
 #include "arch/x86_64/panic.h"
 #include "arch/x86_64/simd.h"
 #include "block/storage.h"
+#include "fs/files.h"
 #include "syscall/errno.h"
 #include "bareflow/kernel.h"
 #include "console/console.h"
@@ -107,6 +108,7 @@ uint64_t us_since_power_on() {
 
 void shutdown(int status) {
     if (!g_bare_metal) hosted::exit(status);
+    files::shutdown();  // the FAT clean bit is set only when everything is on disk
     kprintf("BareFlow: exit status %d\n", status);
     cpu::outl(0xF4, uint32_t(status));  // isa-debug-exit: QEMU exits with (status << 1) | 1
     kprintf("System halted.\n");         // still here: a real PC
@@ -154,6 +156,8 @@ extern "C" [[noreturn]] void kernel_main(const bf_bootinfo *bi) {
     const char *force = cmdline_has("disk=bios") ? "bios" : cmdline_has("disk=virtio") ? "virtio" : nullptr;
     storage::init(uint8_t(g_boot.boot_drive), g_boot.disk_signature, g_boot.part1_lba,
                   g_boot.part1_sectors, force);
+    static const fs::BlockDev no_disk{};
+    files::mount(storage::backend() == storage::Backend::kNone ? no_disk : storage::partition());
     if (cmdline_has("test=disk")) {  // raw reads through the chosen driver (tests/boot/disk.test)
         static uint8_t sector[512];
         int r = storage::partition().read(nullptr, 0, 1, sector);

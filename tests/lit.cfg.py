@@ -7,7 +7,7 @@ import lit.formats
 config.name = "BareFlow"
 config.test_format = lit.formats.ShTest(execute_external=True)
 config.suffixes = [".test"]
-config.excludes = ["tools", "qemu", "unit"]
+config.excludes = ["tools", "qemu", "unit", "fuzz", "soak", "bench"]
 config.test_source_root = os.path.dirname(__file__)
 root = os.path.dirname(config.test_source_root)
 build = os.path.join(root, "build")

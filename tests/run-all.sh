@@ -1,16 +1,50 @@
 #!/usr/bin/env bash
-# The whole test suite (what `make test` runs): the lit suite (boot tests in QEMU, image and
-# hosted tests). Ends with one summary line: "make test: N passed, N failed".
+# The whole test suite (what `make test` runs):
+#   1. host unit tests (GoogleTest under CTest, tests/unit),
+#   2. every libFuzzer target for a bounded time (FUZZ_SECONDS each, default 20),
+#   3. the lit suite (boot tests in QEMU, image and hosted tests).
+# Ends with one summary line: "make test: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 LIT=/usr/lib/llvm-19/build/utils/lit/lit.py
+passed=0 failed=0
 out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+if [ -f tests/unit/CMakeLists.txt ]; then
+  echo "== unit tests (CTest)"
+  if cmake -S tests/unit -B build/unit -DCMAKE_BUILD_TYPE=RelWithDebInfo > build/unit.cmake.log 2>&1 &&
+     cmake --build build/unit -j2 > build/unit.build.log 2>&1; then
+    ctest --test-dir build/unit --output-on-failure 2>&1 | tee "$out"
+    p=$(sed -nE 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2 \1/p' "$out" | tail -1)
+    if [ -n "$p" ]; then
+      set -- $p; passed=$((passed + $1 - $2)); failed=$((failed + $2))
+    else
+      failed=$((failed + 1))
+    fi
+  else
+    echo "unit tests: build failed:"; tail -30 build/unit.cmake.log build/unit.build.log
+    failed=$((failed + 1))
+  fi
+fi
+
+echo "== fuzz targets (${FUZZ_SECONDS:-20} s each)"
+for t in tests/fuzz/*_fuzz.cpp; do
+  [ -f "$t" ] || continue
+  if tests/fuzz/run.sh "$(basename "$t" .cpp)" "${FUZZ_SECONDS:-20}"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+  fi
+done
+
+echo "== lit suite"
 python3 "$LIT" -sv "$@" tests 2>&1 | tee "$out"
-rc=${PIPESTATUS[0]}
 count() { sed -nE "s/^ +$1: +([0-9]+).*/\1/p" "$out" | tail -1; }
-passed=$(count Passed); failed=$(count Failed)
-passed=${passed:-0}; failed=${failed:-0}
+lp=$(count Passed); lf=$(count Failed)
+passed=$((passed + ${lp:-0})); failed=$((failed + ${lf:-0}))
 for k in Unresolved 'Timed Out' 'Unexpectedly Passed'; do n=$(count "$k"); failed=$((failed + ${n:-0})); done
-rm -f "$out"
+[ -z "$lp" ] && failed=$((failed + 1))
+
 echo "make test: $passed passed, $failed failed"
-[ "$rc" = 0 ] && [ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]

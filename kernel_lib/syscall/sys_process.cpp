@@ -4,6 +4,8 @@
 
 #include "../arch/x86_64/cpu.h"
 #include "../arch/x86_64/panic.h"
+#include "../mm/phys.h"
+#include "../time/tsc.h"
 #include "bareflow/kernel.h"
 #include "errno.h"
 #include "syscall.h"
@@ -148,6 +150,22 @@ int64_t sys_kill(const SyscallFrame &f) {  // kill/tgkill/tkill: raise() and abo
     shutdown(128 + sig);
 }
 
+int64_t sys_sysinfo(const SyscallFrame &f) {  // struct sysinfo: uptime, RAM, one process
+    auto *si = reinterpret_cast<uint8_t *>(f.a0);
+    if (!user_writable(si, 112)) return -kEFAULT;
+    for (int i = 0; i < 112; i++) si[i] = 0;
+    int64_t uptime = int64_t(monotonic_ns() / 1000000000ull);
+    uint64_t total = phys::total_frames() * phys::kPage, free = phys::free_frames() * phys::kPage;
+    uint16_t procs = 1;
+    uint32_t unit = 1;
+    __builtin_memcpy(si, &uptime, 8);
+    __builtin_memcpy(si + 32, &total, 8);   // totalram
+    __builtin_memcpy(si + 40, &free, 8);    // freeram
+    __builtin_memcpy(si + 80, &procs, 2);   // procs
+    __builtin_memcpy(si + 104, &unit, 4);   // mem_unit
+    return 0;
+}
+
 int64_t sys_exit(const SyscallFrame &f) { shutdown(int(f.a0 & 0xFF)); }
 
 }  // namespace
@@ -176,6 +194,7 @@ void register_process_syscalls() {
     register_syscall(__NR_kill, sys_kill);
     register_syscall(__NR_tkill, sys_kill);
     register_syscall(__NR_tgkill, sys_kill);
+    register_syscall(__NR_sysinfo, sys_sysinfo);
     register_syscall(__NR_exit, sys_exit);
     register_syscall(__NR_exit_group, sys_exit);
 }

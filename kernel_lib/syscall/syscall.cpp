@@ -68,6 +68,7 @@ void syscall_init() {
     register_memory_syscalls();
     register_process_syscalls();
     register_io_syscalls();
+    register_file_syscalls();
     register_time_syscalls();
 }
 

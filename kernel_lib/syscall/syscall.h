@@ -22,6 +22,7 @@ void register_syscall(int nr, SyscallFn fn);
 void register_memory_syscalls();
 void register_process_syscalls();
 void register_io_syscalls();
+void register_file_syscalls();
 void register_time_syscalls();
 
 // True when [p, p + n) can be read (or written) without faulting: user pointers are checked so

@@ -1,0 +1,184 @@
+// `bareflow jit-selftest`: every kernel through the dispatch table until it is hot, compiled by the
+// JIT for this CPU and swapped in; then its results must equal the reference loops' (within the
+// kernels' tolerance). Prints the target, the swaps and the AOT-vs-JIT table.
+// Options (environment; on bare metal, key=value words on the kernel command line):
+//   jit=off  jit_cache=off|clear  jit_hot_calls=N  jit_hot_cycles=N
+#include "selftest.h"
+
+#include "jit/dispatch.h"
+#include "jit/jit.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace app {
+
+namespace {
+
+int failures;
+
+std::vector<float> rnd(size_t n, unsigned seed) {
+    std::mt19937 g(seed);
+    std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+    std::vector<float> v(n);
+    for (auto &x : v) x = d(g);
+    return v;
+}
+
+// |a - b| <= 1e-4 * max(|a|, |b|) + 1e-5 * scale, scale ~ sqrt(reduction length)
+void expect_close(const char *what, const std::vector<float> &got, const std::vector<float> &want, float scale) {
+    double worst = 0;
+    bool ok = got.size() == want.size();
+    for (size_t i = 0; ok && i < got.size(); i++) {
+        double a = got[i], b = want[i], d = std::fabs(a - b);
+        double tol = 1e-4 * std::fmax(std::fabs(a), std::fabs(b)) + 1e-5 * scale;
+        if (!(d <= tol)) ok = false;
+        double rel = d / (std::fmax(std::fabs(b), 1e-6));
+        if (rel > worst) worst = rel;
+    }
+    std::printf("jit-selftest: %-28s JIT result matches the reference: %s\n", what, ok ? "ok" : "FAILED");
+    if (!ok) {
+        failures++;
+        std::printf("jit-selftest: %s: worst relative difference %g\n", what, worst);
+    }
+}
+
+const char *env(const char *k) { return std::getenv(k); }
+
+}  // namespace
+
+bf::jit::Options jit_options_from_env() {
+    bf::jit::Options o;
+    if (const char *v = env("jit")) o.enabled = std::strcmp(v, "off") != 0;
+    if (const char *v = env("jit_cache")) {
+        o.use_cache = std::strcmp(v, "off") != 0;
+        o.clear_cache = std::strcmp(v, "clear") == 0;
+    }
+    if (const char *v = env("jit_hot_calls")) o.hot_calls = std::strtoull(v, nullptr, 10);
+    if (const char *v = env("jit_hot_cycles")) o.hot_cycles = std::strtoull(v, nullptr, 10);
+    return o;
+}
+
+bool start_jit(const bf::jit::Options &o) {
+    std::string err;
+    if (!bf::jit::init(o, err)) {
+        std::printf("jit: not available (%s): kernels stay on their AOT versions\n", err.c_str());
+        return false;
+    }
+    if (!o.enabled) {
+        std::printf("jit: off (jit=off): kernels stay on their AOT versions\n");
+        return true;
+    }
+    const std::string &f = bf::jit::cpu_features();
+    std::string vec;
+    for (const char *feat : {"+sse4.2", "+avx", "+avx2", "+fma", "+avx512f", "+avx512bw", "+avx512vl",
+                             "+avx512vnni", "+avx512bf16", "+amx-tile"}) {
+        size_t p = f.find(feat);
+        if (p != std::string::npos && (p + std::strlen(feat) == f.size() || f[p + std::strlen(feat)] == ','))
+            vec += std::string(vec.empty() ? "" : " ") + (feat + 1);
+    }
+    std::printf("jit: target CPU %s, vector features: %s\n", bf::jit::cpu_name().c_str(), vec.c_str());
+    std::printf("{\"record\":\"jit_target\",\"cpu\":\"%s\",\"features\":\"%s\",\"hot_calls\":%llu,"
+                "\"hot_cycles\":%llu,\"cache\":%s}\n",
+                bf::jit::cpu_name().c_str(), f.c_str(), static_cast<unsigned long long>(o.hot_calls),
+                static_cast<unsigned long long>(o.hot_cycles), o.use_cache ? "true" : "false");
+    return true;
+}
+
+int run_jit_selftest() {
+    bf::jit::Options o = jit_options_from_env();
+    if (!env("jit_hot_calls")) o.hot_calls = 8;
+    if (!start_jit(o)) return 1;
+    namespace K = bf::kern;
+    namespace D = bf::kern::dispatch;
+    int reps = int(o.hot_calls) + 4;
+
+    for (auto [n, d] : {std::pair{96, 80}, std::pair{288, 288}}) {
+        auto w = rnd(size_t(n) * d, 1), x = rnd(n, 2);
+        std::vector<float> want(d), got(d);
+        K::ref::matvec(want.data(), x.data(), w.data(), n, d);
+        for (int r = 0; r < reps; r++) D::matvec(got.data(), x.data(), w.data(), n, d);
+        expect_close(("matvec " + std::to_string(n) + "x" + std::to_string(d)).c_str(), got, want, std::sqrt(float(n)));
+    }
+    for (auto [m, n, k, t] : {std::tuple{33, 17, 65, false}, std::tuple{64, 48, 80, true}}) {
+        auto a = rnd(size_t(m) * k, 3), b = rnd(size_t(n) * k, 4);
+        std::vector<float> want(size_t(m) * n), got(size_t(m) * n);
+        K::ref::sgemm(want.data(), a.data(), b.data(), m, n, k, t);
+        for (int r = 0; r < reps; r++) D::sgemm(got.data(), a.data(), b.data(), m, n, k, t);
+        expect_close(("sgemm " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) + (t ? " B^T" : "")).c_str(),
+                     got, want, std::sqrt(float(k)));
+    }
+    {
+        auto x = rnd(288, 5), w = rnd(288, 6);
+        std::vector<float> want(288), got(288);
+        K::ref::rmsnorm(want.data(), x.data(), w.data(), 288);
+        for (int r = 0; r < reps; r++) D::rmsnorm(got.data(), x.data(), w.data(), 288);
+        expect_close("rmsnorm 288", got, want, 1);
+    }
+    {
+        auto x = rnd(100, 7);
+        std::vector<float> want = x, got;
+        K::ref::softmax(want.data(), 100);
+        for (int r = 0; r < reps; r++) {
+            got = x;
+            D::softmax(got.data(), 100);
+        }
+        expect_close("softmax 100", got, want, 1);
+    }
+    {
+        auto q0 = rnd(288, 8), k0 = rnd(96, 9);
+        std::vector<float> qw = q0, kw = k0, qg, kg;
+        K::ref::rope(qw.data(), kw.data(), 17, 288, 96, 48);
+        for (int r = 0; r < reps; r++) {
+            qg = q0;
+            kg = k0;
+            D::rope(qg.data(), kg.data(), 17, 288, 96, 48);
+        }
+        expect_close("rope 288/96/48 (q)", qg, qw, 1);
+        expect_close("rope 288/96/48 (k)", kg, kw, 1);
+    }
+    {
+        int nh = 6, nkv = 2, hs = 48, pos = 20, kv = nkv * hs;
+        auto q = rnd(size_t(nh) * hs, 10), kc = rnd(size_t(pos + 1) * kv, 11), vc = rnd(size_t(pos + 1) * kv, 12);
+        std::vector<float> want(size_t(nh) * hs), got(size_t(nh) * hs), att(size_t(nh) * (pos + 1));
+        K::ref::attention(want.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs);
+        for (int r = 0; r < reps; r++) D::attention(got.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs);
+        expect_close("attention 6/2/48 at pos 20", got, want, std::sqrt(float(hs)));
+    }
+    {
+        auto h0 = rnd(768, 13), g = rnd(768, 14);
+        std::vector<float> want = h0, got;
+        K::ref::swiglu(want.data(), g.data(), 768);
+        for (int r = 0; r < reps; r++) {
+            got = h0;
+            D::swiglu(got.data(), g.data(), 768);
+        }
+        expect_close("swiglu 768", got, want, 1);
+        std::vector<float> wa = h0, ga, wm = h0, gm;
+        K::ref::add(wa.data(), g.data(), 768);
+        K::ref::mul(wm.data(), g.data(), 768);
+        for (int r = 0; r < reps; r++) {
+            ga = h0;
+            gm = h0;
+            D::add(ga.data(), g.data(), 768);
+            D::mul(gm.data(), g.data(), 768);
+        }
+        expect_close("add 768", ga, wa, 1);
+        expect_close("mul 768", gm, wm, 1);
+    }
+    bf::jit::report();
+    auto s = bf::jit::stats();
+    std::printf("jit-selftest: %llu compiled, %llu linked from the cache, %llu cache entries rejected\n",
+                static_cast<unsigned long long>(s.compiled), static_cast<unsigned long long>(s.cache_hits),
+                static_cast<unsigned long long>(s.cache_rejected));
+    std::printf("jit-selftest: %s (%d failed)\n", failures ? "FAILED" : "all passed", failures);
+    return failures ? 1 : 0;
+}
+
+}  // namespace app

@@ -1,0 +1,95 @@
+#include "cache.h"
+
+#include "bareflow/crc32.h"
+#include "bareflow/vfs.h"
+
+#include "llvm/IR/Module.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+namespace bf::jit {
+
+namespace {
+
+struct Header {
+    char magic[8];       // "BFJITOBJ"
+    uint32_t version;    // 1
+    uint32_t crc;        // CRC-32 of the object bytes
+    uint64_t key;        // the cache key (also the file name)
+    uint64_t size;       // object bytes that follow
+};
+static_assert(sizeof(Header) == 32);
+
+std::string path_of(const std::string &key) { return "/JIT/" + key + ".o"; }
+
+}  // namespace
+
+ObjectFileCache::ObjectFileCache(bool enabled, bool clear) : enabled_(enabled) {
+    if (clear) {
+        std::vector<std::string> names;
+        vfs::list("/JIT", [](const char *n, bool dir, uint64_t, void *ctx) {
+            if (!dir) static_cast<std::vector<std::string> *>(ctx)->push_back(n);
+        }, &names);
+        for (auto &n : names) vfs::unlink(("/JIT/" + n).c_str());
+        printf("jit: cache cleared (%zu entries removed)\n", names.size());
+    }
+    if (enabled_) {
+        int r = vfs::mkdir("/JIT");
+        if (r && r != -EEXIST) {
+            printf("jit: cannot create /JIT (%s): compiled code will not be cached\n", strerror(-r));
+            enabled_ = false;
+        }
+    }
+}
+
+std::unique_ptr<llvm::MemoryBuffer> ObjectFileCache::load(const std::string &key) {
+    if (!enabled_) return nullptr;
+    std::string path = path_of(key);
+    FILE *f = vfs::fopen(path.c_str(), "rb");
+    if (!f) return nullptr;
+    Header h;
+    std::vector<char> obj;
+    const char *why = nullptr;
+    if (fread(&h, sizeof h, 1, f) != 1) why = "shorter than its header";
+    else if (memcmp(h.magic, "BFJITOBJ", 8) != 0 || h.version != 1) why = "bad magic or version";
+    else if (strtoull(key.c_str(), nullptr, 16) != h.key) why = "key does not match its name";
+    else if (h.size == 0 || h.size > (256u << 20)) why = "impossible object size";
+    else {
+        obj.resize(h.size);
+        if (fread(obj.data(), 1, h.size, f) != h.size) why = "truncated object";
+        else if (crc32(obj.data(), obj.size()) != h.crc) why = "checksum mismatch";
+    }
+    fclose(f);
+    if (why) {
+        rejected_++;
+        printf("jit: cache entry %s rejected (%s): recompiling\n", path.c_str(), why);
+        printf("{\"record\":\"jit_cache_reject\",\"path\":\"%s\",\"reason\":\"%s\"}\n", path.c_str(), why);
+        vfs::unlink(path.c_str());
+        return nullptr;
+    }
+    hits_++;
+    return llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(obj.data(), obj.size()), path);
+}
+
+void ObjectFileCache::notifyObjectCompiled(const llvm::Module *m, llvm::MemoryBufferRef obj) {
+    if (!enabled_) return;
+    const std::string &key = m->getModuleIdentifier();
+    Header h{};
+    memcpy(h.magic, "BFJITOBJ", 8);
+    h.version = 1;
+    h.key = strtoull(key.c_str(), nullptr, 16);
+    h.size = obj.getBufferSize();
+    h.crc = crc32(obj.getBufferStart(), obj.getBufferSize());
+    std::vector<char> data(sizeof h + obj.getBufferSize());
+    memcpy(data.data(), &h, sizeof h);
+    memcpy(data.data() + sizeof h, obj.getBufferStart(), obj.getBufferSize());
+    if (int r = vfs::write_atomic(path_of(key).c_str(), data.data(), data.size()))
+        printf("jit: could not store %s (%s)\n", path_of(key).c_str(), strerror(-r));
+    else
+        stored_++;
+}
+
+}  // namespace bf::jit

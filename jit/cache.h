@@ -1,0 +1,31 @@
+// The JIT's object cache on the FAT16 partition: /JIT/<key>.o, one compiled kernel each. A file is
+// a header (magic "BFJITOBJ", version, key, object size, CRC-32 of the object) and the object.
+// It is written as temp + rename, so a power cut never leaves a torn entry; an entry whose header
+// or checksum does not match is reported and recompiled, never linked.
+#pragma once
+#include "llvm/ExecutionEngine/ObjectCache.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <memory>
+#include <string>
+
+namespace bf::jit {
+
+class ObjectFileCache : public llvm::ObjectCache {
+  public:
+    ObjectFileCache(bool enabled, bool clear);
+    // A valid cached object for key, or nullptr (missing, disabled, or rejected with a message).
+    std::unique_ptr<llvm::MemoryBuffer> load(const std::string &key);
+    // LLVM hands over every object it compiles: stored under the module's identifier (the key).
+    void notifyObjectCompiled(const llvm::Module *m, llvm::MemoryBufferRef obj) override;
+    std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module *) override { return nullptr; }
+    uint64_t hits() const { return hits_; }
+    uint64_t rejected() const { return rejected_; }
+    uint64_t stored() const { return stored_; }
+
+  private:
+    bool enabled_;
+    uint64_t hits_ = 0, rejected_ = 0, stored_ = 0;
+};
+
+}  // namespace bf::jit

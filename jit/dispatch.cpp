@@ -1,0 +1,168 @@
+// Slots, tiering and the AOT-vs-JIT report (dispatch.h).
+#include "dispatch.h"
+
+#include "bareflow/kernel.h"
+#include "jit.h"
+
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+namespace bf::jit {
+
+namespace {
+
+struct Spec {
+    const char *name;
+    const char *symbol;  // mangled name of the optimized kernel in the embedded bitcode
+    void *aot;
+    int shape_args[4];   // argument index of each shape value, in shape order
+};
+
+const Spec kSpecs[kKernels] = {
+    {"matvec", "_ZN2bf4kern6matvecEPfPKfS3_ii", reinterpret_cast<void *>(&kern::matvec), {3, 4}},
+    {"sgemm", "_ZN2bf4kern5sgemmEPfPKfS3_iiib", reinterpret_cast<void *>(&kern::sgemm), {3, 4, 5, 6}},
+    {"rmsnorm", "_ZN2bf4kern7rmsnormEPfPKfS3_i", reinterpret_cast<void *>(&kern::rmsnorm), {3}},
+    {"softmax", "_ZN2bf4kern7softmaxEPfi", reinterpret_cast<void *>(&kern::softmax), {}},
+    {"rope", "_ZN2bf4kern4ropeEPfS1_iiii", reinterpret_cast<void *>(&kern::rope), {3, 4, 5}},
+    {"attention", "_ZN2bf4kern9attentionEPfS1_PKfS3_S3_iiii", reinterpret_cast<void *>(&kern::attention), {6, 7, 8}},
+    {"swiglu", "_ZN2bf4kern6swigluEPfPKfi", reinterpret_cast<void *>(&kern::swiglu), {2}},
+    {"add", "_ZN2bf4kern3addEPfPKfi", reinterpret_cast<void *>(&kern::add), {2}},
+    {"mul", "_ZN2bf4kern3mulEPfPKfi", reinterpret_cast<void *>(&kern::mul), {2}},
+};
+
+constexpr int kMaxSlots = 256;
+Slot slots[kMaxSlots];
+int nslots;
+Slot overflow;  // when the table is full: AOT, profiled together
+constexpr uint64_t kCompareAfter = 16;  // JIT calls before the AOT-vs-JIT line
+
+void fresh_region(prof::Region &r, const char *name) { r = prof::Region{name, 0, 0, ~0ull, 0}; }
+
+void add_sample(prof::Region &r, uint64_t c) {
+    r.calls++;
+    r.total += c;
+    if (c < r.min) r.min = c;
+    if (c > r.max) r.max = c;
+}
+
+const char *shape_text(const Slot *s, char *buf, size_t n) {
+    size_t k = 0;
+    buf[0] = 0;
+    for (int i = 0; i < s->nshape && k < n; i++)
+        k += size_t(snprintf(buf + k, n - k, i ? "x%lld" : "%lld", static_cast<long long>(s->shape[i])));
+    if (!s->nshape) snprintf(buf, n, "any");
+    return buf;
+}
+
+void tier_up(Slot *s) {
+    const Spec &sp = kSpecs[s->kernel];
+    std::vector<std::pair<int, int64_t>> binds;
+    for (int i = 0; i < s->nshape; i++) binds.push_back({sp.shape_args[i], s->shape[i]});
+    Compiled c = compile(sp.symbol, binds);
+    char shape[40];
+    shape_text(s, shape, sizeof shape);
+    if (!c.fn) {
+        s->state = 2;
+        printf("jit: %s %s: compile failed, staying on AOT: %s\n", sp.name, shape, c.error.c_str());
+        return;
+    }
+    s->compile_ms = c.ms;
+    s->from_cache = c.from_cache;
+    s->fn.store(c.fn, std::memory_order_release);
+    s->state = 1;
+    uint64_t aot_mean = s->aot.calls ? s->aot.total / s->aot.calls : 0;
+    printf("jit: %s %s swapped to %s code for %s in %.2f ms (%s); AOT mean %llu cycles over %llu calls\n",
+           sp.name, shape, c.from_cache ? "cached" : "new", cpu_name().c_str(), c.ms,
+           c.from_cache ? "cache hit" : "compiled", static_cast<unsigned long long>(aot_mean),
+           static_cast<unsigned long long>(s->aot.calls));
+    printf("{\"record\":\"jit_swap\",\"kernel\":\"%s\",\"shape\":\"%s\",\"cpu\":\"%s\",\"compile_ms\":%.3f,"
+           "\"from_cache\":%s,\"key\":\"%s\",\"aot_calls\":%llu,\"aot_mean_cycles\":%llu}\n",
+           sp.name, shape, cpu_name().c_str(), c.ms, c.from_cache ? "true" : "false", c.key.c_str(),
+           static_cast<unsigned long long>(s->aot.calls), static_cast<unsigned long long>(aot_mean));
+}
+
+void compare(Slot *s) {
+    s->compared = true;
+    char shape[40];
+    shape_text(s, shape, sizeof shape);
+    double aot = s->aot.calls ? double(s->aot.total) / double(s->aot.calls) : 0;
+    double jitc = double(s->jit.total) / double(s->jit.calls);
+    printf("jit: %s %s: AOT %.0f cycles/call, JIT %.0f cycles/call over the next %llu calls (%.2fx)\n",
+           kSpecs[s->kernel].name, shape, aot, jitc, static_cast<unsigned long long>(s->jit.calls),
+           jitc > 0 ? aot / jitc : 0.0);
+}
+
+}  // namespace
+
+Slot *slot(int kernel, const int64_t *shape, int nshape) {
+    for (int i = 0; i < nslots; i++) {
+        Slot &s = slots[i];
+        if (s.kernel != kernel || s.nshape != nshape) continue;
+        bool same = true;
+        for (int k = 0; k < nshape; k++) same &= s.shape[k] == shape[k];
+        if (same) return &s;
+    }
+    Slot *s = nslots < kMaxSlots ? &slots[nslots++] : &overflow;
+    s->kernel = kernel;
+    s->nshape = nshape;
+    for (int k = 0; k < nshape; k++) s->shape[k] = shape[k];
+    s->fn.store(kSpecs[kernel].aot, std::memory_order_relaxed);
+    s->state = s == &overflow ? 2 : 0;
+    s->compared = s->from_cache = false;
+    s->compile_ms = 0;
+    char sh[40];
+    snprintf(s->name, sizeof s->name, "%s %s", kSpecs[kernel].name, shape_text(s, sh, sizeof sh));
+    fresh_region(s->aot, s->name);
+    fresh_region(s->jit, s->name);
+    return s;
+}
+
+void after_call(Slot *s, uint64_t cycles) {
+    if (s->state == 1) {
+        add_sample(s->jit, cycles);
+        if (!s->compared && s->jit.calls == kCompareAfter) compare(s);
+        return;
+    }
+    add_sample(s->aot, cycles);
+    if (s->state == 0 && ready() &&
+        (s->aot.calls >= options().hot_calls || s->aot.total >= options().hot_cycles))
+        tier_up(s);
+}
+
+void reset_counters() {
+    for (int i = 0; i < nslots; i++) {
+        fresh_region(slots[i].aot, slots[i].name);
+        fresh_region(slots[i].jit, slots[i].name);
+        slots[i].compared = false;
+    }
+}
+
+int slot_count() { return nslots; }
+Slot *slot_at(int i) { return i >= 0 && i < nslots ? &slots[i] : nullptr; }
+
+void report() {
+    double khz = double(tsc_hz()) / 1000;
+    printf("jit: %-26s %9s %14s %9s %14s %8s %11s %s\n", "kernel shape", "AOT calls", "AOT cyc/call",
+           "JIT calls", "JIT cyc/call", "speedup", "compile ms", "break-even calls");
+    for (int i = 0; i < nslots; i++) {
+        Slot &s = slots[i];
+        double aot = s.aot.calls ? double(s.aot.total) / double(s.aot.calls) : 0;
+        double jc = s.jit.calls ? double(s.jit.total) / double(s.jit.calls) : 0;
+        double speed = (aot > 0 && jc > 0) ? aot / jc : 0;
+        // After how many calls the compile paid for itself (cycles saved per call vs its cost).
+        double compile_cycles = s.compile_ms * khz;
+        long long breakeven = (aot > jc && jc > 0 && s.state == 1) ? static_cast<long long>(compile_cycles / (aot - jc)) + 1 : -1;
+        printf("jit: %-26s %9llu %14.0f %9llu %14.0f %7.2fx %11.2f %lld%s\n", s.name,
+               static_cast<unsigned long long>(s.aot.calls), aot, static_cast<unsigned long long>(s.jit.calls), jc,
+               speed, s.compile_ms, breakeven, s.state == 2 ? " (JIT failed: AOT)" : s.from_cache ? " (cached)" : "");
+        printf("{\"record\":\"jit_kernel\",\"kernel\":\"%s\",\"name\":\"%s\",\"state\":\"%s\",\"aot_calls\":%llu,"
+               "\"aot_mean_cycles\":%.1f,\"jit_calls\":%llu,\"jit_mean_cycles\":%.1f,\"speedup\":%.3f,"
+               "\"compile_ms\":%.3f,\"from_cache\":%s,\"break_even_calls\":%lld,\"cpu\":\"%s\"}\n",
+               kSpecs[s.kernel].name, s.name, s.state == 1 ? "jit" : s.state == 2 ? "failed" : "aot",
+               static_cast<unsigned long long>(s.aot.calls), aot, static_cast<unsigned long long>(s.jit.calls), jc,
+               speed, s.compile_ms, s.from_cache ? "true" : "false", breakeven, cpu_name().c_str());
+    }
+}
+
+}  // namespace bf::jit

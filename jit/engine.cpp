@@ -1,0 +1,241 @@
+// LLJIT set-up, specialization and compilation (jit.h).
+#include "jit.h"
+
+#include "cache.h"
+
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/ExecutionEngine/Orc/CompileUtils.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/ExecutionEngine/Orc/ThreadSafeModule.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+extern "C" const char bf_kernels_bc[], bf_kernels_bc_end[];  // jit/kernels_bc.S
+
+namespace bf::jit {
+
+using namespace llvm;
+using namespace llvm::orc;
+
+namespace {
+
+Options opts;
+std::unique_ptr<LLJIT> lljit;
+std::unique_ptr<TargetMachine> tm;
+std::string cpu, features;
+ObjectFileCache *cache;
+Stats st;
+uint64_t bitcode_hash;
+
+void optimize(Module &m) {  // LLJIT runs no IR passes by itself: this is the -O3
+    LoopAnalysisManager lam;
+    FunctionAnalysisManager fam;
+    CGSCCAnalysisManager cam;
+    ModuleAnalysisManager mam;
+    PassBuilder pb(tm.get());
+    pb.registerModuleAnalyses(mam);
+    pb.registerCGSCCAnalyses(cam);
+    pb.registerFunctionAnalyses(fam);
+    pb.registerLoopAnalyses(lam);
+    pb.crossRegisterProxies(lam, fam, cam, mam);
+    pb.buildPerModuleDefaultPipeline(OptimizationLevel::O3).run(m, mam);
+}
+
+// The C library functions kernels may call. A static binary has no dlsym, so they are given
+// to the JIT by address.
+Error define_runtime_symbols(JITDylib &jd, MangleAndInterner &mangle) {
+    SymbolMap m;
+    auto add = [&](const char *name, void *p) {
+        m[mangle(name)] = {ExecutorAddr::fromPtr(p), JITSymbolFlags::Exported};
+    };
+    add("expf", reinterpret_cast<void *>(static_cast<float (*)(float)>(::expf)));
+    add("sqrtf", reinterpret_cast<void *>(static_cast<float (*)(float)>(::sqrtf)));
+    add("powf", reinterpret_cast<void *>(static_cast<float (*)(float, float)>(::powf)));
+    add("cosf", reinterpret_cast<void *>(static_cast<float (*)(float)>(::cosf)));
+    add("sinf", reinterpret_cast<void *>(static_cast<float (*)(float)>(::sinf)));
+    add("memcpy", reinterpret_cast<void *>(::memcpy));
+    add("memset", reinterpret_cast<void *>(::memset));
+    add("memmove", reinterpret_cast<void *>(::memmove));
+    return jd.define(absoluteSymbols(std::move(m)));
+}
+
+uint64_t fnv1a(const void *p, size_t n, uint64_t h = 1469598103934665603ull) {
+    const unsigned char *b = static_cast<const unsigned char *>(p);
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+std::string hex(uint64_t v) {
+    char b[17];
+    snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(v));
+    return b;
+}
+
+}  // namespace
+
+bool init(const Options &o, std::string &err) {
+    opts = o;
+    if (!opts.enabled) return true;
+    InitializeNativeTarget();
+    InitializeNativeTargetAsmPrinter();
+    auto jtmb = JITTargetMachineBuilder::detectHost();
+    if (!jtmb) {
+        err = "host detection failed: " + toString(jtmb.takeError());
+        return false;
+    }
+    jtmb->setCodeGenOptLevel(CodeGenOptLevel::Aggressive);
+    cpu = jtmb->getCPU();
+    features = jtmb->getFeatures().getString();
+    auto t = jtmb->createTargetMachine();
+    if (!t) {
+        err = "target machine: " + toString(t.takeError());
+        return false;
+    }
+    tm = std::move(*t);
+    bitcode_hash = fnv1a(bf_kernels_bc, size_t(bf_kernels_bc_end - bf_kernels_bc));
+    cache = new ObjectFileCache(opts.use_cache, opts.clear_cache);
+    auto j = LLJITBuilder()
+                 .setJITTargetMachineBuilder(*jtmb)
+                 .setNumCompileThreads(0)  // compile on the calling thread: there is one CPU
+                 .setCompileFunctionCreator(
+                     [](JITTargetMachineBuilder b) -> Expected<std::unique_ptr<IRCompileLayer::IRCompiler>> {
+                         auto m = b.createTargetMachine();
+                         if (!m) return m.takeError();
+                         return std::make_unique<TMOwningSimpleCompiler>(std::move(*m), cache);
+                     })
+                 .create();
+    if (!j) {
+        err = "LLJIT: " + toString(j.takeError());
+        return false;
+    }
+    lljit = std::move(*j);
+    lljit->getIRTransformLayer().setTransform(
+        [](ThreadSafeModule m, const MaterializationResponsibility &) -> Expected<ThreadSafeModule> {
+            m.withModuleDo([](Module &mod) { optimize(mod); });
+            return std::move(m);
+        });
+    MangleAndInterner mangle(lljit->getExecutionSession(), lljit->getDataLayout());
+    if (auto e = define_runtime_symbols(lljit->getMainJITDylib(), mangle)) {
+        err = "runtime symbols: " + toString(std::move(e));
+        return false;
+    }
+    return true;
+}
+
+bool ready() { return lljit != nullptr; }
+const Options &options() { return opts; }
+const std::string &cpu_name() { return cpu; }
+const std::string &cpu_features() { return features; }
+Stats stats() { return st; }
+
+Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds) {
+    Compiled out;
+    if (!lljit) {
+        out.error = "JIT not initialized";
+        return out;
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    // The cache key: bitcode, kernel, bound values, CPU, features, LLVM version, opt level.
+    uint64_t k = fnv1a(symbol, strlen(symbol), bitcode_hash);
+    for (auto &[idx, val] : binds) {  // field by field: std::pair has padding bytes
+        int64_t f[2] = {idx, val};
+        k = fnv1a(f, sizeof f, k);
+    }
+    k = fnv1a(cpu.data(), cpu.size(), k);
+    k = fnv1a(features.data(), features.size(), k);
+    k = fnv1a(LLVM_VERSION_STRING, strlen(LLVM_VERSION_STRING), k);
+    k = fnv1a("O3", 2, k);
+    out.key = hex(k);
+    std::string spec_name = std::string("bfjit_") + out.key;
+    auto finish = [&](bool from_cache) {
+        auto sym = lljit->lookup(spec_name);
+        if (!sym) {
+            out.error = "link: " + toString(sym.takeError());
+            return out;
+        }
+        out.fn = sym->toPtr<void *>();
+        out.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        out.from_cache = from_cache;
+        if (from_cache) st.cache_hits++;
+        else st.compiled++;
+        st.compile_ms_total += out.ms;
+        return out;
+    };
+
+    // A valid cached object skips the IR entirely: no parsing, no -O3, no code generation.
+    uint64_t rejected_before = cache->rejected();
+    if (auto obj = cache->load(out.key)) {
+        if (auto e = lljit->addObjectFile(std::move(obj))) {
+            out.error = "cached object: " + toString(std::move(e));
+            return out;
+        }
+        return finish(true);
+    }
+    st.cache_rejected += cache->rejected() - rejected_before;
+
+    auto ctx = std::make_unique<LLVMContext>();
+    auto buf = MemoryBuffer::getMemBuffer(
+        StringRef(bf_kernels_bc, size_t(bf_kernels_bc_end - bf_kernels_bc)), "kernels.bc", false);
+    auto parsed = parseBitcodeFile(*buf, *ctx);
+    if (!parsed) {
+        out.error = "bitcode: " + toString(parsed.takeError());
+        return out;
+    }
+    std::unique_ptr<Module> m = std::move(*parsed);
+    m->setModuleIdentifier(out.key);  // the object cache finds its file by this
+    m->setDataLayout(tm->createDataLayout());
+    m->setTargetTriple(tm->getTargetTriple().str());
+    Function *f = m->getFunction(symbol);
+    if (!f || f->isDeclaration()) {
+        out.error = std::string("no kernel '") + symbol + "' in the embedded bitcode";
+        return out;
+    }
+    // The specialization: a wrapper with the same signature that calls the kernel with the bound
+    // arguments replaced by constants; the kernel is inlined into it and folded at -O3.
+    Function *spec = Function::Create(f->getFunctionType(), GlobalValue::ExternalLinkage, spec_name, m.get());
+    IRBuilder<> b(BasicBlock::Create(*ctx, "entry", spec));
+    std::vector<Value *> args;
+    for (auto &a : spec->args()) args.push_back(&a);
+    for (auto &[idx, val] : binds) {
+        if (idx < 0 || size_t(idx) >= args.size() || !args[idx]->getType()->isIntegerTy()) {
+            out.error = "bad specialization argument index";
+            return out;
+        }
+        args[idx] = ConstantInt::get(args[idx]->getType(), uint64_t(val), true);
+    }
+    CallInst *call = b.CreateCall(f, args);
+    if (f->getReturnType()->isVoidTy()) b.CreateRetVoid();
+    else b.CreateRet(call);
+    for (Function &fn : *m) {
+        if (fn.isDeclaration()) continue;
+        if (&fn != spec) fn.setLinkage(GlobalValue::InternalLinkage);
+        fn.removeFnAttr("target-cpu");
+        fn.removeFnAttr("target-features");
+        fn.removeFnAttr(Attribute::NoInline);
+        fn.removeFnAttr(Attribute::OptimizeNone);
+        fn.addFnAttr("target-cpu", cpu);
+        fn.addFnAttr("target-features", features);
+    }
+    f->addFnAttr(Attribute::AlwaysInline);
+    for (GlobalVariable &g : m->globals())
+        if (!g.isDeclaration()) g.setLinkage(GlobalValue::InternalLinkage);
+
+    if (auto e = lljit->addIRModule(ThreadSafeModule(std::move(m), std::move(ctx)))) {
+        out.error = "add module: " + toString(std::move(e));
+        return out;
+    }
+    return finish(false);  // the lookup compiles it (and the cache stores the object)
+}
+
+}  // namespace bf::jit
