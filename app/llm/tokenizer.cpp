@@ -1,5 +1,5 @@
 // llama2.c tokenizer: loading with validation, encode and decode as run.c does them.
-#include "llm/tokenizer.h"
+#include "tokenizer.h"
 
 #include <stdarg.h>
 #include <stdint.h>
