@@ -1,7 +1,7 @@
 // The `generate` command: load a llama2.c checkpoint and tokenizer from files, run generation and
 // print what run.c prints (the text, then one newline; "achieved tok/s" on stderr), or with
 // --trace one line per position: `pos P token T logits l0 .. l7 argmax A max M`.
-#include "llm/cli.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,10 +11,10 @@
 
 #include <string>
 
-#include "llm/generate.h"
-#include "llm/model.h"
-#include "llm/sampler.h"
-#include "llm/tokenizer.h"
+#include "generate.h"
+#include "model.h"
+#include "sampler.h"
+#include "tokenizer.h"
 
 namespace bf::llm {
 namespace {
@@ -187,3 +187,5 @@ int run_generate(int argc, char **argv) {
 }
 
 }  // namespace bf::llm
+
+int run_generate(int argc, char **argv) { return bf::llm::run_generate(argc, argv); }

@@ -6,5 +6,5 @@ namespace bf::llm {
 int run_generate(int argc, char **argv);
 }  // namespace bf::llm
 
-// The unqualified name the app's main() dispatches to.
-inline int run_generate(int argc, char **argv) { return bf::llm::run_generate(argc, argv); }
+// The same, under the unqualified name the app's main() dispatches to.
+int run_generate(int argc, char **argv);

@@ -1,12 +1,12 @@
 // run.c's forward() and generate(), with the tensor math in bf::kern (kernels/kernels.h).
-#include "llm/generate.h"
+#include "generate.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <chrono>
 
-#include "kernels/kernels.h"
+#include "../kernels/kernels.h"
 
 namespace bf::llm {
 namespace {

@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include "llm/model.h"
-#include "llm/sampler.h"
-#include "llm/tokenizer.h"
+#include "model.h"
+#include "sampler.h"
+#include "tokenizer.h"
 
 namespace bf::llm {
 

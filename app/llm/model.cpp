@@ -1,5 +1,5 @@
 // llama2.c checkpoint loader: header validation and the tensor map (see model.h).
-#include "llm/model.h"
+#include "model.h"
 
 #include <limits.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 // run.c's sampler, operation for operation (so a seed gives run.c's token sequence).
-#include "llm/sampler.h"
+#include "sampler.h"
 
 #include <math.h>
 

@@ -1,5 +1,5 @@
 // llama2.c tokenizer: loading with validation, encode and decode as run.c does them.
-#include "llm/tokenizer.h"
+#include "tokenizer.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -149,13 +149,15 @@ std::vector<int> Tokenizer::encode(std::string_view text, bool bos, bool eos) co
         }
         buf.clear();
     }
-    // Merge the best-scoring adjacent pair until no pair forms a token.
+    // Merge the best-scoring adjacent pair until no pair forms a token. BOS stays out of it
+    // (run.c would merge it too if the vocabulary held its string joined with the next piece).
     std::string pair;
+    const size_t first = bos ? 1 : 0;
     for (;;) {
         float best_score = -1e10f;
         int best_id = -1;
         size_t best_idx = 0;
-        for (size_t i = 0; i + 1 < tokens.size(); i++) {
+        for (size_t i = first; i + 1 < tokens.size(); i++) {
             const int a = tokens[i], b = tokens[i + 1];
             if (a < 0 || a >= vocab_size || b < 0 || b >= vocab_size) continue;
             pair.assign(vocab[size_t(a)]);

@@ -30,8 +30,8 @@ struct Tokenizer {
 
     // run.c encode(): optional BOS (1) first, optional EOS (2) last. The text is taken as a C
     // string (it ends at its first NUL). Deviation from run.c where run.c would misbehave: a
-    // byte-fallback id outside the vocabulary becomes 0 (<unk>) and a missing " " dummy-prefix
-    // token is left out.
+    // byte-fallback id outside the vocabulary becomes 0 (<unk>), a missing " " dummy-prefix
+    // token is left out, and BOS never merges with the text (no real vocabulary allows it).
     std::vector<int> encode(std::string_view text, bool bos, bool eos) const;
 
     // run.c decode(): the piece for `token` following `prev`: the leading space is dropped after

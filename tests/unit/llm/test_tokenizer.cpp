@@ -75,6 +75,16 @@ TEST(Tokenizer, LoadValidation) {
     EXPECT_EQ(load_err(make_tok(4, {{0, 0, ""}, {0, 1, "b"}}), 2), "");
 }
 
+// Found by the fuzzer: with an empty BOS string, run.c's merge loop would swallow BOS.
+TEST(Tokenizer, BosNeverMerges) {
+    Tokenizer t;
+    std::string err;
+    const std::string bytes = make_tok(5, {{0, 5, "<unk>"}, {0, 0, ""}, {0, 0, ""}, {0, 1, "a"}, {0, 1, " "}, {5, 2, " a"}});
+    ASSERT_TRUE(bf::llm::load_tokenizer(bytes.data(), bytes.size(), 6, t, err)) << err;
+    EXPECT_EQ(t.encode("a", true, true), std::vector<int>({1, 5, 2}));
+    EXPECT_EQ(t.encode("a", false, false), std::vector<int>({5}));
+}
+
 TEST(Tokenizer, RealFilesValidation) {
     LLM_REQUIRE_FILE(kTok512);
     LLM_REQUIRE_FILE(kTok32k);
