@@ -1,0 +1,112 @@
+// Internal helpers shared by kernels.cpp and sgemm.cpp (not part of the kernel interface).
+//
+// Compiled twice from the same source: AOT for baseline x86-64 (SSE2, -O2) and as LLVM bitcode
+// (clang++ -emit-llvm -O1) that the in-kernel JIT re-optimizes at -O3 for the host CPU. Hence
+// portable C++ only: no intrinsics, no inline asm, no target attributes. Vector code comes from
+// LLVM's vectorizers, which is why every reduction keeps explicit per-lane partial sums in a small
+// fixed-size local array (float acc[kVec]): each lane is an independent chain, so the compiler
+// maps the array onto SIMD registers without reassociating floating-point additions (no
+// -ffast-math needed), and the summation order is fixed by the source (by kVec), not by whatever
+// the vectorizer decides. Loop hints (BF_UNROLL, BF_LANES below) make the -O2 build and the
+// -O1-bitcode-then--O3 JIT path produce the same register-tiled code.
+//
+// Tuning macros (all optional; the JIT build defines them for the CPU it compiles for):
+//   BF_KERN_VEC_FLOATS  lane count of the partial-sum arrays and the unit of the sgemm micro-tile
+//                       width; a power of two in [4, 64]. Default 8 (two SSE2 registers, one
+//                       AVX2 register). The JIT build for AVX-512 defines 16.
+//   BF_KERN_GEMM_MR     sgemm micro-tile rows. Default 6.
+//   BF_KERN_GEMM_NR     sgemm micro-tile columns, a multiple of 4. Default BF_KERN_VEC_FLOATS
+//                       below 16, else 2 * BF_KERN_VEC_FLOATS. The defaults give 12 accumulator
+//                       registers for SSE2 (6 x 8 floats, of 16 xmm) and for AVX-512 (6 x 32, of
+//                       32 zmm). For AVX2 define BF_KERN_GEMM_NR=16 (6 x 16 = 12 ymm): measured
+//                       ~25% faster than the default 6 x 8 there, which is sized for SSE2's 16
+//                       registers of 4 floats (the AOT build cannot tell the two apart).
+#pragma once
+#include <stddef.h>
+
+#ifndef BF_KERN_VEC_FLOATS
+#define BF_KERN_VEC_FLOATS 8
+#endif
+
+// Loop hints. The JIT's input is bitcode made at -O1, which the JIT then optimizes at -O3, so the
+// code must vectorize well through two different pass orders (and so must the -O2 AOT build):
+//   BF_UNROLL    on loops over tile rows / reduction steps (fixed trip count): full unrolling,
+//                also at -O1, where clang would otherwise not unroll at all;
+//   BF_LANES(w)  on the innermost loop over the lanes of a partial-sum array (trip count w):
+//                vectorize it w wide and do not unroll it into scalars first.
+// Without them the pipelines disagree: -O2 and -O3 fully unroll the lane loop into scalars and
+// rely on the SLP vectorizer, which in matvec groups the rows instead of the lanes (gathers,
+// 6x slower); -O1 unrolls nothing, so the accumulator arrays stay on the stack through the
+// later -O3. With the hints, the loop vectorizer turns each lane loop into one vector operation
+// (w floats = 1 AVX-512 register, 2 AVX2 or 4 SSE2 registers, by type legalization) and the
+// unrolled tile loops leave only constant indices, so SROA keeps the accumulators in registers:
+// the same machine code whichever pipeline runs.
+#define BF_PRAGMA(x) _Pragma(#x)
+#if defined(__clang__)
+#define BF_UNROLL BF_PRAGMA(clang loop unroll(full))
+#define BF_LANES(w) BF_PRAGMA(clang loop vectorize_width(w) unroll(disable))
+#elif defined(__GNUC__)
+#define BF_UNROLL BF_PRAGMA(GCC unroll 64)
+#define BF_LANES(w)
+#else
+#define BF_UNROLL
+#define BF_LANES(w)
+#endif
+
+namespace bf::kern::detail {
+
+inline constexpr int kVec = BF_KERN_VEC_FLOATS;
+static_assert(kVec >= 4 && kVec <= 64 && (kVec & (kVec - 1)) == 0,
+              "BF_KERN_VEC_FLOATS must be a power of two in [4, 64]");
+
+inline constexpr int min_i(int a, int b) { return a < b ? a : b; }
+
+// Sum of a lane array as a fixed pairwise tree (the same order for every call).
+template <int N>
+inline float hsum(float (&acc)[N]) {
+    BF_UNROLL for (int w = N / 2; w >= 1; w /= 2)
+        BF_UNROLL for (int v = 0; v < w; v++) acc[v] += acc[v + w];
+    return acc[0];
+}
+
+// sum_i a[i] * b[i] with kVec independent lane sums.
+inline float dot(const float *__restrict a, const float *__restrict b, int n) {
+    constexpr int V = kVec;
+    float acc[V] = {};
+    int i = 0;
+    for (; i + V <= n; i += V)
+        BF_LANES(V) for (int v = 0; v < V; v++) acc[v] += a[i + v] * b[i + v];
+    float s = hsum(acc);
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+// R rows of W (row stride n) against x: out[r] = W[r] . x. Every weight is loaded exactly once;
+// the R x kVec accumulators are independent chains (latency hiding) and x is loaded once per
+// kVec columns for all R rows.
+template <int R>
+inline void matvec_rows(float *__restrict out, const float *__restrict x,
+                        const float *__restrict w, int n) {
+    constexpr int V = kVec;
+    float acc[R][V] = {};
+    int j = 0;
+    for (; j + V <= n; j += V)
+        BF_UNROLL for (int r = 0; r < R; r++)
+            BF_LANES(V) for (int v = 0; v < V; v++) acc[r][v] += w[size_t(r) * n + j + v] * x[j + v];
+    float s[R];
+    BF_UNROLL for (int r = 0; r < R; r++) s[r] = hsum(acc[r]);
+    for (; j < n; j++)
+        BF_UNROLL for (int r = 0; r < R; r++) s[r] += w[size_t(r) * n + j] * x[j];
+    BF_UNROLL for (int r = 0; r < R; r++) out[r] = s[r];
+}
+
+// out[i] = W[i] . x for i < d, W is d x n row-major.
+inline void matvec_impl(float *__restrict out, const float *__restrict x,
+                        const float *__restrict w, int n, int d) {
+    constexpr int R = 4;
+    int i = 0;
+    for (; i + R <= d; i += R) matvec_rows<R>(out + i, x, w + size_t(i) * n, n);
+    for (; i < d; i++) matvec_rows<1>(out + i, x, w + size_t(i) * n, n);
+}
+
+}  // namespace bf::kern::detail

@@ -1,0 +1,221 @@
+// The optimized fp32 kernels except sgemm (sgemm.cpp). Contract: kernels.h; oracle: kernels_ref.cpp.
+//
+// Portable C++ for LLVM's loop and SLP vectorizers, compiled AOT (baseline x86-64, SSE2, -O2)
+// and as bitcode the JIT re-optimizes for the host CPU; rules and the BF_KERN_VEC_FLOATS tuning
+// macro are described in kern_detail.h. Besides <math.h> (powf, cosf, sinf for rope) no library
+// calls; exp is computed inline by exp_lanes() below so that softmax, attention and swiglu
+// vectorize (a call to expf would keep those loops scalar).
+#include "kernels.h"
+#include "kern_detail.h"
+
+#include <math.h>
+
+namespace bf::kern {
+namespace {
+
+using detail::dot;
+using detail::hsum;
+using detail::kVec;
+
+// expf without a library call, branch-free so loops over it vectorize (min/max, integer shifts,
+// float<->int conversion are all SSE2). Cephes' expf: x = n ln2 + r with |r| <= ln2/2 (ln2 split
+// in two for an exact product), exp(r) by a degree-6 polynomial, 2^n assembled from exponent
+// bits in two halves so that every n in [-151, 128] is two normal powers of two. The clamp
+// bounds are chosen so the range ends need no selects: x >= 89 gives y * 2^128 > FLT_MAX = +inf,
+// x <= -104.5 gives y * 2^-151 < 2^-150, which rounds to 0, and the subnormal results in between
+// come out of the final multiply. Error about 1-2 ulp (more, absolute < 2^-149, for subnormal
+// results). exp(+inf) = +inf, exp(-inf) = 0, exp(NaN) = NaN.
+inline float exp_lanes(float x) {
+    constexpr float hi = 89.0f, lo = -104.5f;
+    float xc = x > hi ? hi : x;
+    xc = xc >= lo ? xc : lo;  // also maps NaN to lo: the float->int conversion needs a number
+    // n = round(x / ln2) with the 1.5 * 2^23 trick (round to nearest, no library call).
+    constexpr float shifter = 12582912.0f;
+    const float fn = (xc * 1.44269504088896341f + shifter) - shifter;
+    float r = xc - fn * 0.693359375f;
+    r = r - fn * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    const float y = p * (r * r) + r + 1.0f;
+    const int n = int(fn);
+    const int n1 = n >> 1, n2 = n - n1;  // each in [-76, 64]: a normal power of two
+    const float s1 = __builtin_bit_cast(float, (n1 + 127) << 23);
+    const float s2 = __builtin_bit_cast(float, (n2 + 127) << 23);
+    const float e = y * s1 * s2;
+    return x != x ? x : e;
+}
+
+// Largest element, kVec lanes. (NaN handling as in ref::softmax only when no NaN is present.)
+inline float max_of(const float *__restrict x, int n) {
+    constexpr int V = kVec;
+    int i = 0;
+    float m = x[0];
+    if (n >= V) {
+        float acc[V];
+        BF_LANES(V) for (int v = 0; v < V; v++) acc[v] = x[v];
+        for (i = V; i + V <= n; i += V)
+            BF_LANES(V) for (int v = 0; v < V; v++) acc[v] = x[i + v] > acc[v] ? x[i + v] : acc[v];
+        BF_UNROLL for (int w = V / 2; w >= 1; w /= 2)
+            BF_UNROLL for (int v = 0; v < w; v++) acc[v] = acc[v + w] > acc[v] ? acc[v + w] : acc[v];
+        m = acc[0];
+    }
+    for (; i < n; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
+// x[i] = exp(x[i] - max) / sum, in place.
+inline void softmax_impl(float *__restrict x, int n) {
+    constexpr int V = kVec;
+    const float mx = max_of(x, n);
+    float acc[V] = {};
+    int i = 0;
+    for (; i + V <= n; i += V)
+        BF_LANES(V) for (int v = 0; v < V; v++) {
+            const float e = exp_lanes(x[i + v] - mx);
+            x[i + v] = e;
+            acc[v] += e;
+        }
+    float sum = hsum(acc);
+    for (; i < n; i++) {
+        const float e = exp_lanes(x[i] - mx);
+        x[i] = e;
+        sum += e;
+    }
+    const float inv = 1.0f / sum;
+    for (i = 0; i < n; i++) x[i] *= inv;
+}
+
+}  // namespace
+
+void matvec(float *out, const float *x, const float *w, int n, int d) {
+    detail::matvec_impl(out, x, w, n, d);
+}
+
+void rmsnorm(float *o, const float *x, const float *weight, int n) {
+    constexpr int V = kVec;
+    float acc[V] = {};
+    int j = 0;
+    for (; j + V <= n; j += V)
+        BF_LANES(V) for (int v = 0; v < V; v++) acc[v] += x[j + v] * x[j + v];
+    float ss = hsum(acc);
+    for (; j < n; j++) ss += x[j] * x[j];
+    ss /= float(n);
+    ss += 1e-5f;
+    ss = 1.0f / sqrtf(ss);
+    // o may alias x (in-place normalization): element-wise, so that is fine; no __restrict.
+    for (j = 0; j < n; j++) o[j] = weight[j] * (ss * x[j]);
+}
+
+void softmax(float *x, int n) {
+    if (n <= 0) return;
+    softmax_impl(x, n);
+}
+
+void rope(float *q, float *k, int pos, int dim, int kv_dim, int head_size) {
+    // The rotation angle depends only on i mod head_size: compute cos/sin once per pair of a head
+    // (head_size / 2 transcendental pairs instead of dim / 2), exactly as ref::rope does, then
+    // rotate every head of q and k with the table.
+    constexpr int kMaxPairs = 256;
+    if (head_size % 2 != 0 || head_size / 2 > kMaxPairs) {  // not in real models
+        for (int i = 0; i < dim; i += 2) {
+            const float freq = 1.0f / powf(10000.0f, float(i % head_size) / float(head_size));
+            const float fr = cosf(float(pos) * freq), fi = sinf(float(pos) * freq);
+            for (int v = 0; v < (i < kv_dim ? 2 : 1); v++) {
+                float *vec = v == 0 ? q : k;
+                const float v0 = vec[i], v1 = vec[i + 1];
+                vec[i] = v0 * fr - v1 * fi;
+                vec[i + 1] = v0 * fi + v1 * fr;
+            }
+        }
+        return;
+    }
+    const int pairs = head_size / 2;
+    float fcr[kMaxPairs], fci[kMaxPairs];
+    for (int t = 0; t < pairs; t++) {
+        const float freq = 1.0f / powf(10000.0f, float(2 * t) / float(head_size));
+        const float val = float(pos) * freq;
+        fcr[t] = cosf(val);
+        fci[t] = sinf(val);
+    }
+    // q: i < dim; k: i < min(dim, kv_dim) (ref walks i < dim and rotates k only below kv_dim).
+    for (int v = 0; v < 2; v++) {
+        float *__restrict vec = v == 0 ? q : k;
+        const int len = v == 0 ? dim : (kv_dim < dim ? kv_dim : dim);
+        int base = 0;
+        for (; base + head_size <= len; base += head_size) {
+            float *__restrict h = vec + base;
+            for (int t = 0; t < pairs; t++) {
+                const float v0 = h[2 * t], v1 = h[2 * t + 1];
+                h[2 * t] = v0 * fcr[t] - v1 * fci[t];
+                h[2 * t + 1] = v0 * fci[t] + v1 * fcr[t];
+            }
+        }
+        for (int i = base; i < len; i += 2) {  // a partial last head (not in real models)
+            const int t = (i - base) / 2;
+            const float v0 = vec[i], v1 = vec[i + 1];
+            vec[i] = v0 * fcr[t] - v1 * fci[t];
+            vec[i + 1] = v0 * fci[t] + v1 * fcr[t];
+        }
+    }
+}
+
+void attention(float *out, float *att, const float *q, const float *key_cache,
+               const float *value_cache, int pos, int n_heads, int n_kv_heads, int head_size) {
+    const int kv_dim = n_kv_heads * head_size;
+    const int kv_mul = n_heads / n_kv_heads;
+    const int len = pos + 1;
+    const float scale = 1.0f / sqrtf(float(head_size));
+    // The kv_mul query heads of one group share a key/value head: walk the cache once per group
+    // (each cached row is used by all heads of the group while it is in L1).
+    for (int g = 0; g < n_kv_heads; g++) {
+        const int h0 = g * kv_mul;
+        const float *__restrict kc = key_cache + size_t(g) * head_size;
+        const float *__restrict vc = value_cache + size_t(g) * head_size;
+        for (int t = 0; t < len; t++) {
+            const float *__restrict kt = kc + size_t(t) * kv_dim;
+            for (int hh = 0; hh < kv_mul; hh++) {
+                const int h = h0 + hh;
+                att[size_t(h) * len + t] = dot(q + size_t(h) * head_size, kt, head_size) * scale;
+            }
+        }
+        for (int hh = 0; hh < kv_mul; hh++) softmax_impl(att + size_t(h0 + hh) * len, len);
+        float *__restrict o = out + size_t(h0) * head_size;
+        for (int hh = 0; hh < kv_mul; hh++) {  // t = 0 initializes (no zeroing pass, no memset)
+            const float a = att[size_t(h0 + hh) * len];
+            float *__restrict oh = o + size_t(hh) * head_size;
+            for (int i = 0; i < head_size; i++) oh[i] = a * vc[i];
+        }
+        for (int t = 1; t < len; t++) {
+            const float *__restrict vt = vc + size_t(t) * kv_dim;
+            for (int hh = 0; hh < kv_mul; hh++) {
+                const float a = att[size_t(h0 + hh) * len + t];
+                float *__restrict oh = o + size_t(hh) * head_size;
+                for (int i = 0; i < head_size; i++) oh[i] += a * vt[i];
+            }
+        }
+    }
+}
+
+// No __restrict on the element-wise kernels: x and y may be the same array (x += x); LLVM
+// still vectorizes, behind a runtime overlap check.
+void swiglu(float *h, const float *g, int n) {
+    for (int i = 0; i < n; i++) {
+        float val = h[i];
+        val *= 1.0f / (1.0f + exp_lanes(-val));
+        h[i] = val * g[i];
+    }
+}
+
+void add(float *x, const float *y, int n) {
+    for (int i = 0; i < n; i++) x[i] += y[i];
+}
+
+void mul(float *x, const float *y, int n) {
+    for (int i = 0; i < n; i++) x[i] *= y[i];
+}
+
+}  // namespace bf::kern
