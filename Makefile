@@ -69,15 +69,22 @@ $(B)/jit/%.cpp.o: jit/%.cpp Makefile llvm-bare/llvm.mk
 	@mkdir -p $(@D)
 	$(CXX_K) $(KCXXFLAGS) $(LLVM_CXXFLAGS) -c -o $@ $<
 
-$(B)/jit/kernels/%.bc: app/kernels/%.cpp Makefile
-	@mkdir -p $(@D)
-	$(CXX_K) -std=c++20 -O2 -Xclang -disable-llvm-passes -fno-exceptions -fno-rtti -fno-pic \
-	  -Ikernel_lib/include -emit-llvm -c -o $@ $<
+# One bitcode per vector class, so tile sizes follow the CPU the JIT finds (docs/kernels.md):
+# base (SSE2-sized tiles), avx2 (16-column GEMM tiles), avx512 (16 lanes).
+BC_FLAGS_base   :=
+BC_FLAGS_avx2   := -DBF_KERN_GEMM_NR=16
+BC_FLAGS_avx512 := -DBF_KERN_VEC_FLOATS=16
+define kernel_bc
+$(B)/jit/$(1)/%.bc: app/kernels/%.cpp $(wildcard app/kernels/*.h) Makefile
+	@mkdir -p $$(@D)
+	$$(CXX_K) -std=c++20 -O2 -Xclang -disable-llvm-passes -fno-exceptions -fno-rtti -fno-pic \
+	  -Ikernel_lib/include $$(BC_FLAGS_$(1)) -emit-llvm -c -o $$@ $$<
+$(B)/jit/kernels-$(1).bc: $(patsubst app/kernels/%.cpp,$(B)/jit/$(1)/%.bc,$(KERNEL_BC_SRC))
+	$$(LLVM_BIN)/llvm-link -o $$@ $$^
+endef
+$(foreach v,base avx2 avx512,$(eval $(call kernel_bc,$(v))))
 
-$(B)/jit/kernels.bc: $(patsubst app/kernels/%.cpp,$(B)/jit/kernels/%.bc,$(KERNEL_BC_SRC))
-	$(LLVM_BIN)/llvm-link -o $@ $^
-
-$(B)/jit/kernels_bc.S.o: $(B)/jit/kernels.bc
+$(B)/jit/kernels_bc.S.o: $(B)/jit/kernels-base.bc $(B)/jit/kernels-avx2.bc $(B)/jit/kernels-avx512.bc
 
 # vfs/ is the program's file API: ordinary hosted C++ (it runs after glibc start-up).
 $(B)/kernel_lib/vfs/%.cpp.o: kernel_lib/vfs/%.cpp Makefile

@@ -83,10 +83,11 @@ bool start_jit(const bf::jit::Options &o) {
         if (p != std::string::npos && (p + std::strlen(feat) == f.size() || f[p + std::strlen(feat)] == ','))
             vec += std::string(vec.empty() ? "" : " ") + (feat + 1);
     }
-    std::printf("jit: target CPU %s, vector features: %s\n", bf::jit::cpu_name().c_str(), vec.c_str());
-    std::printf("{\"record\":\"jit_target\",\"cpu\":\"%s\",\"features\":\"%s\",\"hot_calls\":%llu,"
+    std::printf("jit: target CPU %s, vector features: %s; kernel bitcode: %s\n", bf::jit::cpu_name().c_str(),
+                vec.c_str(), bf::jit::bitcode_variant());
+    std::printf("{\"record\":\"jit_target\",\"cpu\":\"%s\",\"features\":\"%s\",\"bitcode\":\"%s\",\"hot_calls\":%llu,"
                 "\"hot_cycles\":%llu,\"cache\":%s}\n",
-                bf::jit::cpu_name().c_str(), f.c_str(), static_cast<unsigned long long>(o.hot_calls),
+                bf::jit::cpu_name().c_str(), f.c_str(), bf::jit::bitcode_variant(), static_cast<unsigned long long>(o.hot_calls),
                 static_cast<unsigned long long>(o.hot_cycles), o.use_cache ? "true" : "false");
     return true;
 }

@@ -21,7 +21,9 @@
 #include <cstdio>
 #include <cstring>
 
-extern "C" const char bf_kernels_bc[], bf_kernels_bc_end[];  // jit/kernels_bc.S
+extern "C" const char bf_kernels_bc_base[], bf_kernels_bc_base_end[];  // jit/kernels_bc.S
+extern "C" const char bf_kernels_bc_avx2[], bf_kernels_bc_avx2_end[];
+extern "C" const char bf_kernels_bc_avx512[], bf_kernels_bc_avx512_end[];
 
 namespace bf::jit {
 
@@ -37,6 +39,14 @@ std::string cpu, features;
 ObjectFileCache *cache;
 Stats st;
 uint64_t bitcode_hash;
+const char *bc_begin, *bc_end, *bc_variant;
+
+bool has_feature(const std::string &f, const char *name) {  // "+avx2" as a whole item
+    size_t n = strlen(name);
+    for (size_t p = f.find(name); p != std::string::npos; p = f.find(name, p + 1))
+        if ((p == 0 || f[p - 1] == ',') && (p + n == f.size() || f[p + n] == ',')) return true;
+    return false;
+}
 
 void optimize(Module &m) {  // LLJIT runs no IR passes by itself: this is the -O3
     LoopAnalysisManager lam;
@@ -103,7 +113,15 @@ bool init(const Options &o, std::string &err) {
         return false;
     }
     tm = std::move(*t);
-    bitcode_hash = fnv1a(bf_kernels_bc, size_t(bf_kernels_bc_end - bf_kernels_bc));
+    // The bitcode whose tile sizes fit this CPU's vector registers.
+    if (has_feature(features, "+avx512f")) {
+        bc_begin = bf_kernels_bc_avx512, bc_end = bf_kernels_bc_avx512_end, bc_variant = "avx512";
+    } else if (has_feature(features, "+avx2") && has_feature(features, "+fma")) {
+        bc_begin = bf_kernels_bc_avx2, bc_end = bf_kernels_bc_avx2_end, bc_variant = "avx2";
+    } else {
+        bc_begin = bf_kernels_bc_base, bc_end = bf_kernels_bc_base_end, bc_variant = "base";
+    }
+    bitcode_hash = fnv1a(bc_begin, size_t(bc_end - bc_begin));
     cache = new ObjectFileCache(opts.use_cache, opts.clear_cache);
     auto j = LLJITBuilder()
                  .setJITTargetMachineBuilder(*jtmb)
@@ -137,6 +155,7 @@ bool ready() { return lljit != nullptr; }
 const Options &options() { return opts; }
 const std::string &cpu_name() { return cpu; }
 const std::string &cpu_features() { return features; }
+const char *bitcode_variant() { return bc_variant ? bc_variant : "none"; }
 Stats stats() { return st; }
 
 Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds) {
@@ -186,7 +205,7 @@ Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> 
 
     auto ctx = std::make_unique<LLVMContext>();
     auto buf = MemoryBuffer::getMemBuffer(
-        StringRef(bf_kernels_bc, size_t(bf_kernels_bc_end - bf_kernels_bc)), "kernels.bc", false);
+        StringRef(bc_begin, size_t(bc_end - bc_begin)), "kernels.bc", false);
     auto parsed = parseBitcodeFile(*buf, *ctx);
     if (!parsed) {
         out.error = "bitcode: " + toString(parsed.takeError());

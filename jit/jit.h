@@ -23,6 +23,7 @@ bool ready();
 const Options &options();
 const std::string &cpu_name();      // e.g. "znver4"
 const std::string &cpu_features();  // LLVM feature string, e.g. "+avx2,+fma,..."
+const char *bitcode_variant();      // which embedded kernel bitcode: "base", "avx2" or "avx512"
 
 struct Compiled {
     void *fn = nullptr;
