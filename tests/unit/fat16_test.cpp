@@ -388,6 +388,7 @@ TEST_F(Fat, ReadsLongNamesWrittenByMtools) {
     }
     EXPECT_EQ(get("/a LONG name.TXT"), "one");
     EXPECT_EQ(get("/ALONGN~1.TXT"), "one");  // by its short name
+    EXPECT_EQ(get("/ÜNÏCÖD~1.BIN"), "two");  // a short name in code page 850, as mtools writes it
     EXPECT_EQ(get("/ünïcödé-ФАЙЛ.bin").substr(0, 1), "<");  // Cyrillic is not case-folded
     EXPECT_EQ(get("/ÜNÏCÖDÉ-файл.BIN"), "two");             // Latin-1 is
 }
@@ -709,6 +710,13 @@ TEST_F(Fat, TwoOpensStayCoherentAndUnlinkWhileOpen) {
     EXPECT_EQ(back, d);
     ASSERT_EQ(vol->close(&a), 0);
     EXPECT_EQ(get("/shared.bin"), "new file, same name");
+    // A directory cannot go while a file unlinked from it is still open.
+    ASSERT_EQ(vol->mkdir("/d"), 0);
+    ASSERT_EQ(vol->open("/d/tmp", fs::kCreat | fs::kRdWr, &a), 0);
+    ASSERT_EQ(vol->unlink("/d/tmp"), 0);
+    EXPECT_EQ(vol->rmdir("/d"), kEBUSY);
+    ASSERT_EQ(vol->close(&a), 0);
+    ASSERT_EQ(vol->rmdir("/d"), 0);
     ASSERT_EQ(vol->unlink("/other.bin"), 0);
     EXPECT_EQ(vol->free_bytes(), free0);  // shared.bin had 1 cluster then, the new one has 1
     sync();
