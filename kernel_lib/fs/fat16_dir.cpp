@@ -558,7 +558,7 @@ int Volume::add_entry(uint32_t dir, uint8_t *raw, const Ent *old, Ent *out, bool
             continue;
         }
         run_len = 0;
-        if (kind == kSlotLfn) continue;
+        if (kind != kSlotShort) continue;  // long-name slots; the volume label is no file name
         if (old && old->dir == dir && old->index != kNoIndex && idx >= old->first &&
             idx <= old->index)
             continue;  // the entry being renamed
@@ -868,10 +868,11 @@ int Volume::readdir(File *dir, uint64_t *cookie, DirEntry *out) {
         if (n <= 0) {
             uint16_t sn[13];
             const uint32_t sl = short_to16(p, sn, true);
-            if (utf16_to_8(sn, sl, out->name, sizeof out->name) < 0) {  // '/' or NUL in it
+            if (utf16_to_8(sn, sl, out->name, sizeof out->name) <= 0) {  // '/', NUL or empty
                 for (uint32_t i = 0; i < sl; i++)
                     out->name[i] = sn[i] > 0x20 && sn[i] < 0x7F && sn[i] != '/' ? char(sn[i]) : '_';
                 out->name[sl] = 0;
+                if (sl == 0) out->name[0] = '_', out->name[1] = 0;  // a blank name on disk
             }
         }
         out->dir = ent_is_dir(p);

@@ -1,7 +1,7 @@
 // libFuzzer target for the FAT16 engine: the input is the start of a 4 MiB disk image (the rest
 // reads as zeros). It mounts, walks the whole tree (readdir, stat, open, read), makes a few
 // changes (create, write, sparse write, truncate, mkdir, rename, unlink, rmdir, sync_all) and
-// mounts and walks again. A crash, a hang, a sanitizer report or any device access outside the
+// runs a short operation script taken from the input's tail, then mounts and walks again. A crash, a hang, a sanitizer report or any device access outside the
 // image is a bug in the engine.
 //
 // Build (from the repository root):
@@ -144,6 +144,79 @@ void changes(const uint8_t *data, size_t size, const Walk &w) {
     g_vol.sync_all();
 }
 
+// A little program in the input's last 96 bytes (usually file data in the seeds, so mutating it
+// leaves the structures alone): operations on up to four open Files and a few paths, with checks
+// that what was written reads back.
+void script(const uint8_t *data, size_t size, const Walk &w) {
+    if (size < 200) return;
+    const uint8_t *op = data + size - 96;
+    const char *paths[8] = {"/s1.txt", "/a long script name.dat", "/sdir", "/sdir/inner file",
+                            "/sdir/sub", "/SDIR/SUB/x~1.y", w.first_file[0] ? w.first_file : "/S",
+                            w.first_dir[0] ? w.first_dir : "/D"};
+    fs::File files[4] = {};
+    static uint8_t chk[8192];
+    for (int i = 0; i + 3 <= 96; i += 3) {
+        const uint8_t a = op[i], b = op[i + 1], c = op[i + 2];
+        fs::File &f = files[a & 3];
+        const char *p = paths[(a >> 2) & 7], *q = paths[b & 7];
+        switch (a >> 5) {
+        case 0:
+            if (f.used) g_vol.close(&f);
+            g_vol.open(p, (b & 0x40 ? fs::kCreat : 0) | (b & 0x80 ? fs::kTrunc : 0) | (b & 3), &f);
+            break;
+        case 1:
+            if (f.used && !f.dir) {
+                const uint64_t off = uint64_t(c) * ((b & 0x10) ? 4099 : 13);
+                uint32_t n = (b & 0x0F) * 517u;
+                if (n > size) n = uint32_t(size);
+                const int64_t r = g_vol.write(&f, off, data, n);
+                if (r > int64_t(n)) __builtin_trap();
+                if (r > 0) {
+                    if (g_vol.read(&f, off, chk, uint64_t(r)) != r) __builtin_trap();
+                    if (memcmp(chk, data, size_t(r)) != 0) __builtin_trap();
+                    fs::Stat st;
+                    if (g_vol.fstat(&f, &st) != 0 || st.size < off + uint64_t(r)) __builtin_trap();
+                }
+            }
+            break;
+        case 2:
+            if (f.used) {
+                const int64_t r = g_vol.read(&f, uint64_t(c) * 211, g_buf, uint64_t(b) * 60);
+                if (r > int64_t(b) * 60) __builtin_trap();
+            }
+            break;
+        case 3:
+            if (f.used && !f.dir) g_vol.truncate(&f, uint64_t(b) * c * 3);
+            break;
+        case 4:
+            if (b & 1) g_vol.unlink(p);
+            else g_vol.rmdir(p);
+            break;
+        case 5:
+            if (b & 1) g_vol.mkdir(p);
+            else g_vol.rename(p, q);
+            break;
+        case 6:
+            if (f.used && f.dir) {
+                uint64_t cookie = c;
+                fs::DirEntry e;
+                for (int k = 0; k < 40 && g_vol.readdir(&f, &cookie, &e) == 1; k++)
+                    if (!e.name[0] || strlen(e.name) > 255) __builtin_trap();
+            } else if (f.used) {
+                g_vol.sync(&f);
+            }
+            break;
+        default:
+            if (b & 1) g_vol.sync_all();
+            else if (f.used) g_vol.close(&f);
+            break;
+        }
+    }
+    for (fs::File &f : files)
+        if (f.used) g_vol.close(&f);
+    if (g_vol.free_bytes() > kDiskBytes) __builtin_trap();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -160,6 +233,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     Walk w;
     walk("/", 0, w);
     changes(data, size, w);
+    script(data, size, w);
+    g_vol.sync_all();
     // What the engine wrote must be readable by the engine.
     if (g_vol.mount(dev) == 0) {
         Walk w2;

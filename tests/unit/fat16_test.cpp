@@ -605,6 +605,11 @@ TEST_F(Fat, ReaddirSkipsLabelDeletedAndLfnSlots) {
     sh("mdel -i " + quote(img) + " '::/delete me.txt'");
     ASSERT_EQ(mount(), 0);
     EXPECT_EQ(list("/"), (std::vector<std::string>{"keep me.txt", "KEEP2.TXT"}));
+    // The label is not a file name: a file may have the same name.
+    ASSERT_EQ(put("/MYLABEL", "not the label"), 0) << vol->last_error();
+    EXPECT_EQ(get("/mylabel"), "not the label");
+    sync();
+    fsck_clean();
 }
 
 TEST_F(Fat, RmdirAndUnlink) {
