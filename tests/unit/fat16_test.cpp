@@ -1070,6 +1070,97 @@ TEST_F(Fat, RemountSeesEverything) {
     EXPECT_EQ(buf, d);
 }
 
+TEST_F(Fat, LongNameRunAcrossSectorBoundary) {
+    mkfs_mount(16384);
+    // 14 one-slot entries, then a name needing 5 slots (4 long-name slots + the short entry):
+    // slots 14..18 span root sectors 0 and 1.
+    for (int i = 0; i < 14; i++) ASSERT_EQ(put("/S" + std::to_string(i), "s"), 0);
+    const std::string n = "a name that needs four long-name slots...bin";  // 44 chars
+    ASSERT_EQ(put("/" + n, "spanning"), 0) << vol->last_error();
+    EXPECT_EQ(get("/" + n), "spanning");
+    sync();
+    fsck_clean();
+    expect_mtools_has("/" + n, "spanning");
+    // Rename it (new slots elsewhere, old ones deleted across the boundary), then delete.
+    ASSERT_EQ(vol->rename(("/" + n).c_str(), "/another long name across.bin"), 0) << vol->last_error();
+    EXPECT_EQ(get("/another long name across.bin"), "spanning");
+    for (int i = 0; i < 14; i += 2) ASSERT_EQ(vol->unlink(("/S" + std::to_string(i)).c_str()), 0);
+    ASSERT_EQ(put("/" + n, "again"), 0);  // not into the 1-slot holes: it needs 5 in a row
+    sync();
+    fsck_clean();
+    expect_mtools_has("/another long name across.bin", "spanning");
+    expect_mtools_has("/" + n, "again");
+    ASSERT_EQ(vol->unlink(("/" + n).c_str()), 0);
+    ASSERT_EQ(vol->unlink("/another long name across.bin"), 0);
+    sync();
+    fsck_clean();
+    EXPECT_EQ(list("/").size(), 7u);
+}
+
+TEST_F(Fat, SyncAllCommitsOpenFiles) {
+    mkfs_mount(16384);
+    fs::File f{};
+    ASSERT_EQ(vol->open("/open.bin", fs::kCreat | fs::kRdWr, &f), 0);
+    const std::string d = random_bytes(50000, 61);
+    ASSERT_EQ(vol->write(&f, 0, d.data(), d.size()), int64_t(d.size()));
+    EXPECT_TRUE(f.dirty);
+    fs::Stat st;
+    ASSERT_EQ(vol->stat("/open.bin", &st), 0);  // the open file's size, not the stored one
+    EXPECT_EQ(st.size, d.size());
+    sync();  // the file stays open
+    fsck_clean();
+    expect_mtools_has("/open.bin", d);
+    ASSERT_EQ(vol->write(&f, d.size(), "more", 4), 4);
+    ASSERT_EQ(vol->close(&f), 0);
+    sync();
+    fsck_clean();
+    expect_mtools_has("/open.bin", d + "more");
+}
+
+TEST_F(Fat, FstatOfFilesAndDirectories) {
+    mkfs(16384);
+    int rc;
+    sh("mmd -i " + quote(img) + " ::/DIR", &rc);
+    mcopy_in("12345", "/DIR/F.TXT");
+    ASSERT_EQ(mount(), 0);
+    fs::Stat st, st2;
+    fs::File d{}, f{}, r{};
+    ASSERT_EQ(vol->open("/dir", fs::kRdOnly, &d), 0);
+    ASSERT_EQ(vol->fstat(&d, &st), 0);
+    ASSERT_EQ(vol->stat("/DIR", &st2), 0);
+    EXPECT_TRUE(st.dir);
+    EXPECT_EQ(st.first_cluster, st2.first_cluster);
+    EXPECT_EQ(st.fat_date, st2.fat_date);
+    EXPECT_NE(st.fat_date, 0);  // the time mtools stored
+    ASSERT_EQ(vol->open("/", fs::kRdOnly, &r), 0);
+    ASSERT_EQ(vol->fstat(&r, &st), 0);
+    EXPECT_TRUE(st.dir);
+    EXPECT_EQ(st.first_cluster, 0u);
+    ASSERT_EQ(vol->open("/dir/f.txt", fs::kRdOnly, &f), 0);
+    ASSERT_EQ(vol->fstat(&f, &st), 0);
+    EXPECT_FALSE(st.dir);
+    EXPECT_EQ(st.size, 5u);
+    ASSERT_EQ(vol->stat("/dir/f.txt", &st2), 0);
+    EXPECT_EQ(st.fat_time, st2.fat_time);  // reading keeps the stored times
+    EXPECT_EQ(st.fat_date, st2.fat_date);
+    vol->close(&f);
+    vol->close(&d);
+    vol->close(&r);
+}
+
+TEST_F(Fat, DifferingSecondFatIsRewrittenOnFlush) {
+    mkfs(16384);
+    mcopy_in(random_bytes(9000, 62), "/X.BIN");
+    const Geo g = geo_of(img);
+    const uint16_t junk = 0x1234;  // an entry far away, in FAT sector 10 of the second copy only
+    patch(img, (g.res + g.fatsz + 10) * 512ull + 6, &junk, 2);
+    ASSERT_EQ(mount(), 0);
+    ASSERT_EQ(put("/y.txt", "y"), 0);
+    sync();
+    expect_fats_equal();
+    fsck_clean();
+}
+
 // ---- corrupt images ----------------------------------------------------------------------------------
 
 TEST_F(Fat, RejectsFat12AndFat32) {
