@@ -59,7 +59,11 @@ int Volume::mount(const BlockDev &dev) {
     mounted_ = false;
     cluster_bytes_ = 0;
     err_[0] = 0;
-    dev_ = dev;
+    dev_.ctx = dev.ctx;  // field by field: a struct copy may become a memcpy call
+    dev_.read = dev.read;
+    dev_.write = dev.write;
+    dev_.flush = dev.flush;
+    dev_.sectors = dev.sectors;
     sec_valid_ = false;
     zero_ok_ = false;
     vol_dirty_ = false;
@@ -126,8 +130,8 @@ int Volume::mount(const BlockDev &dev) {
     total_sectors_ = total;
     clusters_ = clusters;
 
-    zero_bytes(fat_, sizeof fat_);
     if (int r = dev_read(fat_lba_, fat_loaded_, fat_)) return r;
+    zero_bytes(reinterpret_cast<uint8_t *>(fat_) + fat_loaded_ * 512, sizeof fat_ - fat_loaded_ * 512);
     // Both copies must stay equal: sectors where the second differs are rewritten on the first
     // FAT flush.
     for (uint32_t copy = 1; copy < nfats_; copy++) {

@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <sstream>
 #include <map>
 #include <memory>
 #include <random>
@@ -388,6 +390,7 @@ TEST_F(Fat, ReadsLongNamesWrittenByMtools) {
     }
     EXPECT_EQ(get("/a LONG name.TXT"), "one");
     EXPECT_EQ(get("/ALONGN~1.TXT"), "one");  // by its short name
+    EXPECT_EQ(get("/ÜNÏCÖD~1.BIN"), "two");  // a short name in code page 850, as mtools writes it
     EXPECT_EQ(get("/ünïcödé-ФАЙЛ.bin").substr(0, 1), "<");  // Cyrillic is not case-folded
     EXPECT_EQ(get("/ÜNÏCÖDÉ-файл.BIN"), "two");             // Latin-1 is
 }
@@ -604,6 +607,11 @@ TEST_F(Fat, ReaddirSkipsLabelDeletedAndLfnSlots) {
     sh("mdel -i " + quote(img) + " '::/delete me.txt'");
     ASSERT_EQ(mount(), 0);
     EXPECT_EQ(list("/"), (std::vector<std::string>{"keep me.txt", "KEEP2.TXT"}));
+    // The label is not a file name: a file may have the same name.
+    ASSERT_EQ(put("/MYLABEL", "not the label"), 0) << vol->last_error();
+    EXPECT_EQ(get("/mylabel"), "not the label");
+    sync();
+    fsck_clean();
 }
 
 TEST_F(Fat, RmdirAndUnlink) {
@@ -709,6 +717,13 @@ TEST_F(Fat, TwoOpensStayCoherentAndUnlinkWhileOpen) {
     EXPECT_EQ(back, d);
     ASSERT_EQ(vol->close(&a), 0);
     EXPECT_EQ(get("/shared.bin"), "new file, same name");
+    // A directory cannot go while a file unlinked from it is still open.
+    ASSERT_EQ(vol->mkdir("/d"), 0);
+    ASSERT_EQ(vol->open("/d/tmp", fs::kCreat | fs::kRdWr, &a), 0);
+    ASSERT_EQ(vol->unlink("/d/tmp"), 0);
+    EXPECT_EQ(vol->rmdir("/d"), kEBUSY);
+    ASSERT_EQ(vol->close(&a), 0);
+    ASSERT_EQ(vol->rmdir("/d"), 0);
     ASSERT_EQ(vol->unlink("/other.bin"), 0);
     EXPECT_EQ(vol->free_bytes(), free0);  // shared.bin had 1 cluster then, the new one has 1
     sync();
@@ -1003,6 +1018,95 @@ TEST_F(Fat, ReplaceFreesClustersAfterEntryIsWritten) {
     fsck_clean();
 }
 
+// Power loss after every possible number of writes: fsck may only find leftovers that lose
+// nothing (lost clusters, a chain longer than the size, a half-written second FAT, the dirty bit),
+// and every file holds either its old or its new content.
+TEST_F(Fat, PowerLossAtEveryWrite) {
+    mkfs(4096, "-F 16 -s 1");
+    const std::string a = random_bytes(10000, 63), b = random_bytes(7000, 64), d = random_bytes(20000, 65);
+    mcopy_in(a, "/A.BIN");
+    mcopy_in(b, "/B.BIN");
+    int rc;
+    sh("mmd -i " + quote(img) + " ::/sub", &rc);
+    ASSERT_EQ(rc, 0);
+    const std::string base = host_read(img);
+    struct Op {
+        const char *what;
+        std::function<void(fs::Volume &)> run;
+        std::map<std::string, std::vector<std::string>> allowed;  // path -> acceptable contents ("" absent)
+        bool may_share;  // cross-directory rename: the new entry is written before the old goes
+    };
+    const std::string absent = "<absent>";
+    std::vector<Op> ops = {
+        {"create+write", [&](fs::Volume &v) { fs::File f{}; if (!v.open("/new file.bin", fs::kCreat | fs::kWrOnly, &f)) { v.write(&f, 0, d.data(), d.size()); v.close(&f); } },
+         {{"/new file.bin", {absent, "", d}}}, false},
+        // (Overwriting existing bytes cannot be atomic on FAT: appending at the end is.)
+        {"append", [&](fs::Volume &v) { fs::File f{}; if (!v.open("/A.BIN", fs::kWrOnly, &f)) { v.write(&f, a.size(), d.data(), d.size()); v.close(&f); } },
+         {{"/A.BIN", {a, a + d}}}, false},
+        {"truncate", [&](fs::Volume &v) { fs::File f{}; if (!v.open("/A.BIN", fs::kWrOnly, &f)) { v.truncate(&f, 3000); v.close(&f); } },
+         {{"/A.BIN", {a, a.substr(0, 3000)}}}, false},
+        {"rename over", [&](fs::Volume &v) { v.rename("/A.BIN", "/B.BIN"); },
+         {{"/A.BIN", {a, absent}}, {"/B.BIN", {b, a}}}, false},
+        {"rename across", [&](fs::Volume &v) { v.rename("/A.BIN", "/sub/moved a.bin"); },
+         {{"/A.BIN", {a, absent}}, {"/sub/moved a.bin", {absent, a}}}, true},
+        {"unlink", [&](fs::Volume &v) { v.unlink("/A.BIN"); }, {{"/A.BIN", {a, absent}}}, false},
+        {"mkdir+file", [&](fs::Volume &v) { v.mkdir("/new dir"); fs::File f{}; if (!v.open("/new dir/x.txt", fs::kCreat | fs::kWrOnly, &f)) { v.write(&f, 0, d.data(), 5000); v.close(&f); } },
+         {{"/new dir/x.txt", {absent, "", d.substr(0, 5000)}}}, false},
+    };
+    const std::vector<std::string> benign = {
+        "Dirty bit is set. Fs was not properly unmounted and some data may be corrupt.",
+        "Automatically removing dirty bit.", "Leaving filesystem unchanged.",
+        "FATs differ but appear to be intact.", "Using first FAT.", "Reclaimed ",
+        "Truncating file to ", "/",  // a path, then what is wrong with it (checked on its own)
+        ""};
+    for (const Op &op : ops) {
+        SCOPED_TRACE(op.what);
+        host_write(img, base);
+        ASSERT_EQ(mount(), 0);
+        op.run(*vol);
+        ASSERT_EQ(vol->sync_all(), 0);
+        const uint64_t total = disk->writes;
+        for (uint64_t n = 0; n <= total; n++) {
+            SCOPED_TRACE("power lost after write " + std::to_string(n) + " of " + std::to_string(total));
+            host_write(img, base);
+            ASSERT_EQ(mount(), 0);
+            disk->fail_writes_from = n;
+            op.run(*vol);
+            vol->sync_all();
+            std::string out = sh("fsck.fat -n " + quote(img));
+            std::istringstream lines(out);
+            std::string line;
+            std::getline(lines, line);  // version
+            while (std::getline(lines, line)) {
+                if (line.rfind(img, 0) == 0) continue;  // summary
+                line.erase(0, line.find_first_not_of(' ') == std::string::npos ? line.size() : line.find_first_not_of(' '));
+                bool ok = false;
+                for (auto &prefix : benign) ok |= prefix.empty() ? line.empty() : line.rfind(prefix, 0) == 0;
+                // A chain longer than the size: the size is the truth, the rest is unused.
+                if (line.rfind("File size is ", 0) == 0 && line.find("cluster chain length is > ") != std::string::npos) ok = true;
+                // Only the cross-directory rename may leave both entries (new first, then old).
+                if (op.may_share)
+                    for (const char *m : {"share clusters.", "Truncating second to 0 bytes.",
+                                          "File size is 10000 bytes, cluster chain length is 0 bytes."})
+                        ok |= line == m;
+                EXPECT_TRUE(ok) << "fsck: " << line << "\n" << out;
+            }
+            // Contents: old or new, never a mix or another file's data.
+            ASSERT_EQ(mount(), 0);
+            for (auto &[path, versions] : op.allowed) {
+                int err;
+                std::string got = get(path, &err);
+                if (err == kENOENT) got = absent;
+                EXPECT_NE(std::find(versions.begin(), versions.end(), got), versions.end())
+                    << path << " (" << got.size() << " bytes, err " << err << ")";
+            }
+            if (!op.allowed.count("/B.BIN")) {
+                EXPECT_EQ(get("/B.BIN"), b);
+            }
+        }
+    }
+}
+
 TEST_F(Fat, FatCopiesIdenticalAndCleanBit) {
     mkfs_mount(16384);
     const std::string before = host_read(img);
@@ -1055,6 +1159,97 @@ TEST_F(Fat, RemountSeesEverything) {
     std::string buf(d.size(), '\0');
     ASSERT_EQ(v2->read(&f, 0, buf.data(), buf.size()), int64_t(d.size()));
     EXPECT_EQ(buf, d);
+}
+
+TEST_F(Fat, LongNameRunAcrossSectorBoundary) {
+    mkfs_mount(16384);
+    // 14 one-slot entries, then a name needing 5 slots (4 long-name slots + the short entry):
+    // slots 14..18 span root sectors 0 and 1.
+    for (int i = 0; i < 14; i++) ASSERT_EQ(put("/S" + std::to_string(i), "s"), 0);
+    const std::string n = "a name that needs four long-name slots...bin";  // 44 chars
+    ASSERT_EQ(put("/" + n, "spanning"), 0) << vol->last_error();
+    EXPECT_EQ(get("/" + n), "spanning");
+    sync();
+    fsck_clean();
+    expect_mtools_has("/" + n, "spanning");
+    // Rename it (new slots elsewhere, old ones deleted across the boundary), then delete.
+    ASSERT_EQ(vol->rename(("/" + n).c_str(), "/another long name across.bin"), 0) << vol->last_error();
+    EXPECT_EQ(get("/another long name across.bin"), "spanning");
+    for (int i = 0; i < 14; i += 2) ASSERT_EQ(vol->unlink(("/S" + std::to_string(i)).c_str()), 0);
+    ASSERT_EQ(put("/" + n, "again"), 0);  // not into the 1-slot holes: it needs 5 in a row
+    sync();
+    fsck_clean();
+    expect_mtools_has("/another long name across.bin", "spanning");
+    expect_mtools_has("/" + n, "again");
+    ASSERT_EQ(vol->unlink(("/" + n).c_str()), 0);
+    ASSERT_EQ(vol->unlink("/another long name across.bin"), 0);
+    sync();
+    fsck_clean();
+    EXPECT_EQ(list("/").size(), 7u);
+}
+
+TEST_F(Fat, SyncAllCommitsOpenFiles) {
+    mkfs_mount(16384);
+    fs::File f{};
+    ASSERT_EQ(vol->open("/open.bin", fs::kCreat | fs::kRdWr, &f), 0);
+    const std::string d = random_bytes(50000, 61);
+    ASSERT_EQ(vol->write(&f, 0, d.data(), d.size()), int64_t(d.size()));
+    EXPECT_TRUE(f.dirty);
+    fs::Stat st;
+    ASSERT_EQ(vol->stat("/open.bin", &st), 0);  // the open file's size, not the stored one
+    EXPECT_EQ(st.size, d.size());
+    sync();  // the file stays open
+    fsck_clean();
+    expect_mtools_has("/open.bin", d);
+    ASSERT_EQ(vol->write(&f, d.size(), "more", 4), 4);
+    ASSERT_EQ(vol->close(&f), 0);
+    sync();
+    fsck_clean();
+    expect_mtools_has("/open.bin", d + "more");
+}
+
+TEST_F(Fat, FstatOfFilesAndDirectories) {
+    mkfs(16384);
+    int rc;
+    sh("mmd -i " + quote(img) + " ::/DIR", &rc);
+    mcopy_in("12345", "/DIR/F.TXT");
+    ASSERT_EQ(mount(), 0);
+    fs::Stat st, st2;
+    fs::File d{}, f{}, r{};
+    ASSERT_EQ(vol->open("/dir", fs::kRdOnly, &d), 0);
+    ASSERT_EQ(vol->fstat(&d, &st), 0);
+    ASSERT_EQ(vol->stat("/DIR", &st2), 0);
+    EXPECT_TRUE(st.dir);
+    EXPECT_EQ(st.first_cluster, st2.first_cluster);
+    EXPECT_EQ(st.fat_date, st2.fat_date);
+    EXPECT_NE(st.fat_date, 0);  // the time mtools stored
+    ASSERT_EQ(vol->open("/", fs::kRdOnly, &r), 0);
+    ASSERT_EQ(vol->fstat(&r, &st), 0);
+    EXPECT_TRUE(st.dir);
+    EXPECT_EQ(st.first_cluster, 0u);
+    ASSERT_EQ(vol->open("/dir/f.txt", fs::kRdOnly, &f), 0);
+    ASSERT_EQ(vol->fstat(&f, &st), 0);
+    EXPECT_FALSE(st.dir);
+    EXPECT_EQ(st.size, 5u);
+    ASSERT_EQ(vol->stat("/dir/f.txt", &st2), 0);
+    EXPECT_EQ(st.fat_time, st2.fat_time);  // reading keeps the stored times
+    EXPECT_EQ(st.fat_date, st2.fat_date);
+    vol->close(&f);
+    vol->close(&d);
+    vol->close(&r);
+}
+
+TEST_F(Fat, DifferingSecondFatIsRewrittenOnFlush) {
+    mkfs(16384);
+    mcopy_in(random_bytes(9000, 62), "/X.BIN");
+    const Geo g = geo_of(img);
+    const uint16_t junk = 0x1234;  // an entry far away, in FAT sector 10 of the second copy only
+    patch(img, (g.res + g.fatsz + 10) * 512ull + 6, &junk, 2);
+    ASSERT_EQ(mount(), 0);
+    ASSERT_EQ(put("/y.txt", "y"), 0);
+    sync();
+    expect_fats_equal();
+    fsck_clean();
 }
 
 // ---- corrupt images ----------------------------------------------------------------------------------
