@@ -20,7 +20,7 @@ include llvm-bare/llvm.mk
 
 KLIB_SRC  := $(shell find kernel_lib -name '*.cpp' -o -name '*.S' | sort)
 APP_SRC   := $(shell find app -name '*.cpp' | sort)
-JIT_SRC   := $(shell find jit -name '*.cpp' -o -name '*.S' | sort)
+JIT_SRC   := $(filter-out jit/jit_none.cpp,$(shell find jit -name '*.cpp' -o -name '*.S' | sort))
 KLIB_OBJ  := $(patsubst %,$(B)/%.o,$(KLIB_SRC))
 APP_OBJ   := $(patsubst %,$(B)/%.o,$(APP_SRC))
 JIT_OBJ   := $(patsubst %,$(B)/%.o,$(JIT_SRC))

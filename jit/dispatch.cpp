@@ -1,7 +1,6 @@
 // Slots, tiering and the AOT-vs-JIT report (dispatch.h).
 #include "dispatch.h"
 
-#include "bareflow/kernel.h"
 #include "jit.h"
 
 #include <cstdio>
@@ -59,7 +58,9 @@ void tier_up(Slot *s) {
     const Spec &sp = kSpecs[s->kernel];
     std::vector<std::pair<int, int64_t>> binds;
     for (int i = 0; i < s->nshape; i++) binds.push_back({sp.shape_args[i], s->shape[i]});
+    uint64_t t0 = prof::begin();
     Compiled c = compile(sp.symbol, binds);
+    s->compile_cycles = prof::begin() - t0;
     char shape[40];
     shape_text(s, shape, sizeof shape);
     if (!c.fn) {
@@ -111,6 +112,7 @@ Slot *slot(int kernel, const int64_t *shape, int nshape) {
     s->state = s == &overflow ? 2 : 0;
     s->compared = s->from_cache = false;
     s->compile_ms = 0;
+    s->compile_cycles = 0;
     char sh[40];
     snprintf(s->name, sizeof s->name, "%s %s", kSpecs[kernel].name, shape_text(s, sh, sizeof sh));
     fresh_region(s->aot, s->name);
@@ -142,7 +144,6 @@ int slot_count() { return nslots; }
 Slot *slot_at(int i) { return i >= 0 && i < nslots ? &slots[i] : nullptr; }
 
 void report() {
-    double khz = double(tsc_hz()) / 1000;
     printf("jit: %-26s %9s %14s %9s %14s %8s %11s %s\n", "kernel shape", "AOT calls", "AOT cyc/call",
            "JIT calls", "JIT cyc/call", "speedup", "compile ms", "break-even calls");
     for (int i = 0; i < nslots; i++) {
@@ -151,8 +152,9 @@ void report() {
         double jc = s.jit.calls ? double(s.jit.total) / double(s.jit.calls) : 0;
         double speed = (aot > 0 && jc > 0) ? aot / jc : 0;
         // After how many calls the compile paid for itself (cycles saved per call vs its cost).
-        double compile_cycles = s.compile_ms * khz;
-        long long breakeven = (aot > jc && jc > 0 && s.state == 1) ? static_cast<long long>(compile_cycles / (aot - jc)) + 1 : -1;
+        long long breakeven = (aot > jc && jc > 0 && s.state == 1)
+                                  ? static_cast<long long>(double(s.compile_cycles) / (aot - jc)) + 1
+                                  : -1;
         printf("jit: %-26s %9llu %14.0f %9llu %14.0f %7.2fx %11.2f %lld%s\n", s.name,
                static_cast<unsigned long long>(s.aot.calls), aot, static_cast<unsigned long long>(s.jit.calls), jc,
                speed, s.compile_ms, breakeven, s.state == 2 ? " (JIT failed: AOT)" : s.from_cache ? " (cached)" : "");

@@ -23,6 +23,7 @@ struct Slot {
     uint8_t state;             // 0 AOT, 1 JIT, 2 JIT failed (stays AOT)
     bool compared, from_cache;
     double compile_ms;
+    uint64_t compile_cycles;   // TSC cycles the compile (or cache load) took
     char name[48];             // "matvec 288x288"
 };
 

@@ -16,9 +16,10 @@ if [ -f tests/unit/CMakeLists.txt ]; then
   if cmake -S tests/unit -B build/unit -DCMAKE_BUILD_TYPE=RelWithDebInfo > build/unit.cmake.log 2>&1 &&
      cmake --build build/unit -j2 > build/unit.build.log 2>&1; then
     ctest --test-dir build/unit --output-on-failure 2>&1 | tee "$out"
-    p=$(sed -nE 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2 \1/p' "$out" | tail -1)
-    if [ -n "$p" ]; then
-      set -- $p; passed=$((passed + $1 - $2)); failed=$((failed + $2))
+    total=$(sed -nE 's/.* tests failed out of ([0-9]+).*/\1/p' "$out" | tail -1)
+    bad=$(sed -nE 's/.* ([0-9]+) tests failed out of.*/\1/p' "$out" | tail -1)
+    if [ -n "$total" ]; then
+      passed=$((passed + total - bad)); failed=$((failed + bad))
     else
       failed=$((failed + 1))
     fi

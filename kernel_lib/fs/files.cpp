@@ -25,6 +25,13 @@ fs::Volume vol;
 Fd fds[kMaxFds];
 bool ready;
 
+// The file's current size: open files on the same file share one record in the volume, so the
+// fd's own File may be stale.
+uint64_t size_of(Fd *f) {
+    fs::Stat st;
+    return vol.fstat(&f->file, &st) == 0 ? st.size : f->file.size;
+}
+
 uint64_t len(const char *s) {
     uint64_t n = 0;
     while (s[n]) n++;
@@ -144,7 +151,7 @@ int64_t close(int fd) {
     if (!f) return -kEBADF;
     int r = 0;
     if (f->kind == Kind::kFile) r = vol.close(&f->file);
-    f->kind = fd < 3 ? Kind::kFree : Kind::kFree;
+    f->kind = Kind::kFree;
     return r;
 }
 
@@ -184,7 +191,7 @@ int64_t write(int fd, const void *buf, uint64_t n) {
         console_write(static_cast<const char *>(buf), n);
         return int64_t(n);
     }
-    if (f->flags & fs::kAppend) f->pos = f->file.size;
+    if (f->flags & fs::kAppend) f->pos = size_of(f);
     int64_t r = pwrite(fd, buf, n, int64_t(f->pos));
     if (r > 0) f->pos += uint64_t(r);
     return r;
@@ -194,7 +201,7 @@ int64_t lseek(int fd, int64_t off, int whence) {
     Fd *f = get(fd);
     if (!f) return -kEBADF;
     if (f->kind == Kind::kConsole) return -kESPIPE;
-    int64_t base = whence == 0 ? 0 : whence == 1 ? int64_t(f->pos) : whence == 2 ? int64_t(f->file.size) : -1;
+    int64_t base = whence == 0 ? 0 : whence == 1 ? int64_t(f->pos) : whence == 2 ? int64_t(size_of(f)) : -1;
     if (base < 0 || base + off < 0) return -kEINVAL;
     f->pos = uint64_t(base + off);
     if (f->file.dir && whence == 0 && off == 0) f->cookie = 0;  // rewinddir

@@ -48,7 +48,10 @@ ssize_t ck_read(void *c, char *buf, size_t n) {
 }
 ssize_t ck_write(void *c, const char *buf, size_t n) {
     auto *k = static_cast<Cookie *>(c);
-    if (k->append) k->pos = k->file.size;
+    if (k->append) {
+        fs::Stat st;
+        k->pos = vol->fstat(&k->file, &st) == 0 ? st.size : k->file.size;
+    }
     int64_t r = vol->write(&k->file, k->pos, buf, n);
     if (r < 0) return errno = int(-r), 0;
     k->pos += uint64_t(r);
@@ -56,7 +59,9 @@ ssize_t ck_write(void *c, const char *buf, size_t n) {
 }
 int ck_seek(void *c, off64_t *off, int whence) {
     auto *k = static_cast<Cookie *>(c);
-    int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? int64_t(k->pos) : int64_t(k->file.size);
+    fs::Stat st;
+    int64_t size = vol->fstat(&k->file, &st) == 0 ? int64_t(st.size) : int64_t(k->file.size);
+    int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? int64_t(k->pos) : size;
     if (base + *off < 0) return errno = EINVAL, -1;
     k->pos = uint64_t(base + *off);
     *off = off64_t(k->pos);

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # run.sh NAME SECONDS: builds the libFuzzer target tests/fuzz/NAME.cpp (with ASan and UBSan)
-# and runs it for SECONDS from its seed corpus (tests/fuzz/seeds-NAME.sh makes seeds, if present).
+# and runs it for SECONDS from its seed corpus (made by make-seeds.sh / make_seeds.py).
+# Targets: fat16_fuzz (BPB/FAT/directories), model_fuzz (checkpoint header + a forward pass),
+# tokenizer_fuzz (tokenizer file + encode/decode).
 # A crash, a leak, a sanitizer report or a timeout fails it; the input is kept in build/fuzz/.
 set -u
 cd "$(dirname "$0")/../.."
@@ -8,15 +10,23 @@ name=$1 secs=${2:-20}
 out=build/fuzz
 mkdir -p "$out/corpus-$name"
 srcs=(tests/fuzz/$name.cpp)
+llm=(app/llm/model.cpp app/llm/generate.cpp app/llm/tokenizer.cpp app/llm/sampler.cpp
+     app/kernels/kernels.cpp app/kernels/sgemm.cpp app/kernels/kernels_ref.cpp jit/dispatch.cpp jit/jit_none.cpp)
 case "$name" in
-  fat16_fuzz) srcs+=(kernel_lib/fs/fat16*.cpp) ;;
+  fat16_fuzz) srcs+=(kernel_lib/fs/fat16*.cpp)
+              seed() { tests/fuzz/make-seeds.sh "$1" > /dev/null; } ;;
+  model_fuzz) srcs+=("${llm[@]}")
+              seed() { python3 tests/fuzz/make_seeds.py "$out/seeds-llm" > /dev/null && cp -n "$out/seeds-llm/model/"* "$1"/; } ;;
+  tokenizer_fuzz) srcs+=("${llm[@]}")
+              seed() { python3 tests/fuzz/make_seeds.py "$out/seeds-llm" > /dev/null && cp -n "$out/seeds-llm/tokenizer/"* "$1"/; } ;;
+  *) seed() { :; } ;;
 esac
 if ! /usr/lib/llvm-19/bin/clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined \
-      -fno-sanitize-recover=undefined -Ikernel_lib/include "${srcs[@]}" -o "$out/$name" \
+      -fno-sanitize-recover=undefined -I. -Iapp -Ikernel_lib/include "${srcs[@]}" -o "$out/$name" \
       > "$out/$name.build.log" 2>&1; then
   echo "fuzz $name: build failed"; cat "$out/$name.build.log"; exit 1
 fi
-[ -x "tests/fuzz/seeds-$name.sh" ] && "tests/fuzz/seeds-$name.sh" "$out/corpus-$name"
+seed "$out/corpus-$name" || { echo "fuzz $name: making seeds failed"; exit 1; }
 if "$out/$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
      -artifact_prefix="$out/$name-" "$out/corpus-$name" > "$out/$name.log" 2>&1; then
   echo "fuzz $name: ok ($(grep -c . "$out/$name.log") log lines, $(ls "$out/corpus-$name" | wc -l) corpus inputs)"

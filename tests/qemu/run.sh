@@ -98,7 +98,12 @@ else
 fi
 "$QEMU" "${args[@]}" "${serial[@]}" -monitor none 2> "$log.qemu-stderr" &
 pid=$!
-[ -n "$input" ] && { cat "$input" > "$fifo/com1.in" & helpers+=($!); }
+# Type once the program is starting, as a person at the terminal would: UART set-up is over by
+# then (enabling the FIFO resets it, so bytes arriving during that instant could be lost).
+if [ -n "$input" ]; then
+  ( for _ in $(seq 6000); do grep -q "starting the program" "$log" 2>/dev/null && break; sleep 0.05; done
+    cat "$input" > "$fifo/com1.in" ) & helpers+=($!)
+fi
 status=""
 deadline=$((SECONDS + timeout))
 while kill -0 "$pid" 2>/dev/null; do

@@ -1,0 +1,31 @@
+// The JIT interface without LLVM, for host unit tests (and any build that leaves LLVM out): init
+// says so, nothing is ever compiled, and the dispatch table keeps every kernel on its AOT version.
+// The kernel build uses engine.cpp instead (the Makefile leaves this file out).
+#include "jit.h"
+
+namespace bf::jit {
+
+namespace {
+Options opts;
+const std::string none = "none";
+}  // namespace
+
+bool init(const Options &o, std::string &err) {
+    opts = o;
+    opts.enabled = false;
+    err = "this build has no JIT (LLVM not linked)";
+    return false;
+}
+bool ready() { return false; }
+const Options &options() { return opts; }
+const std::string &cpu_name() { return none; }
+const std::string &cpu_features() { return none; }
+const char *bitcode_variant() { return "none"; }
+Compiled compile(const char *, const std::vector<std::pair<int, int64_t>> &) {
+    Compiled c;
+    c.error = "this build has no JIT";
+    return c;
+}
+Stats stats() { return Stats{}; }
+
+}  // namespace bf::jit
