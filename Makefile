@@ -33,7 +33,7 @@ KERNEL    := $(B)/bareflow.elf
 FAT_MIB   ?= 64
 CMDLINE   ?=
 
-.PHONY: all deps run test bench soak fuzz clean FORCE
+.PHONY: all deps image run test bench soak fuzz report clean FORCE
 all: $(IMG)
 
 deps:
@@ -126,6 +126,13 @@ $(B)/cmdline.stamp: FORCE
 $(IMG): $(B)/boot/mbr.bin $(B)/boot/stage2.bin $(B)/image/mkimage $(KERNEL) $(B)/fat.img $(B)/cmdline.stamp
 	$(B)/image/mkimage --mbr $(B)/boot/mbr.bin --stage2 $(B)/boot/stage2.bin \
 	  --kernel $(KERNEL) --fat $(B)/fat.img --out $@ --cmdline "$(CMDLINE)"
+
+# A bootable image carrying a model: make image MODEL=m.bin TOKENIZER=t.bin [PROMPT="..."]
+MODEL_IMG ?= $(B)/bareflow-model.img
+image: all
+	@test -n "$(MODEL)" -a -n "$(TOKENIZER)" || { echo "usage: make image MODEL=model.bin TOKENIZER=tokenizer.bin [PROMPT=...] [MODEL_IMG=out.img]"; exit 2; }
+	image/bundle.sh $(MODEL_IMG) $(MODEL) $(TOKENIZER) 'generate /MODELS/MODEL.BIN /MODELS/TOKENIZ.BIN -t 0 -p "$(PROMPT)"'
+	@echo "image: $(MODEL_IMG) (boot it with: tests/qemu/run.sh --interactive $(MODEL_IMG))"
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -3,6 +3,8 @@
 #include "bareflow/kernel.h"
 #include "bareflow/vfs.h"
 #include "bench_runtime.h"
+#include "jit/dispatch.h"
+#include "llm/cli.h"
 #include "selftest.h"
 
 #include <cstdio>
@@ -25,8 +27,15 @@ int main(int argc, char **argv) {
     if (!std::strcmp(cmd, "fs-selftest")) return app::run_fs_selftest();
     if (!std::strcmp(cmd, "fs-stress")) return app::run_fs_stress();
     if (!std::strcmp(cmd, "jit-selftest")) return app::run_jit_selftest();
+    if (!std::strcmp(cmd, "generate")) {  // model inference; every kernel through the JIT's dispatch
+        app::start_jit(app::jit_options_from_env());
+        int rc = run_generate(argc, argv);
+        std::fflush(stdout);
+        bf::jit::report();  // per kernel and shape: calls and cycles on AOT and on JIT code
+        return rc;
+    }
     if (*cmd) {
-        std::fprintf(stderr, "bareflow: unknown command '%s' (known: selftest, selftest-alloc, selftest-fault, selftest-wx, selftest-stdin, fs-selftest, fs-stress, jit-selftest, bench-runtime, bench-read)\n", cmd);
+        std::fprintf(stderr, "bareflow: unknown command '%s' (known: selftest, selftest-alloc, selftest-fault, selftest-wx, selftest-stdin, fs-selftest, fs-stress, jit-selftest, generate, bench-runtime, bench-read)\n", cmd);
         return 2;
     }
     std::printf("BareFlow app: running %s\n", bf::bare_metal() ? "on bare metal" : "hosted (Linux process)");

@@ -3,6 +3,8 @@
 // --trace one line per position: `pos P token T logits l0 .. l7 argmax A max M`.
 #include "cli.h"
 
+#include "bareflow/vfs.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +28,8 @@ const char kUsage[] =
     "  -t temp    0 = greedy (default 1.0)\n"
     "  -P topp    nucleus sampling threshold in [0,1] (default 0.9)\n"
     "  -s seed    random seed (default: the time)\n"
-    "  --trace    print per-position logits instead of the text\n";
+    "  --trace    print per-position logits instead of the text\n"
+    "  -o FILE    write the text (or trace) to FILE instead of stdout\n";
 
 // A whole file in a malloc'd (16-byte aligned) buffer; read in chunks, so it needs only
 // fopen/fread (as on the FAT16 volume).
@@ -37,7 +40,7 @@ struct FileData {
 };
 
 bool read_file(const char *path, FileData &out, std::string &err) {
-    FILE *f = fopen(path, "rb");
+    FILE *f = bf::vfs::fopen(path, "rb");
     if (!f) {
         err = std::string("cannot open ") + path + ": " + strerror(errno);
         return false;
@@ -85,16 +88,18 @@ bool parse_float(const char *s, float &v) {
     return *s && !*end && !errno;
 }
 
-void print_trace(void *, int pos, int token, const float *logits, int n) {
-    printf("pos %d token %d logits", pos, token);
-    for (int i = 0; i < n && i < 8; i++) printf(" %f", double(logits[i]));
+void print_trace(void *user, int pos, int token, const float *logits, int n) {
+    FILE *out = static_cast<FILE *>(user);
+    fprintf(out, "pos %d token %d logits", pos, token);
+    for (int i = 0; i < n && i < 8; i++) fprintf(out, " %f", double(logits[i]));
     const int a = sample_argmax(logits, n);
-    printf(" argmax %d max %f\n", a, double(logits[a]));
+    fprintf(out, " argmax %d max %f\n", a, double(logits[a]));
 }
 
-void print_piece(void *, const char *piece) {
-    fputs(piece, stdout);
-    fflush(stdout);
+void print_piece(void *user, const char *piece) {
+    FILE *out = static_cast<FILE *>(user);
+    fputs(piece, out);
+    fflush(out);
 }
 
 }  // namespace
@@ -102,7 +107,7 @@ void print_piece(void *, const char *piece) {
 int run_generate(int argc, char **argv) {
     int i = 1;
     if (i < argc && !strcmp(argv[i], "generate")) i++;
-    const char *model_path = nullptr, *tok_path = nullptr, *prompt = "";
+    const char *model_path = nullptr, *tok_path = nullptr, *prompt = "", *out_path = nullptr;
     long long steps = 256, seed = 0;
     float temperature = 1.0f, topp = 0.9f;
     bool trace = false;
@@ -115,7 +120,7 @@ int run_generate(int argc, char **argv) {
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(kUsage, stdout);
             return 0;
-        } else if (a[0] == '-' && a[1] && !a[2] && strchr("pntPs", a[1])) {
+        } else if (a[0] == '-' && a[1] && !a[2] && strchr("pntPso", a[1])) {
             if (!has_value) {
                 fprintf(stderr, "generate: %s needs a value\n%s", a, kUsage);
                 return 2;
@@ -127,6 +132,7 @@ int run_generate(int argc, char **argv) {
             case 't': ok = parse_float(v, temperature); break;
             case 'P': ok = parse_float(v, topp); break;
             case 's': ok = parse_int(v, seed); break;
+            case 'o': out_path = v; break;
             }
             if (!ok) {
                 fprintf(stderr, "generate: bad value '%s' for %s\n", v, a);
@@ -166,7 +172,14 @@ int run_generate(int argc, char **argv) {
         return 1;
     }
     Sampler sampler(model.config.vocab_size, temperature, topp, uint64_t(seed));
+    // -o FILE: exactly what stdout would get, in a file (the console also carries log lines).
+    FILE *out = stdout;
+    if (out_path && !(out = bf::vfs::fopen(out_path, "wb"))) {
+        fprintf(stderr, "generate: cannot create %s: %s\n", out_path, strerror(errno));
+        return 1;
+    }
     GenerateHooks hooks;
+    hooks.user = out;
     if (trace)
         hooks.on_logits = print_trace;
     else
@@ -174,11 +187,16 @@ int run_generate(int argc, char **argv) {
     std::string text;
     GenerateStats st;
     if (!generate(model, tok, sampler, prompt, int(steps), text, err, &hooks, &st)) {
+        if (out != stdout) fclose(out);
         fflush(stdout);
         fprintf(stderr, "generate: %s\n", err.c_str());
         return 1;
     }
-    if (!trace) printf("\n");
+    if (!trace) fputs("\n", out);
+    if (out != stdout && fclose(out) != 0) {
+        fprintf(stderr, "generate: writing %s failed: %s\n", out_path, strerror(errno));
+        return 1;
+    }
     fflush(stdout);
     if (st.n_positions > 1) fprintf(stderr, "achieved tok/s: %f\n", st.runc_tok_per_s);
     fprintf(stderr, "prompt: %d tokens, %.3f ms; generation: %d tokens, %.3f ms\n",

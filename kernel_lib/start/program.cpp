@@ -5,6 +5,7 @@
 #include "../arch/x86_64/cpu.h"
 #include "../arch/x86_64/panic.h"
 #include "../mm/vmspace.h"
+#include "../../boot/include/bootinfo.h"
 #include "bareflow/kernel.h"
 
 #include <elf.h>
@@ -42,17 +43,25 @@ void start_program(const char *cmdline) {
         return sp;
     };
     // Command-line words: key=value ones become the environment, the others arguments
-    // (as Linux does for init).
+    // (as Linux does for init). "double quotes" group words: -p "The robot".
     const char *argv[kMaxWords + 1], *envp[kMaxWords + 1];
     int argc = 0, envc = 0;
     argv[argc++] = push_str("bareflow", 8);
+    char word[BF_CMDLINE_MAX];
     for (const char *p = cmdline; *p;) {
         while (*p == ' ') p++;
-        const char *w = p;
-        bool kv = false;
-        while (*p && *p != ' ') kv |= *p++ == '=';
-        if (p == w) break;
-        const char *copy = push_str(w, size_t(p - w));
+        if (!*p) break;
+        size_t n = 0;
+        bool kv = false, quoted = false;
+        for (; *p && (quoted || *p != ' '); p++) {
+            if (*p == '"') {
+                quoted = !quoted;
+                continue;
+            }
+            kv |= *p == '=' && !quoted;
+            if (n + 1 < sizeof word) word[n++] = *p;
+        }
+        const char *copy = push_str(word, n);
         if (kv && envc < kMaxWords) envp[envc++] = copy;
         else if (!kv && argc < kMaxWords) argv[argc++] = copy;
     }
