@@ -9,6 +9,7 @@
 #include "jit/jit.h"
 
 #include <cmath>
+#include <malloc.h>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -95,6 +96,7 @@ bool start_jit(const bf::jit::Options &o) {
 int run_jit_selftest() {
     bf::jit::Options o = jit_options_from_env();
     if (!env("jit_hot_calls")) o.hot_calls = 8;
+    size_t heap0 = mallinfo2().uordblks + mallinfo2().hblkhd;
     if (!start_jit(o)) return 1;
     namespace K = bf::kern;
     namespace D = bf::kern::dispatch;
@@ -174,6 +176,9 @@ int run_jit_selftest() {
         expect_close("mul 768", gm, wm, 1);
     }
     bf::jit::report();
+    size_t heap1 = mallinfo2().uordblks + mallinfo2().hblkhd;
+    std::printf("jit-selftest: LLVM heap in use after %d kernels: %.1f MiB\n", bf::jit::slot_count(),
+                double(heap1 - heap0) / 1048576.0);
     auto s = bf::jit::stats();
     std::printf("jit-selftest: %llu compiled, %llu linked from the cache, %llu cache entries rejected\n",
                 static_cast<unsigned long long>(s.compiled), static_cast<unsigned long long>(s.cache_hits),
