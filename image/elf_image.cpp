@@ -147,7 +147,25 @@ bool load_elf_image(const std::vector<uint8_t> &f, ElfImage &out, std::string &e
 std::vector<uint8_t> build_symtab(const ElfImage &k, size_t max_name) {
     std::vector<bf_symtab_entry> entries;
     std::string strings;
+    // LLVM's ~45k functions would make the table ~5 MB (and every boot slower): each contiguous
+    // run of them becomes one "[LLVM]" entry covering its addresses.
+    auto is_llvm = [](const std::string &m) { return m.find("llvm") != std::string::npos; };
+    uint64_t run_lo = 0, run_hi = 0;
+    auto flush_run = [&] {
+        if (run_hi <= run_lo) return;
+        entries.push_back({run_lo, uint32_t(std::min<uint64_t>(run_hi - run_lo, UINT32_MAX)),
+                           uint32_t(strings.size())});
+        strings += "[LLVM]";
+        strings.push_back('\0');
+        run_lo = run_hi = 0;
+    };
     for (const auto &fn : k.functions) {
+        if (is_llvm(fn.name)) {
+            if (run_hi <= run_lo) run_lo = fn.addr;
+            run_hi = std::max(run_hi, fn.addr + std::max<uint64_t>(fn.size, 1));
+            continue;
+        }
+        flush_run();
         int status = 0;
         char *d = abi::__cxa_demangle(fn.name.c_str(), nullptr, nullptr, &status);
         std::string name = (status == 0 && d) ? d : fn.name;
@@ -158,6 +176,7 @@ std::vector<uint8_t> build_symtab(const ElfImage &k, size_t max_name) {
         strings += name;
         strings.push_back('\0');
     }
+    flush_run();
     bf_symtab_header h{};
     std::memcpy(h.magic, BF_SYMTAB_MAGIC, 8);
     h.count = uint32_t(entries.size());

@@ -229,9 +229,10 @@ int main(int argc, char **argv) {
     if (std::rename(tmp.c_str(), a.out.c_str()))
         die("cannot rename '%s': %s", tmp, std::strerror(errno));
     std::printf("mkimage: %s: FAT16 %u MiB at LBA %u, kernel %zu KiB (load 0x%llx, entry 0x%llx) "
-                "+ %zu symbols (%zu KiB) in %u MiB at LBA %u\n",
+                "+ %zu symbol entries (%zu KiB) in %u MiB at LBA %u\n",
                 a.out.c_str(), p1_n / 2048, p1_lba, k.image.size() / 1024,
-                (unsigned long long)k.load_addr, (unsigned long long)k.entry, k.functions.size(),
+                (unsigned long long)k.load_addr, (unsigned long long)k.entry,
+                size_t(reinterpret_cast<const bf_symtab_header *>(symtab.data())->count),
                 symtab.size() / 1024, p2_n / 2048, p2_lba);
     return 0;
 }
