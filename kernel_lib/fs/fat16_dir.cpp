@@ -1021,18 +1021,20 @@ int Volume::rename(const char *from, const char *to) {
         uint32_t a = 0, b = 0;
         if (int r = slot_lba(src.dir, src.first, &a)) return r;
         if (int r = slot_lba(src.dir, src.index, &b)) return r;
-        // The destination's entry takes the source's data (its name stays): one sector write,
-        // which also deletes the source when it shares the sector.
+        // The destination's entry takes the source's data (its name stays). When the source's
+        // slots share the destination's sector this is one sector write. Otherwise the source goes
+        // first: a power cut between the two writes then leaves the old destination intact and the
+        // new data's clusters unreferenced (fsck: lost clusters), never two entries sharing them.
+        const bool merged = a == pt.e.lba && b == pt.e.lba;
+        if (!merged)
+            if (int r = delete_entry(src)) return r;
         if (int r = load_sector(pt.e.lba)) return r;
         uint8_t *e = sec_ + pt.e.off;
         e[11] = src.raw[11];
         for (uint32_t i = 13; i < 32; i++) e[i] = src.raw[i];
-        const bool merged = a == pt.e.lba && b == pt.e.lba;
         if (merged)
             for (uint32_t idx = src.first; idx <= src.index; idx++) sec_[(idx % 16) * 32] = 0xE5;
         if (int r = store_sector()) return r;
-        if (!merged)
-            if (int r = delete_entry(src)) return r;
         if (src_dir && pt.parent != src.dir)
             if (int r = set_dotdot(src_cl, pt.parent)) return r;
         if (dst_cl) free_chain(dst_cl);  // only now that no entry points to it
