@@ -230,8 +230,10 @@ void report(const Case &c, double aot, double jitc, double compile_ms, uint64_t 
     }
     std::printf("bench-kernels: %-10s %-16s %12.0f %12s %7s %8.2f %8s %8.2f %9s %10s %6.1f%% %d/%d\n", c.kernel,
                 c.shape.c_str(), aot, jc, sp, gf_aot, gj, gbs, cm, bes, pct, runs_aot, runs_jit);
-    char jnum[32] = "null", spn[32] = "null", gjn[32] = "null", cmn[32] = "null", ben[32] = "null";
+    char jnum[32] = "null", spn[32] = "null", gjn[32] = "null", cmn[32] = "null", ben[32] = "null",
+         gbj[32] = "null";
     if (j) {
+        std::snprintf(gbj, sizeof gbj, "%.3f", gbs);
         std::snprintf(jnum, sizeof jnum, "%.0f", jitc);
         std::snprintf(spn, sizeof spn, "%.3f", aot / jitc);
         std::snprintf(gjn, sizeof gjn, "%.3f", gf_jit);
@@ -239,10 +241,10 @@ void report(const Case &c, double aot, double jitc, double compile_ms, uint64_t 
         std::snprintf(ben, sizeof ben, "%lld", be);
     }
     std::printf("{\"record\":\"bench_kernel\",\"where\":\"%s\",\"kernel\":\"%s\",\"shape\":\"%s\",\"aot_cycles\":%.0f,"
-                "\"jit_cycles\":%s,\"speedup\":%s,\"gflops_aot\":%.3f,\"gflops_jit\":%s,\"gbs_jit\":%.3f,"
+                "\"jit_cycles\":%s,\"speedup\":%s,\"gflops_aot\":%.3f,\"gflops_jit\":%s,\"gbs_jit\":%s,"
                 "\"compile_ms\":%s,\"break_even_calls\":%s,\"pct_of_limit\":%.1f,\"limit\":\"%s\","
                 "\"cycles\":%.0f,\"gflops\":%.3f,\"gbs\":%.3f,\"flops\":%.0f,\"bytes\":%.0f,\"runs\":%d}\n",
-                where(), c.kernel, c.shape.c_str(), aot, jnum, spn, gf_aot, gjn, j ? gbs : 0.0, cmn, ben, pct,
+                where(), c.kernel, c.shape.c_str(), aot, jnum, spn, gf_aot, gjn, gbj, cmn, ben, pct,
                 c.compute_bound ? "fma_peak" : "read_bw", j ? jitc : aot, j ? gf_jit : gf_aot, gbs, c.flops,
                 c.bytes, runs_aot);
     std::fflush(stdout);
