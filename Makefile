@@ -147,6 +147,21 @@ bench: deps
 	@tests/bench/boot.sh $(IMG)
 	@tests/bench/runtime.sh
 	@tests/bench/storage.sh
+	@$(MAKE) --no-print-directory $(B)/bench/openblas_bench
+	@tests/bench/kernels.sh
+
+# OpenBLAS on the bench-kernels shapes (a host program: the kernel ELF never links OpenBLAS).
+$(B)/bench/openblas_bench: tests/bench/openblas_bench.cpp
+	@mkdir -p $(@D)
+	$(HOSTCXX) -std=c++20 -O2 -Wall -Wextra -I/usr/include/x86_64-linux-gnu/openblas-pthread -o $@ $< -lopenblas
+
+# Plots and a markdown table from the kernel benchmark's records (build/report/bench.jsonl,
+# written by `make bench`): build/report/kernels.png and build/report/kernels.md.
+# Debian's python3 (python3-matplotlib from .ci/deps.sh), not a pyenv/venv one earlier in PATH.
+REPORT_PY ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
+report:
+	@test -s $(B)/report/bench.jsonl || { echo "make report: $(B)/report/bench.jsonl is missing: run 'make bench' first (or tests/bench/kernels.sh)" >&2; exit 1; }
+	@$(REPORT_PY) tests/bench/report.py $(B)/report/bench.jsonl $(B)/report
 
 # Every libFuzzer target for FUZZ_SECONDS (default 600) each.
 fuzz: deps

@@ -18,6 +18,7 @@ int main(int argc, char **argv) {
         if (const char *img = std::getenv("BAREFLOW_IMAGE"); img && !bf::vfs::use_image(img)) return 1;
     const char *cmd = argc > 1 ? argv[1] : "";
     if (!std::strcmp(cmd, "bench-runtime")) return app::run_bench_runtime(us_at_main);
+    if (!std::strcmp(cmd, "bench-kernels")) return app::run_bench_kernels();
     if (!std::strcmp(cmd, "bench-read")) return app::run_bench_read(argc > 2 ? argv[2] : "/BENCH.BIN");
     if (!std::strcmp(cmd, "selftest")) return app::run_selftest();
     if (!std::strcmp(cmd, "selftest-alloc")) return app::run_alloc_exhaustion();
@@ -35,7 +36,8 @@ int main(int argc, char **argv) {
         return rc;
     }
     if (*cmd) {
-        std::fprintf(stderr, "bareflow: unknown command '%s' (known: selftest, selftest-alloc, selftest-fault, selftest-wx, selftest-stdin, fs-selftest, fs-stress, jit-selftest, generate, bench-runtime, bench-read)\n", cmd);
+        std::fprintf(stderr, "bareflow: unknown command '%s' (known: selftest, selftest-alloc, selftest-fault, selftest-wx, selftest-stdin, fs-selftest, fs-stress, jit-selftest, generate, bench-runtime, bench-read, bench-kernels)
+", cmd);
         return 2;
     }
     std::printf("BareFlow app: running %s\n", bf::bare_metal() ? "on bare metal" : "hosted (Linux process)");

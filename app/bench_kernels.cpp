@@ -1,0 +1,389 @@
+// `bareflow bench-kernels`: the tensor kernels on llama2.c model shapes (15M: dim 288, hidden 768;
+// 110M: dim 768, hidden 2048; vocab 32000), AOT (baseline SSE2) against the JIT's version
+// specialized for the shape and compiled for this CPU, next to the machine's limits measured in
+// the same run (single-core FMA peak, single-core read bandwidth). A benchmark: it prints numbers
+// ("bench-kernels:" lines, bench_kernel and bench_limits records) and asserts nothing.
+//
+// Options (environment; on bare metal, key=value words on the kernel command line):
+//   bench_budget_ms=N  time per (kernel, shape, version) for the repetitions (default 200 hosted,
+//                      400 bare metal; at least 3 runs unless one run alone exceeds the budget)
+//   bench_big=1        also sgemm 2048^3 on bare metal (always run hosted; too slow under TCG)
+//   bench_bw_mib=N     read-bandwidth buffer (default 256 MiB, 64 MiB with less than 2 GiB RAM)
+//   jit=off, jit_cache=on|clear (default here: no cache, so compile times are real compiles)
+#include "selftest.h"
+
+#include "app/kernels/kernels.h"
+#include "bareflow/kernel.h"
+#include "bareflow/profile.h"
+#include "jit/jit.h"
+
+#include <cpuid.h>
+#include <sys/sysinfo.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+extern "C" {  // app/kernels/peak.cpp
+int bf_peak_lanes();
+float bf_peak_fma12(long iters, float a, float b);
+float bf_peak_fma6(long iters, float a, float b);
+float bf_read_sum(const float *p, long n);
+}
+
+namespace app {
+
+namespace {
+
+namespace K = bf::kern;
+
+const char *where() { return bf::bare_metal() ? "bare-metal" : "hosted"; }
+double hz() { return double(bf::tsc_hz()); }
+
+uint64_t budget_cycles;  // per (case, version)
+bool jit_on;
+volatile float sink;     // keeps results alive
+
+// Median cycles of `fn()`: one timed warm-up run, then as many runs as fit in the budget (at
+// least 3, at most 1000); a run longer than the budget on its own counts as the only sample.
+// `prep()` runs before each call, untimed (restores the inputs of in-place kernels).
+template <typename Fn, typename Prep>
+double median_cycles(Fn fn, Prep prep, int *runs_out) {
+    prep();
+    uint64_t t0 = bf::prof::begin();
+    fn();
+    uint64_t first = bf::prof::begin() - t0;
+    std::vector<uint64_t> s;
+    if (first >= budget_cycles) {
+        s.push_back(first);
+    } else {
+        uint64_t n = std::clamp<uint64_t>(budget_cycles / std::max<uint64_t>(first, 1), 3, 1000);
+        for (uint64_t i = 0; i < n; i++) {
+            prep();
+            uint64_t t = bf::prof::begin();
+            fn();
+            s.push_back(bf::prof::begin() - t);
+        }
+    }
+    std::sort(s.begin(), s.end());
+    if (runs_out) *runs_out = int(s.size());
+    return double(s[s.size() / 2]);
+}
+
+// Deterministic fill in [-1, 1): a quick LCG (mt19937 on 100 MB is slow under TCG).
+void fill(std::vector<float> &v, uint32_t seed) {
+    uint32_t x = seed * 2654435761u + 1;
+    for (auto &f : v) {
+        x = x * 1664525u + 1013904223u;
+        f = float(int32_t(x >> 8) - (1 << 23)) * (1.0f / float(1 << 23));
+    }
+}
+
+std::vector<float> rnd(size_t n, uint32_t seed) {
+    std::vector<float> v(n);
+    fill(v, seed);
+    return v;
+}
+
+std::string cpu_brand() {
+    unsigned r[12] = {};
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0x80000000, &a, &b, &c, &d) || a < 0x80000004) return "unknown";
+    for (unsigned i = 0; i < 3; i++) __get_cpuid(0x80000002 + i, &r[i * 4], &r[i * 4 + 1], &r[i * 4 + 2], &r[i * 4 + 3]);
+    std::string s(reinterpret_cast<const char *>(r), 48);
+    s = s.c_str();
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    while (!s.empty() && s.front() == ' ') s.erase(0, 1);
+    for (auto &ch : s)
+        if (ch == '"' || ch == '\\') ch = ' ';
+    return s;
+}
+
+struct Limits {
+    double peak_aot = 0, peak_jit = 0;  // GFLOP/s
+    double bw_aot = 0, bw_jit = 0;      // GB/s (1e9 bytes)
+    int bw_mib = 0;
+};
+Limits lim;
+
+// The JIT's version of `symbol` with `binds`; compiled once per run (a second compile of the same
+// key would define the same symbol twice), later calls get the first compile's figures.
+void *jit_fn(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds, double *ms,
+             uint64_t *cycles) {
+    struct Done {
+        std::string symbol;
+        std::vector<std::pair<int, int64_t>> binds;
+        void *fn;
+        double ms;
+        uint64_t cycles;
+    };
+    static std::vector<Done> done;
+    if (!jit_on) return nullptr;
+    for (const Done &d : done)
+        if (d.symbol == symbol && d.binds == binds) {
+            if (ms) *ms = d.ms;
+            if (cycles) *cycles = d.cycles;
+            return d.fn;
+        }
+    uint64_t t0 = bf::prof::begin();
+    bf::jit::Compiled c = bf::jit::compile(symbol, binds);
+    uint64_t cc = bf::prof::begin() - t0;
+    if (cycles) *cycles = cc;
+    if (ms) *ms = c.ms;
+    if (!c.fn) std::printf("bench-kernels: JIT compile of %s failed: %s\n", symbol, c.error.c_str());
+    else done.push_back({symbol, binds, c.fn, c.ms, cc});
+    return c.fn;
+}
+
+// GFLOP/s of one peak function: iterations doubled until a call takes ~1/20 of the budget, then
+// the fastest of 7 calls (a peak is the best the core reaches; on a shared host a median mostly
+// measures the neighbours).
+double peak_of(float (*fn)(long, float, float), int lanes, int rows) {
+    long iters = 1024;
+    for (;;) {
+        uint64_t t = bf::prof::begin();
+        sink = fn(iters, 0.9999f, 1e-5f);
+        if (bf::prof::begin() - t > budget_cycles / 20 || iters > (1l << 40)) break;
+        iters *= 2;
+    }
+    std::vector<uint64_t> s;
+    for (int i = 0; i < 7; i++) {
+        uint64_t t = bf::prof::begin();
+        sink = fn(iters, 0.9999f, 1e-5f);
+        s.push_back(bf::prof::begin() - t);
+    }
+    std::sort(s.begin(), s.end());
+    return 2.0 * double(iters) * rows * lanes / (double(s[0]) / hz()) / 1e9;
+}
+
+double bw_of(float (*fn)(const float *, long), const std::vector<float> &buf) {
+    std::vector<uint64_t> s;
+    sink = fn(buf.data(), long(buf.size()));  // warm-up
+    for (int i = 0; i < 5; i++) {
+        uint64_t t = bf::prof::begin();
+        sink = fn(buf.data(), long(buf.size()));
+        s.push_back(bf::prof::begin() - t);
+    }
+    std::sort(s.begin(), s.end());
+    return double(buf.size() * sizeof(float)) / (double(s[2]) / hz()) / 1e9;
+}
+
+void measure_limits() {
+    int lanes_aot = bf_peak_lanes();
+    lim.peak_aot = std::max(peak_of(bf_peak_fma12, lanes_aot, 12), peak_of(bf_peak_fma6, lanes_aot, 6));
+    if (jit_on) {
+        auto lanes = reinterpret_cast<int (*)()>(jit_fn("bf_peak_lanes", {}, nullptr, nullptr));
+        auto p12 = reinterpret_cast<float (*)(long, float, float)>(jit_fn("bf_peak_fma12", {}, nullptr, nullptr));
+        auto p6 = reinterpret_cast<float (*)(long, float, float)>(jit_fn("bf_peak_fma6", {}, nullptr, nullptr));
+        if (lanes && p12 && p6) lim.peak_jit = std::max(peak_of(p12, lanes(), 12), peak_of(p6, lanes(), 6));
+    }
+    struct sysinfo si {};
+    uint64_t ram = sysinfo(&si) == 0 ? uint64_t(si.totalram) * si.mem_unit : 0;
+    lim.bw_mib = ram >= (2ull << 30) ? 256 : 64;
+    if (const char *v = std::getenv("bench_bw_mib")) lim.bw_mib = std::max(1, std::atoi(v));
+    std::vector<float> buf(size_t(lim.bw_mib) << 18);
+    std::fill(buf.begin(), buf.end(), 1.0f);
+    lim.bw_aot = bw_of(bf_read_sum, buf);
+    if (jit_on)
+        if (auto r = reinterpret_cast<float (*)(const float *, long)>(jit_fn("bf_read_sum", {}, nullptr, nullptr)))
+            lim.bw_jit = bw_of(r, buf);
+}
+
+double peak() { return lim.peak_jit > 0 ? lim.peak_jit : lim.peak_aot; }
+double bandwidth() { return lim.bw_jit > 0 ? lim.bw_jit : lim.bw_aot; }
+
+// One (kernel, shape): the AOT function and, if the JIT compiled it, the specialized one.
+struct Case {
+    const char *kernel;
+    std::string shape;
+    double flops, bytes;
+    bool compute_bound;  // % of the FMA peak; else % of the read bandwidth
+};
+
+void print_header() {
+    std::printf("bench-kernels: %-10s %-16s %12s %12s %7s %8s %8s %8s %9s %10s %7s %s\n", "kernel", "shape",
+                "AOT cycles", "JIT cycles", "speedup", "GF AOT", "GF JIT", "GB/s", "compile", "break-even",
+                "% limit", "runs");
+}
+
+// Prints the line and the record. jit_cycles <= 0: no JIT version.
+void report(const Case &c, double aot, double jitc, double compile_ms, uint64_t compile_cycles, int runs_aot,
+            int runs_jit) {
+    double sec_aot = aot / hz(), sec_jit = jitc / hz();
+    bool j = jitc > 0;
+    double best = j ? sec_jit : sec_aot;
+    double gf_aot = c.flops / sec_aot / 1e9, gf_jit = j ? c.flops / sec_jit / 1e9 : 0;
+    double gbs = c.bytes / best / 1e9;
+    double pct = c.compute_bound ? 100.0 * (c.flops / best / 1e9) / peak() : 100.0 * gbs / bandwidth();
+    long long be = (j && aot > jitc) ? (long long)(double(compile_cycles) / (aot - jitc)) + 1 : -1;
+    char sp[16] = "-", gj[16] = "-", jc[24] = "-", cm[24] = "-", bes[24] = "-";
+    if (j) {
+        std::snprintf(sp, sizeof sp, "%.2fx", aot / jitc);
+        std::snprintf(gj, sizeof gj, "%.2f", gf_jit);
+        std::snprintf(jc, sizeof jc, "%.0f", jitc);
+        std::snprintf(cm, sizeof cm, "%.1f ms", compile_ms);
+        std::snprintf(bes, sizeof bes, be < 0 ? "never" : "%lld", be);
+    }
+    std::printf("bench-kernels: %-10s %-16s %12.0f %12s %7s %8.2f %8s %8.2f %9s %10s %6.1f%% %d/%d\n", c.kernel,
+                c.shape.c_str(), aot, jc, sp, gf_aot, gj, gbs, cm, bes, pct, runs_aot, runs_jit);
+    char jnum[32] = "null", spn[32] = "null", gjn[32] = "null", cmn[32] = "null", ben[32] = "null",
+         gbj[32] = "null";
+    if (j) {
+        std::snprintf(gbj, sizeof gbj, "%.3f", gbs);
+        std::snprintf(jnum, sizeof jnum, "%.0f", jitc);
+        std::snprintf(spn, sizeof spn, "%.3f", aot / jitc);
+        std::snprintf(gjn, sizeof gjn, "%.3f", gf_jit);
+        std::snprintf(cmn, sizeof cmn, "%.3f", compile_ms);
+        std::snprintf(ben, sizeof ben, "%lld", be);
+    }
+    std::printf("{\"record\":\"bench_kernel\",\"where\":\"%s\",\"kernel\":\"%s\",\"shape\":\"%s\",\"aot_cycles\":%.0f,"
+                "\"jit_cycles\":%s,\"speedup\":%s,\"gflops_aot\":%.3f,\"gflops_jit\":%s,\"gbs_jit\":%s,"
+                "\"compile_ms\":%s,\"break_even_calls\":%s,\"pct_of_limit\":%.1f,\"limit\":\"%s\","
+                "\"cycles\":%.0f,\"gflops\":%.3f,\"gbs\":%.3f,\"flops\":%.0f,\"bytes\":%.0f,\"runs\":%d}\n",
+                where(), c.kernel, c.shape.c_str(), aot, jnum, spn, gf_aot, gjn, gbj, cmn, ben, pct,
+                c.compute_bound ? "fma_peak" : "read_bw", j ? jitc : aot, j ? gf_jit : gf_aot, gbs, c.flops,
+                c.bytes, runs_aot);
+    std::fflush(stdout);
+}
+
+// Times `call(fn)` with the AOT function and with the JIT's specialization of `symbol`.
+template <typename Fn, typename Call, typename Prep>
+void run_case(const Case &c, Fn aot_fn, const char *symbol, std::vector<std::pair<int, int64_t>> binds, Call call,
+              Prep prep) {
+    int ra = 0, rj = 0;
+    double aot = median_cycles([&] { call(aot_fn); }, prep, &ra);
+    double ms = 0, jc = 0;
+    uint64_t cc = 0;
+    if (Fn f = reinterpret_cast<Fn>(jit_fn(symbol, binds, &ms, &cc))) jc = median_cycles([&] { call(f); }, prep, &rj);
+    report(c, aot, jc, ms, cc, ra, rj);
+}
+
+std::string dims(std::initializer_list<long> v, const char *sep = "x") {
+    std::string s;
+    for (long x : v) s += (s.empty() ? "" : sep) + std::to_string(x);
+    return s;
+}
+
+// Mangled names and shape-argument indices as in jit/dispatch.cpp's kSpecs.
+constexpr const char *kMatvec = "_ZN2bf4kern6matvecEPfPKfS3_ii";
+constexpr const char *kSgemm = "_ZN2bf4kern5sgemmEPfPKfS3_iiib";
+constexpr const char *kRmsnorm = "_ZN2bf4kern7rmsnormEPfPKfS3_i";
+constexpr const char *kSoftmax = "_ZN2bf4kern7softmaxEPfi";
+constexpr const char *kAttention = "_ZN2bf4kern9attentionEPfS1_PKfS3_S3_iiii";
+constexpr const char *kSwiglu = "_ZN2bf4kern6swigluEPfPKfi";
+
+// matvec: shape "n x d" = input x output (W is d x n): 288x768 is the 15M model's w1/w3.
+void bench_matvec(int n, int d) {
+    auto w = rnd(size_t(n) * d, 1), x = rnd(n, 2);
+    std::vector<float> out(d);
+    Case c{"matvec", dims({n, d}), 2.0 * n * d, 4.0 * (double(n) * d + n + d), false};
+    using Fn = void (*)(float *, const float *, const float *, int, int);
+    run_case(c, static_cast<Fn>(&K::matvec), kMatvec, {{3, n}, {4, d}},
+             [&](Fn f) { f(out.data(), x.data(), w.data(), n, d); }, [] {});
+}
+
+void bench_sgemm(int m) {
+    int n = m, k = m;
+    auto a = rnd(size_t(m) * k, 3), b = rnd(size_t(k) * n, 4);
+    std::vector<float> cm(size_t(m) * n);
+    Case c{"sgemm", dims({m, n, k}), 2.0 * m * n * k, 4.0 * (double(m) * k + double(k) * n + double(m) * n), true};
+    using Fn = void (*)(float *, const float *, const float *, int, int, int, bool);
+    run_case(c, static_cast<Fn>(&K::sgemm), kSgemm, {{3, m}, {4, n}, {5, k}, {6, 0}},
+             [&](Fn f) { f(cm.data(), a.data(), b.data(), m, n, k, false); }, [] {});
+}
+
+// One query position against a cache of pos+1 keys/values (n_kv_heads = n_heads, as llama2.c's
+// stories models). Flops: q.k and the weighted sum of values, 2 * 2 * heads * (pos+1) * head_size.
+void bench_attention(int heads, int hs, int pos) {
+    int kv = heads * hs;
+    auto q = rnd(size_t(kv), 5), kc = rnd(size_t(pos + 1) * kv, 6), vc = rnd(size_t(pos + 1) * kv, 7);
+    std::vector<float> out(static_cast<size_t>(kv)), att(static_cast<size_t>(heads) * (pos + 1));
+    double t = pos + 1;
+    Case c{"attention", dims({heads, hs}, "/") + "@" + std::to_string(pos), 4.0 * heads * t * hs,
+           4.0 * (2 * t * kv + 2.0 * kv + 2 * heads * t), true};
+    using Fn = void (*)(float *, float *, const float *, const float *, const float *, int, int, int, int);
+    run_case(c, static_cast<Fn>(&K::attention), kAttention, {{6, heads}, {7, heads}, {8, hs}},
+             [&](Fn f) { f(out.data(), att.data(), q.data(), kc.data(), vc.data(), pos, heads, heads, hs); },
+             [] {});
+}
+
+// Element-wise kernels: nominal flops (rmsnorm 4n: squares, sum, scale, weight; softmax 4n: max,
+// subtract, exp, divide, counting exp as one; swiglu 5n), bytes read + written.
+void bench_rmsnorm(int n) {
+    auto x = rnd(n, 8), w = rnd(n, 9);
+    std::vector<float> o(n);
+    Case c{"rmsnorm", std::to_string(n), 4.0 * n, 12.0 * n, false};
+    using Fn = void (*)(float *, const float *, const float *, int);
+    run_case(c, static_cast<Fn>(&K::rmsnorm), kRmsnorm, {{3, n}}, [&](Fn f) { f(o.data(), x.data(), w.data(), n); },
+             [] {});
+}
+
+void bench_softmax(int n) {  // generic slot, as the dispatch table compiles it (n varies per position)
+    auto x0 = rnd(n, 10);
+    std::vector<float> x = x0;
+    Case c{"softmax", std::to_string(n), 4.0 * n, 8.0 * n, false};
+    using Fn = void (*)(float *, int);
+    run_case(c, static_cast<Fn>(&K::softmax), kSoftmax, {}, [&](Fn f) { f(x.data(), n); }, [&] { x = x0; });
+}
+
+void bench_swiglu(int n) {
+    auto h0 = rnd(n, 11), g = rnd(n, 12);
+    std::vector<float> h = h0;
+    Case c{"swiglu", std::to_string(n), 5.0 * n, 12.0 * n, false};
+    using Fn = void (*)(float *, const float *, int);
+    run_case(c, static_cast<Fn>(&K::swiglu), kSwiglu, {{2, n}}, [&](Fn f) { f(h.data(), g.data(), n); },
+             [&] { h = h0; });
+}
+
+}  // namespace
+
+int run_bench_kernels() {
+    bf::jit::Options o = jit_options_from_env();
+    if (!std::getenv("jit_cache")) o.use_cache = false;  // compile times are real compiles
+    jit_on = start_jit(o) && o.enabled;
+    double budget_ms = bf::bare_metal() ? 400 : 200;
+    if (const char *v = std::getenv("bench_budget_ms")) budget_ms = std::max(1.0, std::atof(v));
+    budget_cycles = uint64_t(budget_ms * 1e-3 * hz());
+    const char *big = std::getenv("bench_big");
+    bool do_big = !bf::bare_metal() || (big && !std::strcmp(big, "1"));
+    std::string brand = cpu_brand();
+    std::printf("bench-kernels: %s, %s, TSC %.0f kHz, JIT %s%s%s, budget %.0f ms per case and version\n", where(),
+                brand.c_str(), hz() / 1000, jit_on ? "on (" : "off", jit_on ? bf::jit::cpu_name().c_str() : "",
+                jit_on ? ")" : "", budget_ms);
+
+    measure_limits();
+    std::printf("bench-kernels: limits: FMA peak %.2f GFLOP/s JIT (%s), %.2f AOT (SSE2); read bandwidth %.2f GB/s "
+                "JIT, %.2f AOT (%d MiB, median of 5); peak = fastest of 7\n",
+                lim.peak_jit, jit_on ? bf::jit::cpu_name().c_str() : "off", lim.peak_aot, lim.bw_jit, lim.bw_aot,
+                lim.bw_mib);
+    std::printf("{\"record\":\"bench_limits\",\"where\":\"%s\",\"cpu\":\"%s\",\"jit_cpu\":\"%s\",\"bitcode\":\"%s\","
+                "\"tsc_khz\":%.0f,\"fma_peak_gflops_jit\":%.3f,\"fma_peak_gflops_aot\":%.3f,"
+                "\"read_gbs_jit\":%.3f,\"read_gbs_aot\":%.3f,\"read_buffer_mib\":%d}\n",
+                where(), brand.c_str(), jit_on ? bf::jit::cpu_name().c_str() : "",
+                jit_on ? bf::jit::bitcode_variant() : "", hz() / 1000, lim.peak_jit, lim.peak_aot, lim.bw_jit,
+                lim.bw_aot, lim.bw_mib);
+    std::fflush(stdout);
+
+    print_header();
+    for (auto [n, d] : {std::pair{288, 288}, {288, 768}, {768, 288}, {288, 32000},      // 15M
+                        {768, 768}, {768, 2048}, {2048, 768}, {768, 32000}})               // 110M
+        bench_matvec(n, d);
+    bench_sgemm(256);
+    bench_sgemm(1024);
+    if (do_big) bench_sgemm(2048);
+    else std::printf("bench-kernels: sgemm 2048x2048x2048 skipped on bare metal (bench_big=1 runs it)\n");
+    bench_attention(6, 48, 255);
+    bench_attention(12, 64, 255);
+    for (int n : {288, 768}) bench_rmsnorm(n);
+    for (int n : {256, 32000}) bench_softmax(n);
+    for (int n : {768, 2048}) bench_swiglu(n);
+    std::printf("bench-kernels: done (%% limit: sgemm/attention vs the FMA peak, the others vs the read "
+                "bandwidth; in-cache shapes can exceed it)\n");
+    return 0;
+}
+
+}  // namespace app
