@@ -48,6 +48,9 @@ bool overlay_env(Config &out, std::vector<std::string> &errors, const char *cons
 // The file (if present, via bf::vfs) then the environment. A missing file is not an error.
 Config config_from_file_and_env(const char *path, std::vector<std::string> &errors);
 
+// The `config-check FILE` command: prints the errors or "config ok", then the settings.
+int run_config_check(const char *path);
+
 const char *mode_name(Mode m);
 std::string describe(const Config &c);  // "model = ...\n..." lines, as in the file format
 

@@ -3,6 +3,8 @@
 #include "bareflow/kernel.h"
 #include "bareflow/vfs.h"
 #include "bench_runtime.h"
+#include "config.h"
+#include "repl.h"
 #include "selftest.h"
 
 #include <cstdio>
@@ -25,8 +27,16 @@ int main(int argc, char **argv) {
     if (!std::strcmp(cmd, "fs-selftest")) return app::run_fs_selftest();
     if (!std::strcmp(cmd, "fs-stress")) return app::run_fs_stress();
     if (!std::strcmp(cmd, "jit-selftest")) return app::run_jit_selftest();
+    if (!std::strcmp(cmd, "repl")) {
+        std::vector<std::string> errors;
+        app::ReplOptions opt;
+        opt.settings = app::config_from_file_and_env("/BAREFLOW.CFG", errors);
+        for (const std::string &e : errors) std::fprintf(stderr, "BAREFLOW.CFG: %s\n", e.c_str());
+        return app::run_repl(opt);
+    }
+    if (!std::strcmp(cmd, "config-check")) return app::run_config_check(argc > 2 ? argv[2] : nullptr);
     if (*cmd) {
-        std::fprintf(stderr, "bareflow: unknown command '%s' (known: selftest, selftest-alloc, selftest-fault, selftest-wx, selftest-stdin, fs-selftest, fs-stress, jit-selftest, bench-runtime, bench-read)\n", cmd);
+        std::fprintf(stderr, "bareflow: unknown command '%s' (known: selftest, selftest-alloc, selftest-fault, selftest-wx, selftest-stdin, fs-selftest, fs-stress, jit-selftest, bench-runtime, bench-read, repl, config-check)\n", cmd);
         return 2;
     }
     std::printf("BareFlow app: running %s\n", bf::bare_metal() ? "on bare metal" : "hosted (Linux process)");
