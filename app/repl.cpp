@@ -220,7 +220,7 @@ void Repl::cmd_models(const Command &c) {
     }
     if (ctx.files.empty()) say("models: no .bin files in %s\n", dir.c_str());
     for (auto &[name, size] : ctx.files)
-        say("  %s/%s  %llu bytes\n", dir == "/" ? "" : dir.c_str(), name.c_str(),
+        say("  %s/%s %llu bytes\n", dir == "/" ? "" : dir.c_str(), name.c_str(),
             static_cast<unsigned long long>(size));
 }
 
