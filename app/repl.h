@@ -24,7 +24,7 @@ struct Command {
 // Words are separated by spaces/tabs; "double quotes" group and take \" and \\ escapes, 'single
 // quotes' are literal, a backslash outside quotes escapes the next byte. Errors: a line above
 // kMaxReplLine bytes ("line too long (N bytes), ignored"), control bytes ("ignored: line has
-// control bytes"), an unterminated quote.
+// control bytes"), an unterminated quote, an empty quoted first word.
 Command parse_command(std::string_view line);
 
 struct ReplOptions {

@@ -55,6 +55,10 @@ Command parse_command(std::string_view line) {
         words.push_back(std::move(w));
     }
     if (words.empty()) return c;
+    if (words[0].empty()) {
+        c.error = "empty command name (a quoted \"\" first word)";
+        return c;
+    }
     c.name = std::move(words[0]);
     for (char &ch : c.name)
         if (ch >= 'A' && ch <= 'Z') ch = char(ch - 'A' + 'a');
