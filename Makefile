@@ -112,11 +112,17 @@ $(KERNEL): $(KLIB_OBJ) $(APP_OBJ) $(JIT_OBJ) $(B)/kernel_lib/.freestanding
 	$(CXX_K) $(KLDFLAGS) -o $@ $(KLIB_OBJ) $(APP_OBJ) $(JIT_OBJ) $(LLVM_LIBS)
 
 # Partition 1: FAT16 made by the real tools (fixed volume id: reproducible images).
-$(B)/fat.img: image/fat/README.TXT
+# /MODELS holds the synthetic default model (image/gen-model.py: deterministic, ~650 KB).
+$(B)/model/MODEL.BIN: image/gen-model.py
+	python3 image/gen-model.py $(@D) >/dev/null
+
+$(B)/fat.img: image/fat/README.TXT $(B)/model/MODEL.BIN
 	@mkdir -p $(@D)
 	rm -f $@
 	mkfs.fat -F 16 -n BAREFLOW -i 42464c57 -h 2048 -C $@ $$(($(FAT_MIB) * 1024)) >/dev/null
 	mcopy -i $@ image/fat/README.TXT ::/README.TXT
+	mmd -i $@ ::/MODELS
+	mcopy -i $@ $(B)/model/MODEL.BIN $(B)/model/TOKENIZ.BIN ::/MODELS/
 
 # Rebuild the image when CMDLINE changes, not only when files do.
 $(B)/cmdline.stamp: FORCE

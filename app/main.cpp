@@ -3,8 +3,11 @@
 #include "bareflow/kernel.h"
 #include "bareflow/vfs.h"
 #include "bench_runtime.h"
+#include "boot_flow.h"
+#include "config.h"
 #include "jit/dispatch.h"
 #include "llm/cli.h"
+#include "repl.h"
 #include "selftest.h"
 
 #include <cstdio>
@@ -35,11 +38,31 @@ int main(int argc, char **argv) {
         bf::jit::report();  // per kernel and shape: calls and cycles on AOT and on JIT code
         return rc;
     }
+    if (!std::strcmp(cmd, "repl")) {
+        std::vector<std::string> errors;
+        app::ReplOptions opt;
+        opt.settings = app::config_from_file_and_env("/BAREFLOW.CFG", errors);
+        for (const std::string &e : errors) std::fprintf(stderr, "BAREFLOW.CFG: %s\n", e.c_str());
+        app::start_jit(app::jit_options_from_config(opt.settings));
+        return app::run_repl(opt);
+    }
+    if (!std::strcmp(cmd, "config-check")) return app::run_config_check(argc > 2 ? argv[2] : nullptr);
+    if (!std::strcmp(cmd, "bench-llm")) {  // bench-llm [MODEL TOKENIZER]
+        std::vector<std::string> errors;
+        app::Config c = app::config_from_file_and_env("/BAREFLOW.CFG", errors);
+        if (argc > 2) c.model = argv[2];
+        if (argc > 3) c.tokenizer = argv[3];
+        app::start_jit(app::jit_options_from_config(c));
+        return app::run_bench_llm(c, us_at_main);
+    }
     if (*cmd) {
-        std::fprintf(stderr, "bareflow: unknown command '%s' (known: selftest, selftest-alloc, selftest-fault, selftest-wx, selftest-stdin, fs-selftest, fs-stress, jit-selftest, generate, bench-runtime, bench-read, bench-kernels)
-", cmd);
+        std::fprintf(stderr, "bareflow: unknown command '%s' (known: selftest, selftest-alloc, selftest-fault, selftest-wx, selftest-stdin, fs-selftest, fs-stress, jit-selftest, generate, repl, config-check, bench-llm, bench-runtime, bench-read, bench-kernels)\n", cmd);
         return 2;
     }
-    std::printf("BareFlow app: running %s\n", bf::bare_metal() ? "on bare metal" : "hosted (Linux process)");
-    return 0;
+    if (!bf::bare_metal()) {
+        std::printf("BareFlow app: running hosted (Linux process); commands: %s\n", "selftest, selftest-alloc, selftest-fault, selftest-wx, selftest-stdin, fs-selftest, fs-stress, jit-selftest, generate, repl, config-check, bench-llm, bench-runtime, bench-read, bench-kernels");
+        return 0;
+    }
+    std::printf("BareFlow app: running on bare metal\n");
+    return app::run_default_flow(us_at_main);
 }

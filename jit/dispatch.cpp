@@ -35,6 +35,7 @@ Slot slots[kMaxSlots];
 int nslots;
 Slot overflow;  // when the table is full: AOT, profiled together
 constexpr uint64_t kCompareAfter = 16;  // JIT calls before the AOT-vs-JIT line
+bool tiering = true;
 
 void fresh_region(prof::Region &r, const char *name) { r = prof::Region{name, 0, 0, ~0ull, 0}; }
 
@@ -127,7 +128,7 @@ void after_call(Slot *s, uint64_t cycles) {
         return;
     }
     add_sample(s->aot, cycles);
-    if (s->state == 0 && ready() &&
+    if (s->state == 0 && tiering && ready() &&
         (s->aot.calls >= options().hot_calls || s->aot.total >= options().hot_cycles))
         tier_up(s);
 }
@@ -139,6 +140,8 @@ void reset_counters() {
         slots[i].compared = false;
     }
 }
+
+void set_tiering(bool on) { tiering = on; }
 
 int slot_count() { return nslots; }
 Slot *slot_at(int i) { return i >= 0 && i < nslots ? &slots[i] : nullptr; }

@@ -31,6 +31,7 @@ Slot *slot(int kernel, const int64_t *shape, int nshape);  // found or created (
 void after_call(Slot *s, uint64_t cycles);                 // profile; tier up when hot
 void report();             // the AOT-vs-JIT table and a jit_kernel record per slot
 void reset_counters();     // zero the slots' profiles (keeps the compiled code)
+void set_tiering(bool on); // off: hot slots stay on AOT (benchmarks measure AOT first)
 int slot_count();
 Slot *slot_at(int i);
 

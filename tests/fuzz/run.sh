@@ -2,7 +2,8 @@
 # run.sh NAME SECONDS: builds the libFuzzer target tests/fuzz/NAME.cpp (with ASan and UBSan)
 # and runs it for SECONDS from its seed corpus (made by make-seeds.sh / make_seeds.py).
 # Targets: fat16_fuzz (BPB/FAT/directories), model_fuzz (checkpoint header + a forward pass),
-# tokenizer_fuzz (tokenizer file + encode/decode).
+# tokenizer_fuzz (tokenizer file + encode/decode), config_fuzz (BAREFLOW.CFG parser + environment
+# overlay), repl_fuzz (the REPL's command-line splitter).
 # A crash, a leak, a sanitizer report or a timeout fails it; the input is kept in build/fuzz/.
 set -u
 cd "$(dirname "$0")/../.."
@@ -19,6 +20,10 @@ case "$name" in
               seed() { python3 tests/fuzz/make_seeds.py "$out/seeds-llm" > /dev/null && cp -n "$out/seeds-llm/model/"* "$1"/; } ;;
   tokenizer_fuzz) srcs+=("${llm[@]}")
               seed() { python3 tests/fuzz/make_seeds.py "$out/seeds-llm" > /dev/null && cp -n "$out/seeds-llm/tokenizer/"* "$1"/; } ;;
+  config_fuzz) srcs+=(app/config.cpp)
+              seed() { printf 'model = /MODELS/MODEL.BIN\nprompt = "a \\"b\\""\n# c\nsteps=12\ntemperature = 0.5\ntopp = 1\nseed = 42\njit = off\njit_cache = clear\nmode = repl\n' > "$1/seed1"; } ;;
+  repl_fuzz)  srcs+=(app/repl_command.cpp)
+              seed() { printf 'gen -n 20 "The \\"robot\\"" it'"'"'s\n' > "$1/seed1"; printf 'load /MODELS/A.BIN' > "$1/seed2"; } ;;
   *) seed() { :; } ;;
 esac
 if ! /usr/lib/llvm-19/bin/clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined \

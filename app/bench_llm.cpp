@@ -1,0 +1,138 @@
+// llama-bench-style numbers for the loaded model: prompt processing (pp) and token generation (tg)
+// tokens/s, mean and standard deviation over 5 repetitions, first with every kernel on its AOT
+// version, then on JIT code; per-token latency jitter (sd / mean); the time from the first MBR
+// instruction to the first generated token; and the weight bandwidth tg achieves as a share of
+// the read bandwidth measured in the same run. A benchmark: it prints numbers, asserts nothing.
+#include "boot_flow.h"
+
+#include "bareflow/kernel.h"
+#include "bareflow/profile.h"
+#include "bareflow/vfs.h"
+#include "jit/dispatch.h"
+#include "llm/generate.h"
+#include "llm/model.h"
+#include "llm/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+extern "C" float bf_read_sum(const float *p, long n);  // app/kernels/peak.cpp
+
+namespace app {
+
+namespace {
+
+constexpr int kReps = 5;
+
+bool read_all(const std::string &path, std::vector<float> &out, size_t &bytes) {
+    FILE *f = bf::vfs::fopen(path.c_str(), "rb");
+    if (!f) return false;
+    std::vector<char> data;
+    char buf[1 << 16];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.insert(data.end(), buf, buf + n);
+    std::fclose(f);
+    bytes = data.size();
+    out.assign((data.size() + 3) / 4, 0.0f);  // float-aligned storage, as load_model needs
+    std::copy(data.begin(), data.end(), reinterpret_cast<char *>(out.data()));
+    return true;
+}
+
+struct Stat { double mean, sd; };
+Stat stat(const std::vector<double> &v) {
+    double m = 0, s = 0;
+    for (double x : v) m += x;
+    m /= double(v.size());
+    for (double x : v) s += (x - m) * (x - m);
+    return {m, v.size() > 1 ? std::sqrt(s / double(v.size() - 1)) : 0.0};
+}
+
+double seconds(uint64_t cycles) { return double(cycles) / double(bf::tsc_hz()); }
+
+double read_bandwidth_gbs() {  // median of 3 sums over 64 MiB
+    std::vector<float> buf(size_t(16) << 20, 1.0f);
+    std::vector<double> r;
+    for (int i = 0; i < 3; i++) {
+        uint64_t t0 = bf::prof::begin();
+        volatile float s = bf_read_sum(buf.data(), long(buf.size()));
+        (void)s;
+        r.push_back(double(buf.size() * 4) / seconds(bf::prof::begin() - t0) / 1e9);
+    }
+    std::sort(r.begin(), r.end());
+    return r[1];
+}
+
+}  // namespace
+
+int run_bench_llm(const Config &c, uint64_t us_at_main) {
+    std::vector<float> mdata;
+    size_t mbytes = 0;
+    std::string err;
+    bf::llm::Model model;
+    if (!read_all(c.model, mdata, mbytes) || !bf::llm::load_model(mdata.data(), mbytes, model, err)) {
+        std::printf("bench-llm: cannot load %s %s\n", c.model.c_str(), err.c_str());
+        return 1;
+    }
+    const auto &p = model.config;
+    bf::llm::RunState st;
+    if (!st.init(p, err)) {
+        std::printf("bench-llm: %s\n", err.c_str());
+        return 1;
+    }
+    const int pp = std::min(32, p.seq_len / 2), tg = std::min(64, p.seq_len - pp - 1);
+    const double weight_bytes = double(mbytes);  // every weight is read once per token (near enough)
+    const double bw = read_bandwidth_gbs();
+    const char *where = bf::bare_metal() ? "bare-metal" : "hosted";
+    std::printf("bench-llm: %s, %s: dim %d, %d layers, vocab %d, %.1f M parameters; pp%d tg%d, %d reps; read bandwidth %.2f GB/s\n",
+                where, c.model.c_str(), p.dim, p.n_layers, p.vocab_size, weight_bytes / 4e6, pp, tg, kReps, bw);
+    uint64_t first_token_us = 0;
+    for (int jit_pass = 0; jit_pass < 2; jit_pass++) {
+        const char *mode = jit_pass ? "jit" : "aot";
+        bf::jit::set_tiering(jit_pass == 1);
+        if (jit_pass) {  // warm-up: hot kernels get compiled (or linked from the cache) and swapped
+            for (int pos = 0; pos < pp + tg; pos++) bf::llm::forward(model, st, 1 + pos % (p.vocab_size - 1), pos);
+        }
+        std::vector<double> pp_rates, tg_rates, jitters;
+        for (int rep = 0; rep < kReps; rep++) {
+            uint64_t t0 = bf::prof::begin();
+            for (int pos = 0; pos < pp; pos++) bf::llm::forward(model, st, 1 + pos % (p.vocab_size - 1), pos);
+            pp_rates.push_back(pp / seconds(bf::prof::begin() - t0));
+            std::vector<double> lat;
+            int token = 1;
+            for (int i = 0; i < tg; i++) {
+                uint64_t t = bf::prof::begin();
+                float *logits = bf::llm::forward(model, st, token, pp + i);
+                token = int(std::max_element(logits, logits + p.vocab_size) - logits);
+                lat.push_back(seconds(bf::prof::begin() - t));
+                if (!first_token_us && bf::bare_metal()) first_token_us = bf::us_since_power_on();
+            }
+            Stat l = stat(lat);
+            double total = 0;
+            for (double x : lat) total += x;
+            tg_rates.push_back(tg / total);
+            jitters.push_back(l.sd / l.mean);
+        }
+        Stat a = stat(pp_rates), g = stat(tg_rates), j = stat(jitters);
+        double gbs = weight_bytes * g.mean / 1e9;
+        std::printf("bench-llm: %-3s  pp%-3d %10.2f +- %-8.2f tok/s   tg%-3d %10.2f +- %-8.2f tok/s   jitter %.3f   weights %.2f GB/s = %.1f%% of read bandwidth\n",
+                    mode, pp, a.mean, a.sd, tg, g.mean, g.sd, j.mean, gbs, 100.0 * gbs / bw);
+        std::printf("{\"record\":\"llm_bench\",\"where\":\"%s\",\"mode\":\"%s\",\"model\":\"%s\",\"params\":%.0f,"
+                    "\"pp\":%d,\"pp_tok_s\":%.3f,\"pp_tok_s_sd\":%.3f,\"tg\":%d,\"tg_tok_s\":%.3f,\"tg_tok_s_sd\":%.3f,"
+                    "\"jitter\":%.4f,\"reps\":%d,\"weight_gbs\":%.3f,\"read_gbs\":%.3f,\"pct_bandwidth\":%.2f}\n",
+                    where, mode, c.model.c_str(), weight_bytes / 4, pp, a.mean, a.sd, tg, g.mean, g.sd, j.mean,
+                    kReps, gbs, bw, 100.0 * gbs / bw);
+    }
+    bf::jit::set_tiering(true);
+    if (bf::bare_metal())
+        std::printf("bench-llm: power-on (first MBR instruction) to main %.1f ms, to the first generated token %.1f ms\n"
+                    "{\"record\":\"first_token\",\"main_us\":%llu,\"first_token_us\":%llu}\n",
+                    us_at_main / 1000.0, first_token_us / 1000.0, static_cast<unsigned long long>(us_at_main),
+                    static_cast<unsigned long long>(first_token_us));
+    return 0;
+}
+
+}  // namespace app

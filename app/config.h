@@ -1,0 +1,57 @@
+// BAREFLOW.CFG: the boot configuration (format in docs/config.md). One `key = value` per line,
+// `#` comments, keys case-insensitive; the kernel command line (environment variables) overrides
+// the file. Parsing is pure and never fails hard: every bad entry is an error message naming the
+// line and key, and that setting keeps its default.
+#pragma once
+#include <stdint.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace app {
+
+enum class Tristate : uint8_t { Unset, On, Off };
+enum class JitCache : uint8_t { Unset, On, Off, Clear };
+enum class Mode : uint8_t { Generate, Repl, Bench };
+
+struct Config {
+    std::string model = "/MODELS/MODEL.BIN";
+    std::string tokenizer = "/MODELS/TOKENIZ.BIN";
+    std::string prompt;
+    int steps = 256;
+    float temperature = 0.0f;  // 0 = greedy
+    float topp = 0.9f;
+    uint64_t seed = 0;         // 0 = from the TSC
+    Tristate jit = Tristate::Unset;
+    JitCache jit_cache = JitCache::Unset;
+    int64_t jit_hot_calls = -1;   // -1: the JIT's default
+    int64_t jit_hot_cycles = -1;
+    Mode mode = Mode::Generate;
+};
+
+constexpr size_t kMaxConfigLine = 4096;
+
+// Applies one `key`/`value` pair. False (err set, e.g. "steps: 'abc' is not an integer") if the
+// key is unknown or the value is bad; `out` is then unchanged for that key.
+bool apply_setting(std::string_view key, std::string_view value, Config &out, std::string &err);
+
+// Parses a whole file over `out` (start from Config{} for defaults). Errors read
+// "line N: key 'k': problem". Returns true when there were none.
+bool parse_config(std::string_view text, Config &out, std::vector<std::string> &errors);
+
+// The overlay from the environment: for each known key (any case: MODEL, model) that is set,
+// applies it over `out`. Errors read "environment: key 'k': problem".
+bool overlay_env(Config &out, std::vector<std::string> &errors);
+bool overlay_env(Config &out, std::vector<std::string> &errors, const char *const *envp);
+
+// The file (if present, via bf::vfs) then the environment. A missing file is not an error.
+Config config_from_file_and_env(const char *path, std::vector<std::string> &errors);
+
+// The `config-check FILE` command: prints the errors or "config ok", then the settings.
+int run_config_check(const char *path);
+
+const char *mode_name(Mode m);
+std::string describe(const Config &c);  // "model = ...\n..." lines, as in the file format
+
+}  // namespace app

@@ -1,0 +1,357 @@
+// The REPL loop and its commands (repl.h). Every failure is a message; the loop only ends on
+// quit/exit or the end of input.
+#include "repl.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <memory>
+
+#include "bareflow/profile.h"
+#include "bareflow/vfs.h"
+#include "jit/dispatch.h"
+#include "jit/jit.h"
+#include "llm/generate.h"
+#include "llm/model.h"
+#include "llm/sampler.h"
+#include "llm/tokenizer.h"
+
+namespace app {
+namespace {
+
+const char kHelp[] =
+    "commands:\n"
+    "  help                          this list\n"
+    "  models [DIR]                  the *.bin files under DIR (default /MODELS)\n"
+    "  load MODEL [TOKENIZER]        load a llama2.c checkpoint and its tokenizer\n"
+    "  info                          the loaded model's dimensions, parameters and bytes\n"
+    "  generate|gen [-n STEPS] PROMPT...   generate text from PROMPT\n"
+    "  set temperature|topp|seed|steps VALUE\n"
+    "  show                          the current settings\n"
+    "  profile                       the profiler's regions and the AOT-vs-JIT kernel table\n"
+    "  jit                           the JIT's target CPU and which kernels are swapped\n"
+    "  bench                         the app's benchmark\n"
+    "  quit|exit                     leave\n";
+
+struct FreeDeleter {
+    void operator()(void *p) const { free(p); }
+};
+using Buffer = std::unique_ptr<unsigned char, FreeDeleter>;
+
+// The whole file in a 64-byte aligned buffer, through bf::vfs (FAT16 on bare metal).
+bool read_whole(const std::string &path, Buffer &buf, size_t &size, std::string &err) {
+    uint64_t sz = 0;
+    bool is_dir = false;
+    if (int r = bf::vfs::stat_size(path.c_str(), &sz, &is_dir); r != 0) {
+        err = "cannot open " + path + ": " + strerror(-r);
+        return false;
+    }
+    if (is_dir) {
+        err = path + " is a directory";
+        return false;
+    }
+    FILE *f = bf::vfs::fopen(path.c_str(), "rb");
+    if (!f) {
+        err = "cannot open " + path + ": " + strerror(errno);
+        return false;
+    }
+    const size_t cap = (size_t(sz) + 63) / 64 * 64 + 64;
+    Buffer b(static_cast<unsigned char *>(aligned_alloc(64, cap)));
+    if (!b) {
+        fclose(f);
+        err = "out of memory: " + path + " needs " + std::to_string(sz) + " bytes";
+        return false;
+    }
+    size_t n = 0;
+    while (n < sz) {
+        const size_t got = fread(b.get() + n, 1, size_t(sz) - n, f);
+        if (got == 0) break;
+        n += got;
+    }
+    const bool bad = ferror(f);
+    fclose(f);
+    if (bad || n != sz) {
+        err = "error reading " + path + " (" + std::to_string(n) + " of " + std::to_string(sz) + " bytes)";
+        return false;
+    }
+    buf = std::move(b);
+    size = n;
+    return true;
+}
+
+struct Loaded {
+    Buffer file;  // the weights point into it: alive as long as the model
+    size_t file_bytes = 0;
+    std::string model_path, tok_path;
+    bf::llm::Model model;
+    bf::llm::Tokenizer tok;
+};
+
+uint64_t tsc() {
+    uint32_t lo, hi;
+    asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (uint64_t(hi) << 32) | lo;
+}
+
+class Repl {
+public:
+    explicit Repl(const ReplOptions &o) : opt_(o), settings_(o.settings) {}
+    int run();
+
+private:
+    void dispatch(const Command &c);
+    void cmd_models(const Command &c);
+    void cmd_load(const Command &c);
+    void cmd_info();
+    void cmd_generate(const Command &c);
+    void cmd_set(const Command &c);
+    void cmd_show();
+    void cmd_jit();
+    void say(const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+    const ReplOptions &opt_;
+    Config settings_;
+    std::unique_ptr<Loaded> cur_;
+    bool quit_ = false;
+};
+
+void Repl::say(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(opt_.out, fmt, ap);
+    va_end(ap);
+}
+
+int Repl::run() {
+    say("BareFlow REPL: type help for the commands\n");
+    std::string line;
+    while (!quit_) {
+        if (opt_.prompt) say("bareflow> ");
+        fflush(opt_.out);
+        line.clear();
+        size_t total = 0;
+        int ch = EOF;
+        while ((ch = getc(opt_.in)) != EOF && ch != '\n') {
+            if (line.size() <= kMaxReplLine) line += char(ch);
+            total++;
+        }
+        if (ch == EOF && total == 0) {
+            say("\n");
+            break;
+        }
+        if (total > kMaxReplLine) {
+            say("line too long (%zu bytes), ignored\n", total);
+            continue;
+        }
+        const Command c = parse_command(line);
+        if (!c.error.empty())
+            say("%s\n", c.error.c_str());
+        else if (!c.name.empty())
+            dispatch(c);
+        if (ch == EOF) break;
+    }
+    fflush(opt_.out);
+    return 0;
+}
+
+void Repl::dispatch(const Command &c) {
+    const std::string &n = c.name;
+    if (n == "help") {
+        say("%s", kHelp);
+    } else if (n == "models") {
+        cmd_models(c);
+    } else if (n == "load") {
+        cmd_load(c);
+    } else if (n == "info") {
+        cmd_info();
+    } else if (n == "generate" || n == "gen") {
+        cmd_generate(c);
+    } else if (n == "set") {
+        cmd_set(c);
+    } else if (n == "show") {
+        cmd_show();
+    } else if (n == "profile") {
+        fflush(opt_.out);
+        bf::prof::report("repl");
+        bf::jit::report();
+        fflush(stdout);
+    } else if (n == "jit") {
+        cmd_jit();
+    } else if (n == "bench") {
+        if (!opt_.bench) {
+            say("bench: not available\n");
+        } else {
+            fflush(opt_.out);
+            const int r = opt_.bench(opt_.bench_user);
+            fflush(stdout);
+            say("bench: %s (status %d)\n", r == 0 ? "done" : "failed", r);
+        }
+    } else if (n == "quit" || n == "exit") {
+        say("bye\n");
+        quit_ = true;
+    } else {
+        std::string shown;
+        for (size_t i = 0; i < n.size() && i < 40; i++) shown += n[i];
+        say("unknown command '%s%s': type help\n", shown.c_str(), n.size() > 40 ? "..." : "");
+    }
+}
+
+struct ListCtx {
+    std::vector<std::pair<std::string, uint64_t>> files;
+};
+
+void Repl::cmd_models(const Command &c) {
+    const std::string dir = c.args.empty() ? "/MODELS" : c.args[0];
+    ListCtx ctx;
+    const int r = bf::vfs::list(
+        dir.c_str(),
+        [](const char *name, bool is_dir, uint64_t size, void *p) {
+            const size_t len = strlen(name);
+            if (!is_dir && len > 4 && !strcasecmp(name + len - 4, ".bin"))
+                static_cast<ListCtx *>(p)->files.emplace_back(name, size);
+        },
+        &ctx);
+    if (r != 0) {
+        say("models: cannot list %s: %s\n", dir.c_str(), strerror(-r));
+        return;
+    }
+    if (ctx.files.empty()) say("models: no .bin files in %s\n", dir.c_str());
+    for (auto &[name, size] : ctx.files)
+        say("  %s/%s %llu bytes\n", dir == "/" ? "" : dir.c_str(), name.c_str(),
+            static_cast<unsigned long long>(size));
+}
+
+void Repl::cmd_load(const Command &c) {
+    if (c.args.empty() || c.args.size() > 2) {
+        say("usage: load MODEL [TOKENIZER]\n");
+        return;
+    }
+    auto l = std::make_unique<Loaded>();
+    l->model_path = c.args[0];
+    l->tok_path = c.args.size() > 1 ? c.args[1] : settings_.tokenizer;
+    std::string err;
+    if (!read_whole(l->model_path, l->file, l->file_bytes, err) ||
+        !bf::llm::load_model(l->file.get(), l->file_bytes, l->model, err)) {
+        say("load: %s\n", err.c_str());
+        return;
+    }
+    Buffer tb;
+    size_t tn = 0;
+    if (!read_whole(l->tok_path, tb, tn, err) ||
+        !bf::llm::load_tokenizer(tb.get(), tn, l->model.config.vocab_size, l->tok, err)) {
+        say("load: %s\n", err.c_str());
+        return;
+    }
+    cur_ = std::move(l);
+    const auto &m = cur_->model.config;
+    say("loaded %s (dim %d, %d layers, vocab %d) with tokenizer %s\n", cur_->model_path.c_str(), m.dim,
+        m.n_layers, m.vocab_size, cur_->tok_path.c_str());
+}
+
+void Repl::cmd_info() {
+    if (!cur_) {
+        say("info: no model loaded: use load MODEL [TOKENIZER]\n");
+        return;
+    }
+    const auto &c = cur_->model.config;
+    say("model: %s\n  dim %d, hidden_dim %d, layers %d, heads %d, kv_heads %d, head_size %d\n"
+        "  vocab %d, seq_len %d, classifier %s\n  parameters %llu, bytes %llu (file %zu)\n"
+        "tokenizer: %s (%d tokens, max token length %d)\n",
+        cur_->model_path.c_str(), c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.head_size,
+        c.vocab_size, c.seq_len, c.shared_classifier ? "shared" : "separate",
+        static_cast<unsigned long long>(cur_->model.n_params),
+        static_cast<unsigned long long>(cur_->model.bytes_needed), cur_->file_bytes, cur_->tok_path.c_str(),
+        cur_->tok.vocab_size, cur_->tok.max_token_length);
+}
+
+void Repl::cmd_generate(const Command &c) {
+    if (!cur_) {
+        say("generate: no model loaded: use load MODEL [TOKENIZER]\n");
+        return;
+    }
+    Config s = settings_;
+    size_t i = 0;
+    if (i < c.args.size() && c.args[i] == "-n") {
+        std::string err;
+        if (i + 1 >= c.args.size() || !apply_setting("steps", c.args[i + 1], s, err)) {
+            say("generate: -n needs a step count%s%s\n", err.empty() ? "" : ": ", err.c_str());
+            return;
+        }
+        i += 2;
+    }
+    std::string prompt;
+    for (; i < c.args.size(); i++) prompt += (prompt.empty() ? "" : " ") + c.args[i];
+    const uint64_t seed = s.seed ? s.seed : (tsc() | 1);
+    bf::llm::Sampler sampler(cur_->model.config.vocab_size, s.temperature, s.topp, seed);
+    bf::llm::GenerateHooks hooks;
+    hooks.user = opt_.out;
+    hooks.on_piece = [](void *u, const char *piece) {
+        fputs(piece, static_cast<FILE *>(u));
+        fflush(static_cast<FILE *>(u));
+    };
+    std::string text, err;
+    bf::llm::GenerateStats st;
+    if (!bf::llm::generate(cur_->model, cur_->tok, sampler, prompt, s.steps, text, err, &hooks, &st)) {
+        say("\ngenerate: %s\n", err.c_str());
+        return;
+    }
+    const double ms = st.prompt_ms + st.gen_ms;
+    say("\n[%d prompt tokens, %d generated, %.1f ms, %.1f tok/s]\n", st.n_prompt_tokens, st.n_generated, ms,
+        ms > 0 ? st.n_positions * 1000.0 / ms : 0.0);
+}
+
+void Repl::cmd_set(const Command &c) {
+    static const char *const keys[] = {"temperature", "topp", "seed", "steps"};
+    if (c.args.size() != 2) {
+        say("usage: set temperature|topp|seed|steps VALUE\n");
+        return;
+    }
+    bool known = false;
+    for (const char *k : keys) known = known || c.args[0] == k;
+    if (!known) {
+        say("set: unknown setting '%.40s' (temperature, topp, seed, steps)\n", c.args[0].c_str());
+        return;
+    }
+    std::string err;
+    if (!apply_setting(c.args[0], c.args[1], settings_, err))
+        say("set %s: %s\n", c.args[0].c_str(), err.c_str());
+    else
+        say("%s = %s\n", c.args[0].c_str(), c.args[1].c_str());
+}
+
+void Repl::cmd_show() {
+    say("temperature = %g\ntopp = %g\nseed = %llu%s\nsteps = %d\n", double(settings_.temperature),
+        double(settings_.topp), static_cast<unsigned long long>(settings_.seed),
+        settings_.seed ? "" : " (from the TSC)", settings_.steps);
+    say("model = %s\ntokenizer = %s\n", cur_ ? cur_->model_path.c_str() : "(none loaded)",
+        cur_ ? cur_->tok_path.c_str() : settings_.tokenizer.c_str());
+}
+
+void Repl::cmd_jit() {
+    say("jit: %s, target CPU %s, kernel bitcode %s\n", bf::jit::ready() ? "ready" : "not running",
+        bf::jit::cpu_name().c_str(), bf::jit::bitcode_variant());
+    const int n = bf::jit::slot_count();
+    int swapped = 0;
+    for (int i = 0; i < n; i++) {
+        const bf::jit::Slot *s = bf::jit::slot_at(i);
+        if (!s) continue;
+        const char *state = s->state == 1 ? "JIT" : s->state == 2 ? "AOT (JIT failed)" : "AOT";
+        swapped += s->state == 1;
+        say("  %-28s %-16s %s calls %llu aot / %llu jit\n", s->name, state,
+            s->state == 1 ? (s->from_cache ? "(cached)" : "(compiled)") : "",
+            static_cast<unsigned long long>(s->aot.calls), static_cast<unsigned long long>(s->jit.calls));
+    }
+    say("jit: %d of %d kernel slots swapped to JIT code\n", swapped, n);
+}
+
+}  // namespace
+
+int run_repl(const ReplOptions &opt) {
+    Repl r(opt);
+    return r.run();
+}
+
+}  // namespace app

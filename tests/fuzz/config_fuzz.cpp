@@ -1,0 +1,28 @@
+// libFuzzer target: parse_config (BAREFLOW.CFG) on arbitrary bytes, then the same bytes as one
+// environment entry. It must never crash, and every error must name a line or the environment.
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <string>
+#include <vector>
+
+#include "config.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    const std::string_view text(reinterpret_cast<const char *>(data), size);
+    app::Config c;
+    std::vector<std::string> errors;
+    const bool ok = app::parse_config(text, c, errors);
+    if (ok != errors.empty()) abort();
+    for (const std::string &e : errors)
+        if (e.compare(0, 5, "line ") != 0) abort();
+    if (c.temperature < 0 || !(c.topp > 0 && c.topp <= 1) || c.steps < 0) abort();
+    // The bytes up to the first NUL as one "key=value" environment entry.
+    const std::string entry(text.substr(0, text.find('\0')));
+    const char *envp[] = {entry.c_str(), "steps=12", nullptr};
+    errors.clear();
+    app::overlay_env(c, errors, envp);
+    (void)app::describe(c);
+    return 0;
+}
