@@ -1,6 +1,7 @@
 #include "cache.h"
 
 #include "bareflow/crc32.h"
+#include "bareflow/kernel.h"
 #include "bareflow/vfs.h"
 
 #include "llvm/IR/Module.h"
@@ -28,6 +29,12 @@ std::string path_of(const std::string &key) { return "/JIT/" + key + ".o"; }
 }  // namespace
 
 ObjectFileCache::ObjectFileCache(bool enabled, bool clear) : enabled_(enabled) {
+    // Hosted without a disk image, /JIT would be a directory in the host's root: no cache then.
+    if (!bf::bare_metal() && !vfs::using_image()) {
+        if (enabled_) fprintf(stderr, "jit: no object cache (hosted without BAREFLOW_IMAGE)\n");
+        enabled_ = false;
+        return;
+    }
     if (clear) {
         std::vector<std::string> names;
         vfs::list("/JIT", [](const char *n, bool dir, uint64_t, void *ctx) {
@@ -39,7 +46,7 @@ ObjectFileCache::ObjectFileCache(bool enabled, bool clear) : enabled_(enabled) {
     if (enabled_) {
         int r = vfs::mkdir("/JIT");
         if (r && r != -EEXIST) {
-            printf("jit: cannot create /JIT (%s): compiled code will not be cached\n", strerror(-r));
+            fprintf(stderr, "jit: cannot create /JIT (%s): compiled code will not be cached\n", strerror(-r));
             enabled_ = false;
         }
     }
@@ -65,8 +72,8 @@ std::unique_ptr<llvm::MemoryBuffer> ObjectFileCache::load(const std::string &key
     fclose(f);
     if (why) {
         rejected_++;
-        printf("jit: cache entry %s rejected (%s): recompiling\n", path.c_str(), why);
-        printf("{\"record\":\"jit_cache_reject\",\"path\":\"%s\",\"reason\":\"%s\"}\n", path.c_str(), why);
+        fprintf(stderr, "jit: cache entry %s rejected (%s): recompiling\n", path.c_str(), why);
+        fprintf(stderr, "{\"record\":\"jit_cache_reject\",\"path\":\"%s\",\"reason\":\"%s\"}\n", path.c_str(), why);
         vfs::unlink(path.c_str());
         return nullptr;
     }
@@ -87,7 +94,7 @@ void ObjectFileCache::notifyObjectCompiled(const llvm::Module *m, llvm::MemoryBu
     memcpy(data.data(), &h, sizeof h);
     memcpy(data.data() + sizeof h, obj.getBufferStart(), obj.getBufferSize());
     if (int r = vfs::write_atomic(path_of(key).c_str(), data.data(), data.size()))
-        printf("jit: could not store %s (%s)\n", path_of(key).c_str(), strerror(-r));
+        fprintf(stderr, "jit: could not store %s (%s)\n", path_of(key).c_str(), strerror(-r));
     else
         stored_++;
 }

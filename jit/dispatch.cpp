@@ -66,7 +66,7 @@ void tier_up(Slot *s) {
     shape_text(s, shape, sizeof shape);
     if (!c.fn) {
         s->state = 2;
-        printf("jit: %s %s: compile failed, staying on AOT: %s\n", sp.name, shape, c.error.c_str());
+        fprintf(stderr, "jit: %s %s: compile failed, staying on AOT: %s\n", sp.name, shape, c.error.c_str());
         return;
     }
     s->compile_ms = c.ms;
@@ -74,11 +74,11 @@ void tier_up(Slot *s) {
     s->fn.store(c.fn, std::memory_order_release);
     s->state = 1;
     uint64_t aot_mean = s->aot.calls ? s->aot.total / s->aot.calls : 0;
-    printf("jit: %s %s swapped to %s code for %s in %.2f ms (%s); AOT mean %llu cycles over %llu calls\n",
+    fprintf(stderr, "jit: %s %s swapped to %s code for %s in %.2f ms (%s); AOT mean %llu cycles over %llu calls\n",
            sp.name, shape, c.from_cache ? "cached" : "new", cpu_name().c_str(), c.ms,
            c.from_cache ? "cache hit" : "compiled", static_cast<unsigned long long>(aot_mean),
            static_cast<unsigned long long>(s->aot.calls));
-    printf("{\"record\":\"jit_swap\",\"kernel\":\"%s\",\"shape\":\"%s\",\"cpu\":\"%s\",\"compile_ms\":%.3f,"
+    fprintf(stderr, "{\"record\":\"jit_swap\",\"kernel\":\"%s\",\"shape\":\"%s\",\"cpu\":\"%s\",\"compile_ms\":%.3f,"
            "\"from_cache\":%s,\"key\":\"%s\",\"aot_calls\":%llu,\"aot_mean_cycles\":%llu}\n",
            sp.name, shape, cpu_name().c_str(), c.ms, c.from_cache ? "true" : "false", c.key.c_str(),
            static_cast<unsigned long long>(s->aot.calls), static_cast<unsigned long long>(aot_mean));
@@ -90,7 +90,7 @@ void compare(Slot *s) {
     shape_text(s, shape, sizeof shape);
     double aot = s->aot.calls ? double(s->aot.total) / double(s->aot.calls) : 0;
     double jitc = double(s->jit.total) / double(s->jit.calls);
-    printf("jit: %s %s: AOT %.0f cycles/call, JIT %.0f cycles/call over the next %llu calls (%.2fx)\n",
+    fprintf(stderr, "jit: %s %s: AOT %.0f cycles/call, JIT %.0f cycles/call over the next %llu calls (%.2fx)\n",
            kSpecs[s->kernel].name, shape, aot, jitc, static_cast<unsigned long long>(s->jit.calls),
            jitc > 0 ? aot / jitc : 0.0);
 }
