@@ -1,5 +1,6 @@
 // llama2.c checkpoint loader: header validation and the tensor map (see model.h).
 #include "model.h"
+#include "fmt.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -19,15 +20,6 @@ constexpr int kMaxLayers = 1 << 12;
 constexpr int kMaxVocab = 1 << 24;
 constexpr int kMaxSeqLen = 1 << 22;
 
-std::string fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-std::string fmt(const char *f, ...) {
-    char buf[512];
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(buf, sizeof buf, f, ap);
-    va_end(ap);
-    return buf;
-}
 
 bool mul3(uint64_t a, uint64_t b, uint64_t c, uint64_t &out) {
     uint64_t t;

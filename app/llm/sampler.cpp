@@ -1,5 +1,6 @@
 // run.c's sampler, operation for operation (so a seed gives run.c's token sequence).
 #include "sampler.h"
+#include "../kernels/kernels.h"
 
 #include <math.h>
 
@@ -8,19 +9,9 @@
 namespace bf::llm {
 namespace {
 
-// run.c's softmax (the sampler's own copy: sampling stays bit-identical to run.c whatever the
-// optimized kernels do).
-void softmax(float *x, int n) {
-    float max_val = x[0];
-    for (int i = 1; i < n; i++)
-        if (x[i] > max_val) max_val = x[i];
-    float sum = 0.0f;
-    for (int i = 0; i < n; i++) {
-        x[i] = expf(x[i] - max_val);
-        sum += x[i];
-    }
-    for (int i = 0; i < n; i++) x[i] /= sum;
-}
+// run.c's softmax: the reference loop, not the optimized kernel, so sampling stays bit-identical
+// to run.c whatever the optimized kernels do.
+void softmax(float *x, int n) { kern::ref::softmax(x, n); }
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 // llama2.c tokenizer: loading with validation, encode and decode as run.c does them.
 #include "tokenizer.h"
+#include "fmt.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -11,15 +12,6 @@
 namespace bf::llm {
 namespace {
 
-std::string fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-std::string fmt(const char *f, ...) {
-    char buf[512];
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(buf, sizeof buf, f, ap);
-    va_end(ap);
-    return buf;
-}
 
 int32_t read_i32(const unsigned char *p) {
     int32_t v;
