@@ -128,4 +128,14 @@ struct Volume::Scan {
     uint32_t lfn_len;     // length of the long name in lfn_ (0: no valid long name)
 };
 
+
+// Name and entry helpers defined in fat16_dir.cpp, also used by fat16_api.cpp.
+namespace detail {
+bool eq_exact(const uint16_t *a, uint32_t na, const uint16_t *b, uint32_t nb);
+void set_name11(uint8_t *raw, const char *name11);
+uint32_t short_to16(const uint8_t *raw, uint16_t *out, bool lower);
+void stamp(uint8_t *raw);
+int utf16_to_8(const uint16_t *s, uint32_t n, char *out, uint32_t cap);
+}  // namespace detail
+
 }  // namespace bf::fs
