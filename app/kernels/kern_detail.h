@@ -81,32 +81,34 @@ inline float dot(const float *__restrict a, const float *__restrict b, int n) {
     return s;
 }
 
-// R rows of W (row stride n) against x: out[r] = W[r] . x. Every weight is loaded exactly once;
-// the R x kVec accumulators are independent chains (latency hiding) and x is loaded once per
-// kVec columns for all R rows.
-template <int R>
-inline void matvec_rows(float *__restrict out, const float *__restrict x,
-                        const float *__restrict w, int n) {
+// w . x for one row with C x kVec partial sums (C independent FMA chains hide the FMA latency),
+// folded into one lane array at the end of the row.
+template <int C>
+inline float row_dot(const float *__restrict w, const float *__restrict x, int n) {
     constexpr int V = kVec;
-    float acc[R][V] = {};
+    float acc[C][V] = {};
     int j = 0;
+    for (; j + C * V <= n; j += C * V)
+        BF_UNROLL for (int c = 0; c < C; c++)
+            BF_LANES(V) for (int v = 0; v < V; v++) acc[c][v] += w[j + c * V + v] * x[j + c * V + v];
+    BF_UNROLL for (int c = 1; c < C; c++)
+        BF_LANES(V) for (int v = 0; v < V; v++) acc[0][v] += acc[c][v];
     for (; j + V <= n; j += V)
-        BF_UNROLL for (int r = 0; r < R; r++)
-            BF_LANES(V) for (int v = 0; v < V; v++) acc[r][v] += w[size_t(r) * n + j + v] * x[j + v];
-    float s[R];
-    BF_UNROLL for (int r = 0; r < R; r++) s[r] = hsum(acc[r]);
-    for (; j < n; j++)
-        BF_UNROLL for (int r = 0; r < R; r++) s[r] += w[size_t(r) * n + j] * x[j];
-    BF_UNROLL for (int r = 0; r < R; r++) out[r] = s[r];
+        BF_LANES(V) for (int v = 0; v < V; v++) acc[0][v] += w[j + v] * x[j + v];
+    float s = hsum(acc[0]);
+    for (; j < n; j++) s += w[j] * x[j];
+    return s;
 }
 
-// out[i] = W[i] . x for i < d, W is d x n row-major.
+// out[i] = W[i] . x for i < d, W is d x n row-major. One row after the other, so the weights are
+// read as a single sequential stream (x stays in L1). Token generation streams every weight
+// from DRAM once per token, and that is what the hardware prefetchers follow best: measured on
+// Zen 4 with W out of cache (768 x 32000), 25 GB/s against 11-15 GB/s for the earlier blocking
+// of 4 rows at a time, which read 4 interleaved short streams (it was ~20% faster only when W
+// fits in cache).
 inline void matvec_impl(float *__restrict out, const float *__restrict x,
                         const float *__restrict w, int n, int d) {
-    constexpr int R = 4;
-    int i = 0;
-    for (; i + R <= d; i += R) matvec_rows<R>(out + i, x, w + size_t(i) * n, n);
-    for (; i < d; i++) matvec_rows<1>(out + i, x, w + size_t(i) * n, n);
+    for (int i = 0; i < d; i++) out[i] = row_dot<4>(w + size_t(i) * n, x, n);
 }
 
 }  // namespace bf::kern::detail
