@@ -20,7 +20,7 @@ struct Spec {
 
 const Spec kSpecs[kKernels] = {
     {"matvec", "_ZN2bf4kern6matvecEPfPKfS3_ii", reinterpret_cast<void *>(&kern::matvec), {3, 4}},
-    {"sgemm", "_ZN2bf4kern5sgemmEPfPKfS3_iiib", reinterpret_cast<void *>(&kern::sgemm), {3, 4, 5, 6}},
+    {"sgemm", "_ZN2bf4kern5sgemmEPfPKfS3_iiib", reinterpret_cast<void *>(&kern::sgemm), {4, 5, 6}},
     {"rmsnorm", "_ZN2bf4kern7rmsnormEPfPKfS3_i", reinterpret_cast<void *>(&kern::rmsnorm), {3}},
     {"softmax", "_ZN2bf4kern7softmaxEPfi", reinterpret_cast<void *>(&kern::softmax), {}},
     {"rope", "_ZN2bf4kern4ropeEPfS1_iiii", reinterpret_cast<void *>(&kern::rope), {3, 4, 5}},

@@ -52,9 +52,11 @@ inline void matvec(float *out, const float *x, const float *w, int n, int d) {
     int64_t sh[2] = {n, d};
     jit::call<void (*)(float *, const float *, const float *, int, int)>(jit::kMatvec, sh, 2, out, x, w, n, d);
 }
+// Specialized on n, k and trans_b, not on m: in a transformer m is the number of positions in a
+// batch (the prompt's length), which varies, while n x k is a weight matrix's shape.
 inline void sgemm(float *c, const float *a, const float *b, int m, int n, int k, bool trans_b) {
-    int64_t sh[4] = {m, n, k, trans_b};
-    jit::call<void (*)(float *, const float *, const float *, int, int, int, bool)>(jit::kSgemm, sh, 4, c, a, b, m, n, k, trans_b);
+    int64_t sh[3] = {n, k, trans_b};
+    jit::call<void (*)(float *, const float *, const float *, int, int, int, bool)>(jit::kSgemm, sh, 3, c, a, b, m, n, k, trans_b);
 }
 inline void rmsnorm(float *o, const float *x, const float *w, int n) {
     int64_t sh[1] = {n};

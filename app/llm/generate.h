@@ -28,6 +28,7 @@ public:
     uint64_t bytes() const { return bytes_; }
 
     static constexpr uint64_t kDefaultMaxBytes = uint64_t(1) << 36;
+    static constexpr int kBatch = 32;  // positions per forward_batch call
 
     Config config;              // what it was sized for
     float *x = nullptr;         // dim: the residual stream
@@ -40,6 +41,10 @@ public:
     float *logits = nullptr;    // vocab_size
     float *key_cache = nullptr;    // n_layers x seq_len x kv_dim
     float *value_cache = nullptr;  // n_layers x seq_len x kv_dim
+    // forward_batch's activations: up to kBatch positions, one row each.
+    float *bx = nullptr, *bxb = nullptr, *bxb2 = nullptr, *bq = nullptr;  // kBatch x dim
+    float *bhb = nullptr, *bhb2 = nullptr;                                // kBatch x hidden_dim
+    float *blogits = nullptr;                                             // kBatch x vocab_size
 
 private:
     void *mem_ = nullptr;
@@ -50,6 +55,14 @@ private:
 // order from 0 (the KV cache holds 0..pos-1). Returns nullptr if token or pos is out of range or
 // the state was not sized for this model.
 float *forward(const Model &m, RunState &s, int token, int pos);
+
+// Positions pos0 .. pos0+n-1 at once (1 <= n <= RunState::kBatch, pos0 + n <= seq_len), the
+// prompt-processing path: each weight matrix is applied to all n positions by one sgemm (read
+// once for n tokens, compute-bound) instead of n matvecs (memory-bound). Same math as n calls of
+// forward() up to the summation order. Logits: every row into s.blogits (row i = position
+// pos0+i) if all_logits, else only the last position's, into s.logits. Returns false (nothing
+// run) for a token or position out of range or a state not sized for this model.
+bool forward_batch(const Model &m, RunState &s, const int *tokens, int n, int pos0, bool all_logits);
 
 // Per-token hooks for the caller (printing, tracing, timing); any may be null.
 struct GenerateHooks {
@@ -74,6 +87,7 @@ struct GenerateStats {
 
 // run.c's generate(): encode the prompt with BOS, run positions 0..steps-1 (steps <= 0 or above
 // seq_len means seq_len), force the prompt tokens then sample, stop early when BOS is produced.
+// The prompt's positions go through forward_batch, kBatch at a time; the rest one by one.
 // `text` receives what run.c prints, without its final newline.
 bool generate(const Model &m, const Tokenizer &tok, Sampler &sampler, std::string_view prompt,
               int steps, std::string &text, std::string &err, const GenerateHooks *hooks = nullptr,

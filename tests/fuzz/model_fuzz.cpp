@@ -56,5 +56,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         (void)sink;
     }
     if (bf::llm::forward(m, s, c.vocab_size, 0) || bf::llm::forward(m, s, 0, c.seq_len)) abort();
+    // The prompt path: the same positions as one batch, all rows' logits (sgemm on every matrix).
+    int tokens[2];
+    for (int i = 0; i < positions; i++) tokens[i] = int(data[i % size]) % c.vocab_size;
+    if (!bf::llm::forward_batch(m, s, tokens, positions, 0, true)) abort();
+    volatile float sink = 0;
+    for (size_t i = 0; i < size_t(positions) * size_t(c.vocab_size); i++) sink = sink + s.blogits[i];
+    (void)sink;
+    if (bf::llm::forward_batch(m, s, tokens, positions, c.seq_len - positions + 1, false)) abort();
     return 0;
 }

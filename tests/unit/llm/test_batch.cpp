@@ -1,0 +1,88 @@
+// forward_batch (the prompt path: one sgemm per weight matrix for up to kBatch positions) against
+// forward() one position at a time: the same logits up to summation order, the same KV cache
+// (positions after a batch continue identically), and the same guards.
+#include <math.h>
+
+#include "llm/generate.h"
+#include "llm/model.h"
+#include "test_util.h"
+
+using namespace llmtest;
+using bf::llm::Model;
+using bf::llm::RunState;
+
+namespace {
+
+const std::string kModel = shared_path("models/aidreams260K.bin");
+
+// Relative to the logit's magnitude (at least 1): sgemm and matvec sum in different orders.
+void expect_close(const float *got, const float *want, int n, const char *what, int pos) {
+    for (int i = 0; i < n; i++)
+        ASSERT_NEAR(got[i], want[i], 1e-4 * fmax(1.0, fabs(want[i]))) << what << " pos " << pos << " logit " << i;
+}
+
+std::vector<int> test_tokens(int n) {
+    std::vector<int> t(static_cast<size_t>(n));
+    t[0] = 1;
+    for (int i = 1; i < n; i++) t[size_t(i)] = (i * 37 + 5) % 511 + 1;
+    return t;
+}
+
+}  // namespace
+
+TEST(ForwardBatch, MatchesOnePositionAtATime) {
+    LLM_REQUIRE_FILE(kModel);
+    Image im = read_image(kModel);
+    Model m;
+    std::string err;
+    ASSERT_TRUE(bf::llm::load_model(im.data(), im.size, m, err)) << err;
+    const int V = m.config.vocab_size;
+    const int n = RunState::kBatch + 13;  // a full batch, then a partial one
+    const std::vector<int> tok = test_tokens(n + 3);
+
+    RunState one, bat, last;
+    ASSERT_TRUE(one.init(m.config, err)) << err;
+    ASSERT_TRUE(bat.init(m.config, err)) << err;
+    ASSERT_TRUE(last.init(m.config, err)) << err;
+    std::vector<std::vector<float>> want;
+    for (int pos = 0; pos < n + 3; pos++) {
+        const float *l = bf::llm::forward(m, one, tok[size_t(pos)], pos);
+        ASSERT_NE(l, nullptr);
+        want.emplace_back(l, l + V);
+    }
+    for (int pos0 = 0; pos0 < n; pos0 += RunState::kBatch) {
+        const int b = n - pos0 < RunState::kBatch ? n - pos0 : RunState::kBatch;
+        ASSERT_TRUE(bf::llm::forward_batch(m, bat, tok.data() + pos0, b, pos0, true));
+        for (int i = 0; i < b; i++)
+            expect_close(bat.blogits + size_t(i) * V, want[size_t(pos0 + i)].data(), V, "all_logits", pos0 + i);
+        ASSERT_TRUE(bf::llm::forward_batch(m, last, tok.data() + pos0, b, pos0, false));
+        expect_close(last.logits, want[size_t(pos0 + b - 1)].data(), V, "last row", pos0 + b - 1);
+    }
+    // The batches filled the KV cache: single positions after them see the same history.
+    for (int pos = n; pos < n + 3; pos++) {
+        const float *l = bf::llm::forward(m, bat, tok[size_t(pos)], pos);
+        ASSERT_NE(l, nullptr);
+        expect_close(l, want[size_t(pos)].data(), V, "after the batches", pos);
+    }
+}
+
+TEST(ForwardBatch, Guards) {
+    LLM_REQUIRE_FILE(kModel);
+    Image im = read_image(kModel);
+    Model m;
+    std::string err;
+    ASSERT_TRUE(bf::llm::load_model(im.data(), im.size, m, err)) << err;
+    const std::vector<int> tok = test_tokens(RunState::kBatch + 1);
+    RunState s;
+    EXPECT_FALSE(bf::llm::forward_batch(m, s, tok.data(), 4, 0, false));  // not initialized
+    ASSERT_TRUE(s.init(m.config, err)) << err;
+    EXPECT_FALSE(bf::llm::forward_batch(m, s, tok.data(), 0, 0, false));
+    EXPECT_FALSE(bf::llm::forward_batch(m, s, tok.data(), RunState::kBatch + 1, 0, false));
+    EXPECT_FALSE(bf::llm::forward_batch(m, s, tok.data(), 4, -1, false));
+    EXPECT_FALSE(bf::llm::forward_batch(m, s, tok.data(), 4, m.config.seq_len - 3, false));
+    EXPECT_TRUE(bf::llm::forward_batch(m, s, tok.data(), 4, m.config.seq_len - 4, false));
+    const int bad[3] = {1, m.config.vocab_size, 2};
+    EXPECT_FALSE(bf::llm::forward_batch(m, s, bad, 3, 0, false));
+    const int negative[2] = {1, -1};
+    EXPECT_FALSE(bf::llm::forward_batch(m, s, negative, 2, 0, false));
+}
