@@ -185,6 +185,16 @@ TEST(Sgemm, LargeShapes) {
     }
 }
 
+// A prompt batch times a weight matrix (trans_b, m <= 64 takes the unpacked dot-product path),
+// on both sides of the switch to packing.
+TEST(Sgemm, PromptBatchShapes) {
+    uint32_t seed = 9500;
+    for (int m : {2, 5, 32, 63, 64, 65})
+        for (int n : {288, 770})
+            check_sgemm(m, n, 291, true, seed++);
+    check_sgemm(32, 101, 768, true, seed++);
+}
+
 // The packing buffers are static: results must not depend on earlier calls.
 TEST(Sgemm, RepeatedCallsIndependent) {
     check_sgemm(255, 1000, 1000, false, 42);
