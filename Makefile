@@ -155,6 +155,7 @@ bench: deps
 	@tests/bench/storage.sh
 	@$(MAKE) --no-print-directory $(B)/bench/openblas_bench
 	@tests/bench/kernels.sh
+	@tests/bench/llm.sh
 
 # OpenBLAS on the bench-kernels shapes (a host program: the kernel ELF never links OpenBLAS).
 $(B)/bench/openblas_bench: tests/bench/openblas_bench.cpp

@@ -27,7 +27,13 @@ namespace app {
 
 namespace {
 
-constexpr int kReps = 5;
+// Environment (kernel command line on bare metal): bench_pp, bench_tg, bench_reps override the
+// defaults (pp32, tg64, 5 repetitions), e.g. to keep a large model affordable under emulation.
+int env_int(const char *name, int dflt, int lo, int hi) {
+    const char *v = std::getenv(name);
+    if (!v || !*v) return dflt;
+    return std::clamp(std::atoi(v), lo, hi);
+}
 
 bool read_all(const std::string &path, std::vector<float> &out, size_t &bytes) {
     FILE *f = bf::vfs::fopen(path.c_str(), "rb");
@@ -95,7 +101,13 @@ int run_bench_llm(const Config &c, uint64_t us_at_main) {
         std::printf("bench-llm: %s\n", err.c_str());
         return 1;
     }
-    const int pp = std::min(32, p.seq_len / 2), tg = std::min(64, p.seq_len - pp - 1);
+    const int kReps = env_int("bench_reps", 5, 1, 100);
+    const int pp = std::min(env_int("bench_pp", 32, 1, 1 << 20), p.seq_len / 2);
+    const int tg = std::min(env_int("bench_tg", 64, 1, 1 << 20), p.seq_len - pp - 1);
+    if (pp < 1 || tg < 1) {
+        std::printf("bench-llm: seq_len %d is too short for a benchmark\n", p.seq_len);
+        return 1;
+    }
     const double weight_bytes = double(mbytes);  // every weight is read once per token (near enough)
     const double bw = read_bandwidth_gbs();
     const char *where = bf::bare_metal() ? "bare-metal" : "hosted";

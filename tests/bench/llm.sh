@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# LLM benchmark (`make bench`): `bareflow bench-llm` (pp and tg tokens/s, mean +- sd over
+# repetitions, AOT then JIT) on synthetic fp32 models of the 15M and 110M llama2.c shapes (32000
+# vocab, made by image/gen-model.py into build/bench/models/, deterministic), hosted and on bare
+# metal (QEMU, the model on the image's FAT16 partition). Records (llm_bench, first_token) go to
+# build/report/llm.jsonl; a side-by-side table closes the output. Numbers only: nothing is asserted.
+# Environment:
+#   BENCH_LLM_SHAPES       shapes (default "15M 110M")
+#   BENCH_LLM_BARE_SHAPES  shapes booted on bare metal (default: "15M" under TCG, where the 110M
+#                          model runs at ~1 tok/s; "15M 110M" under KVM)
+#   BENCH_LLM_BARE_ARGS    extra kernel command-line words for bare metal (default under TCG:
+#                          "bench_tg=16 bench_reps=3", emulation being ~50x slower)
+#   BENCH_LLM_TIMEOUT      seconds per QEMU run (default 1800)
+set -u
+cd "$(dirname "$0")/../.."
+B=build
+export BAREFLOW_BUILD=$B
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+out=$B/report/llm.jsonl
+mdir=$B/bench/models
+mkdir -p "$B/report" "$mdir"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+accel=$(tests/qemu/run.sh --probe 2>/dev/null)
+shapes=${BENCH_LLM_SHAPES:-15M 110M}
+if [ "$accel" = kvm ]; then bare_default="15M 110M" bare_args=""; else bare_default="15M" bare_args="bench_tg=16 bench_reps=3"; fi
+bare_shapes=${BENCH_LLM_BARE_SHAPES-$bare_default}
+bare_args=${BENCH_LLM_BARE_ARGS-$bare_args}
+: > "$tmp/all.txt"
+
+for s in $shapes; do
+  d=$mdir/$s
+  if [ ! -s "$d/MODEL.BIN" ] || [ ! -s "$d/TOKENIZ.BIN" ]; then
+    "$PY" image/gen-model.py "$d" --shape "$s" || { echo "llm benchmark: cannot generate the $s model" >&2; continue; }
+  fi
+  echo "llm benchmark: $s shape, hosted (Linux process)"
+  "$B/bareflow.elf" bench-llm "$d/MODEL.BIN" "$d/TOKENIZ.BIN" > "$tmp/hosted-$s.txt" 2>&1
+  grep -E '^bench-llm' "$tmp/hosted-$s.txt"
+  cat "$tmp/hosted-$s.txt" >> "$tmp/all.txt"
+  case " $bare_shapes " in *" $s "*) ;; *) continue ;; esac
+  echo "llm benchmark: $s shape, bare metal ($accel; $bare_args)"
+  image/bundle.sh "$tmp/$s.img" "$d/MODEL.BIN" "$d/TOKENIZ.BIN" \
+    "bench-llm /MODELS/MODEL.BIN /MODELS/TOKENIZ.BIN $bare_args" > /dev/null || continue
+  # RAM: the model is read whole, plus the KV cache and the JIT.
+  mem=$(( ($(stat -c %s "$d/MODEL.BIN") / 1048576 * 2 + 768) ))M
+  tests/qemu/run.sh --mem "$mem" --timeout "${BENCH_LLM_TIMEOUT:-1800}" "$tmp/$s.img" 2>&1 | tr -d '\r' > "$tmp/bare-$s.txt"
+  grep -E '^bench-llm|run.sh: timeout' "$tmp/bare-$s.txt"
+  cat "$tmp/bare-$s.txt" >> "$tmp/all.txt"
+  rm -f "$tmp/$s.img"
+done
+
+grep -E '^\{"record":"(llm_bench|first_token)"' "$tmp/all.txt" > "$out"
+echo "llm benchmark: $(wc -l < "$out") records in $out"
+"$PY" - "$out" <<'EOF'
+import json, sys
+rows = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["record"] != "llm_bench":
+        continue
+    shape = "%.0fM" % (r["params"] / 1e6)
+    rows.setdefault((shape, r["where"]), {})[r["mode"]] = r
+print("%-6s %-10s %10s %10s %7s %10s %10s %7s %8s" % ("model", "where", "tg AOT", "tg JIT", "JIT/AOT",
+      "pp AOT", "pp JIT", "JIT/AOT", "% bw JIT"))
+for (shape, where), m in rows.items():
+    a, j = m.get("aot"), m.get("jit")
+    def f(r, k): return "%.1f" % r[k] if r else "-"
+    def q(k): return "%.2fx" % (j[k] / a[k]) if a and j and a[k] else "-"
+    print("%-6s %-10s %10s %10s %7s %10s %10s %7s %8s" % (shape, where, f(a, "tg_tok_s"), f(j, "tg_tok_s"),
+          q("tg_tok_s"), f(a, "pp_tok_s"), f(j, "pp_tok_s"), q("pp_tok_s"), f(j, "pct_bandwidth")))
+print("(tokens/s, mean over the repetitions; % bw = weight bytes per token x tg / the read bandwidth "
+      "measured in the same run)")
+EOF
