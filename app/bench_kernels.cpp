@@ -296,6 +296,17 @@ void bench_sgemm(int m) {
              [&](Fn f) { f(cm.data(), a.data(), b.data(), m, n, k, false); }, [] {});
 }
 
+// A prompt batch of m positions times a weight matrix W (n x k): C = A * W^T, as forward_batch
+// calls it; shape "m x n x k T". The dispatch table specializes n, k and trans_b (not m).
+void bench_sgemm_nt(int m, int n, int k) {
+    auto a = rnd(size_t(m) * k, 13), w = rnd(size_t(n) * k, 14);
+    std::vector<float> cm(size_t(m) * n);
+    Case c{"sgemm", dims({m, n, k}) + "T", 2.0 * m * n * k, 4.0 * (double(m) * k + double(n) * k + double(m) * n), true};
+    using Fn = void (*)(float *, const float *, const float *, int, int, int, bool);
+    run_case(c, static_cast<Fn>(&K::sgemm), kSgemm, {{4, n}, {5, k}, {6, 1}},
+             [&](Fn f) { f(cm.data(), a.data(), w.data(), m, n, k, true); }, [] {});
+}
+
 // One query position against a cache of pos+1 keys/values (n_kv_heads = n_heads, as llama2.c's
 // stories models). Flops: q.k and the weighted sum of values, 2 * 2 * heads * (pos+1) * head_size.
 void bench_attention(int heads, int hs, int pos) {
@@ -376,6 +387,7 @@ int run_bench_kernels() {
     bench_sgemm(1024);
     if (do_big) bench_sgemm(2048);
     else std::printf("bench-kernels: sgemm 2048x2048x2048 skipped on bare metal (bench_big=1 runs it)\n");
+    for (auto [n, k] : {std::pair{768, 768}, {2048, 768}, {32000, 768}}) bench_sgemm_nt(32, n, k);
     bench_attention(6, 48, 255);
     bench_attention(12, 64, 255);
     for (int n : {288, 768}) bench_rmsnorm(n);

@@ -128,5 +128,19 @@ int main(int argc, char **argv) {
         std::string s = std::to_string(m);
         record("sgemm", s + "x" + s + "x" + s, c, 2.0 * m * m * m, 4.0 * 3 * double(m) * m, runs);
     }
+    // A prompt batch of 32 positions times a weight matrix W (n x k): C = A * W^T.
+    for (auto [n, k] : {std::pair{768, 768}, {2048, 768}, {32000, 768}}) {
+        const int m = 32;
+        auto a = rnd(size_t(m) * k, 13), w = rnd(size_t(n) * k, 14);
+        std::vector<float> cm(size_t(m) * n);
+        double c = median_cycles(
+            [&] {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a.data(), k, w.data(), k, 0.0f,
+                            cm.data(), n);
+            },
+            &runs);
+        record("sgemm", "32x" + std::to_string(n) + "x" + std::to_string(k) + "T", c, 2.0 * m * n * k,
+               4.0 * (double(m) * k + double(n) * k + double(m) * n), runs);
+    }
     return 0;
 }

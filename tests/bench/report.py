@@ -98,7 +98,8 @@ def table(path):
 def markdown(path, outdir):
     order, kern, limits, blas_cfg = load(path)
     md = ["# Kernel benchmark", "",
-          "GFLOPS per kernel and shape (matvec shape = n x d, input x output; sgemm m x n x k, A*B; attention "
+          "GFLOPS per kernel and shape (matvec shape = n x d, input x output; sgemm m x n x k, A*B, or with T A*W^T, "
+          "W being n x k: a 32-position prompt batch; attention "
           "heads/head_size@pos). Hosted = Linux process on the host CPU; bare metal = the same ELF in QEMU "
           "(TCG here: emulated, not hardware speed). OpenBLAS: single-threaded, hosted. % limit: sgemm and "
           "attention against the FMA peak, the others against the single-core read bandwidth (in-cache shapes "
