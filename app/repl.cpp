@@ -22,19 +22,20 @@
 namespace app {
 namespace {
 
+// Every line fits the 80-column VGA text screen (79 characters: an 80th would wrap).
 const char kHelp[] =
     "commands:\n"
-    "  help                          this list\n"
-    "  models [DIR]                  the *.bin files under DIR (default /MODELS)\n"
-    "  load MODEL [TOKENIZER]        load a llama2.c checkpoint and its tokenizer\n"
-    "  info                          the loaded model's dimensions, parameters and bytes\n"
+    "  help                      this list\n"
+    "  models [DIR]              the *.bin files under DIR (default /MODELS)\n"
+    "  load MODEL [TOKENIZER]    load a llama2.c checkpoint and its tokenizer\n"
+    "  info                      the loaded model's dimensions, parameters and bytes\n"
     "  generate|gen [-n STEPS] PROMPT...   generate text from PROMPT\n"
     "  set temperature|topp|seed|steps VALUE\n"
-    "  show                          the current settings\n"
-    "  profile                       the profiler's regions and the AOT-vs-JIT kernel table\n"
-    "  jit                           the JIT's target CPU and which kernels are swapped\n"
-    "  bench                         the app's benchmark\n"
-    "  quit|exit                     leave\n";
+    "  show                      the current settings\n"
+    "  profile                   profiler regions and the AOT-vs-JIT kernel table\n"
+    "  jit                       the JIT's target CPU and which kernels are swapped\n"
+    "  bench                     the app's benchmark\n"
+    "  quit|exit                 leave\n";
 
 struct FreeDeleter {
     void operator()(void *p) const { free(p); }

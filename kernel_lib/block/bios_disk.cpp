@@ -35,7 +35,12 @@ bool ready;
 
 bool call() {  // true when CF is clear
     ncalls++;
+    // The trampoline enables interrupts for the BIOS: with IRQ1 masked at the PIC, the BIOS's
+    // keyboard handler cannot take keys typed meanwhile; they wait for the console's poller.
+    const uint8_t pic_mask = cpu::inb(0x21);
+    cpu::outb(0x21, pic_mask | 0x02);
     reinterpret_cast<void (*)()>(kBase)();
+    cpu::outb(0x21, pic_mask);
     return !(regs->flags & 1);
 }
 

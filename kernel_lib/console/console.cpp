@@ -16,6 +16,7 @@ void console_write(const char *s, size_t n) {
         serial::putc(s[i]);
         vga::putc(s[i]);
     }
+    vga::sync_cursor();
 }
 
 }  // namespace bf

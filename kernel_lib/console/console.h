@@ -12,7 +12,8 @@ int getc_nowait();  // a received byte, or -1
 
 namespace bf::vga {
 void init();
-void putc(char c);
+void putc(char c);    // also BS (back one cell), TAB, CR (ignored), LF
+void sync_cursor();  // moves the hardware cursor to where the next byte goes
 }  // namespace bf::vga
 
 namespace bf {

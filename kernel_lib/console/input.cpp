@@ -11,11 +11,12 @@ namespace {
 constexpr size_t kLineMax = 1024;
 char line[kLineMax];
 size_t line_len, line_pos;  // a finished line is handed out from line_pos
-bool line_ready, last_cr, shift, kbd_checked, kbd_present;
+bool line_ready, last_cr, shift, ctrl, caps, extended, kbd_checked, kbd_present;
 
 // Scancode set 1 (what the controller's translation delivers), US layout.
 const char kNormal[] = "\0\0331234567890-=\b\tqwertyuiop[]\n\0asdfghjkl;'`\0\\zxcvbnm,./\0*\0 ";
 const char kShift[] = "\0\033!@#$%^&*()_+\b\tQWERTYUIOP{}\n\0ASDFGHJKL:\"~\0|ZXCVBNM<>?\0*\0 ";
+constexpr uint8_t kLShift = 0x2A, kRShift = 0x36, kCtrl = 0x1D, kCapsLock = 0x3A, kRelease = 0x80;
 
 int poll_keyboard() {
     if (!kbd_checked) {
@@ -27,10 +28,27 @@ int poll_keyboard() {
     if (!(st & 1)) return -1;
     uint8_t sc = cpu::inb(0x60);
     if (st & 0x20) return -1;  // mouse byte
-    if (sc == 0x2A || sc == 0x36) shift = true;
-    else if (sc == 0xAA || sc == 0xB6) shift = false;
-    if (sc & 0x80 || sc >= sizeof kNormal - 1) return -1;
+    if (sc == 0xE0) {          // the next byte is an extended key (arrows, right Ctrl, keypad /...)
+        extended = true;
+        return -1;
+    }
+    const bool ext = extended, up = sc & kRelease;
+    extended = false;
+    sc &= uint8_t(~kRelease);
+    if (sc == kCtrl) ctrl = !up;  // left (1D) or right (E0 1D) Ctrl
+    if (ext) {  // of the E0 keys only keypad Enter and / type; E0 2A/AA are fake shifts
+        if (up) return -1;
+        return sc == 0x1C ? '\n' : sc == 0x35 ? '/' : -1;
+    }
+    if (sc == kLShift || sc == kRShift) {
+        shift = !up;
+    } else if (sc == kCapsLock && !up) {
+        caps = !caps;
+    }
+    if (up || sc >= sizeof kNormal - 1) return -1;
     char c = (shift ? kShift : kNormal)[sc];
+    if (caps && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) c ^= 0x20;
+    if (ctrl && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) c &= 0x1F;  // Ctrl-D: EOF
     return c ? c : -1;
 }
 

@@ -3,7 +3,19 @@
 #
 #   run.sh [--bus ide|virtio|ahci|xhci|ehci] [--mem SIZE] [--timeout SEC] [--cpu MODEL]
 #          [--accel kvm|tcg] [--interactive] [--log FILE] [--input FILE] [--snapshot] [--probe]
-#          IMAGE [-- extra QEMU args]
+#          [--keys FILE [--prompt TEXT]] [--vga-dump FILE] IMAGE [-- extra QEMU args]
+#
+# --input FILE types FILE's bytes into COM1 once the program is starting.
+# --keys FILE types FILE on the PS/2 keyboard (QEMU monitor `sendkey`, one key per character:
+#   shift for upper case and symbols, `ret` for a newline, backspace for BS or DEL, tab, esc,
+#   ctrl-<letter> for other control bytes), one line at a time. Line 1 starts once the program
+#   is starting; each line waits for the guest: with --prompt TEXT (e.g. "bareflow> "), line N
+#   waits for the Nth TEXT on COM1, else for COM1 to stay quiet for a second.
+# --vga-dump FILE appends the 80x25 VGA text screen (0xB8000, read with the monitor's pmemsave,
+#   characters only, non-ASCII as \xHH, trailing blanks cut) and the hardware cursor to FILE
+#   each time --keys waits for the guest (before each line, and after the last one while QEMU
+#   still runs), and before the runner stops QEMU (halt or timeout). A last line `quit` thus
+#   leaves the screen as it was just before it. Screens start with "--- vga screen N: WHEN".
 #
 # KVM when /dev/kvm works (probed, unless BAREFLOW_ACCEL or --accel says), TCG otherwise.
 # Non-interactive runs capture COM1 to a log, print it on stdout when QEMU ends, and map the
@@ -11,7 +23,7 @@
 # printed "System halted."); 124 = timeout; 125 = QEMU itself failed.
 set -u
 bus=virtio mem=512M timeout=120 cpu="" accel="${BAREFLOW_ACCEL:-}" interactive=0 log="" img="" input=""
-probe_only=0 snapshot=0
+probe_only=0 snapshot=0 keys="" prompt="" vga_dump=""
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -26,6 +38,9 @@ while [ $# -gt 0 ]; do
 
     --log) log=$2; shift 2 ;;
     --input) input=$2; shift 2 ;;        # bytes typed into COM1 (then silence)
+    --keys) keys=$2; shift 2 ;;          # text typed on the PS/2 keyboard, line by line
+    --prompt) prompt=$2; shift 2 ;;      # what the guest prints when it waits for a line
+    --vga-dump) vga_dump=$2; shift 2 ;;  # VGA text screens, appended
     --) shift; extra=("$@"); break ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) img=$1; shift ;;
@@ -96,22 +111,114 @@ if [ -n "$input" ]; then
 else
   serial=(-serial "file:$log")
 fi
-"$QEMU" "${args[@]}" "${serial[@]}" -monitor none 2> "$log.qemu-stderr" &
+# --keys and --vga-dump talk to QEMU's human monitor through a FIFO pair (replies to a file).
+monitor=(-monitor none)
+if [ -n "$keys$vga_dump" ]; then
+  mondir=$(mktemp -d)
+  mkfifo "$mondir/mon.in" "$mondir/mon.out"
+  cat "$mondir/mon.out" > "$mondir/replies" & helpers+=($!)
+  monitor+=(-chardev "pipe,id=mon0,path=$mondir/mon" -mon chardev=mon0,mode=readline)
+  [ -n "$vga_dump" ] && : > "$vga_dump"
+fi
+"$QEMU" "${args[@]}" "${serial[@]}" "${monitor[@]}" 2> "$log.qemu-stderr" &
 pid=$!
+
+mon() { kill -0 "$pid" 2>/dev/null && printf '%s\n' "$@" > "$mondir/mon.in"; }
 # Type once the program is starting, as a person at the terminal would: UART set-up is over by
 # then (enabling the FIFO resets it, so bytes arriving during that instant could be lost).
+wait_ready() {
+  for _ in $(seq 6000); do grep -q "starting the program" "$log" 2>/dev/null && return; sleep 0.05; done
+}
+# Waits until the guest wants key line $1 (see --prompt); false once QEMU has ended.
+wait_guest() {
+  local size last=-1 quiet=0
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ -n "$prompt" ]; then
+      [ "$(grep -o -F -- "$prompt" "$log" | wc -l)" -ge "$1" ] && return 0
+    else
+      size=$(stat -c %s "$log")
+      if [ "$size" = "$last" ]; then quiet=$((quiet + 1)); [ "$quiet" -ge 10 ] && return 0
+      else quiet=0 last=$size; fi
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+# One character -> a QEMU key name (US layout).
+plain='`1234567890-=[]\;'"',./" shifted='~!@#$%^&*()_+{}|:"<>?'
+names=(grave_accent 1 2 3 4 5 6 7 8 9 0 minus equal bracket_left bracket_right backslash
+       semicolon apostrophe comma dot slash)
+keyname() {
+  local c=$1 before n
+  case $c in
+    [a-z]) echo "$c"; return ;;
+    [A-Z]) echo "shift-${c,,}"; return ;;
+    ' ') echo spc; return ;;
+    $'\t') echo tab; return ;;
+    $'\r') echo ret; return ;;
+    $'\b'|$'\x7f') echo backspace; return ;;
+    $'\e') echo esc; return ;;
+  esac
+  before=${plain%%"$c"*}; [ ${#before} -lt ${#plain} ] && { echo "${names[${#before}]}"; return; }
+  before=${shifted%%"$c"*}; [ ${#before} -lt ${#shifted} ] && { echo "shift-${names[${#before}]}"; return; }
+  printf -v n %d "'$c"
+  if [ "$n" -ge 1 ] && [ "$n" -le 26 ]; then printf 'ctrl-\x'"$(printf %x $((n + 96)))"'\n'; return; fi
+  echo "run.sh: --keys: no key for byte $n, skipped" >&2
+}
+# Appends the VGA text screen and the cursor (CRTC 0x0E/0x0F, read through monitor port I/O
+# while the guest waits) to $vga_dump, headed "--- vga screen N: $1".
+vga_snap() {
+  [ -n "$vga_dump" ] && kill -0 "$pid" 2>/dev/null || return 0
+  local raw=$mondir/screen.bin n ports hi=0 lo=0
+  n=$(($(grep -c '^--- vga screen' "$vga_dump") + 1))
+  ports=$(grep -c 'portb\[0x03d5\]' "$mondir/replies")
+  rm -f "$raw"
+  mon "pmemsave 0xb8000 4000 \"$raw\"" "o /b 0x3d4 0x0e" "i /b 0x3d5" "o /b 0x3d4 0x0f" "i /b 0x3d5"
+  for _ in $(seq 200); do
+    [ "$(stat -c %s "$raw" 2>/dev/null)" = 4000 ] &&
+      [ "$(grep -c 'portb\[0x03d5\]' "$mondir/replies")" -ge $((ports + 2)) ] && break
+    sleep 0.05
+  done
+  read -r hi lo < <(grep -o 'portb\[0x03d5\] = 0x[0-9a-f]*' "$mondir/replies" | tail -2 |
+                    sed 's/.*= //' | tr '\n' ' ')
+  python3 -c 'import sys
+d = open(sys.argv[1], "rb").read()
+print(sys.argv[2] if len(d) == 4000 else sys.argv[2] + ": unavailable")
+for r in range(25 if len(d) == 4000 else 0):
+    print("".join(chr(b) if 32 <= b < 127 else "\\x%02x" % b for b in d[160 * r:160 * r + 160:2]).rstrip())
+' "$raw" "--- vga screen $n: $1, cursor row $(((hi * 256 + lo) / 80)) col $(((hi * 256 + lo) % 80))" \
+    >> "$vga_dump" 2>/dev/null
+}
 if [ -n "$input" ]; then
-  ( for _ in $(seq 6000); do grep -q "starting the program" "$log" 2>/dev/null && break; sleep 0.05; done
-    cat "$input" > "$fifo/com1.in" ) & helpers+=($!)
+  ( wait_ready; cat "$input" > "$fifo/com1.in" ) & helpers+=($!)
+fi
+if [ -n "$keys" ]; then
+  # One line at a time, each once the guest waits for it; sendkey holds each key 20 ms.
+  ( export LC_ALL=C
+    wait_ready
+    n=0
+    while :; do
+      IFS= read -r line && nl=1 || { [ -n "$line" ] || break; nl=0; }
+      n=$((n + 1))
+      wait_guest "$n" || exit 0
+      vga_snap "before key line $n"
+      cmds=()
+      for ((i = 0; i < ${#line}; i++)); do k=$(keyname "${line:i:1}") && [ -n "$k" ] && cmds+=("sendkey $k 20"); done
+      [ "$nl" = 1 ] && cmds+=("sendkey ret 20")
+      mon "${cmds[@]}"
+      [ "$nl" = 1 ] || break
+    done < "$keys"
+    wait_guest $((n + 1)) && vga_snap "after the last key line"
+  ) & helpers+=($!)
 fi
 status=""
 deadline=$((SECONDS + timeout))
 while kill -0 "$pid" 2>/dev/null; do
   if grep -q "System halted\." "$log" 2>/dev/null; then
-    sleep 0.2; kill "$pid" 2>/dev/null; status=100; break
+    sleep 0.2; vga_snap "halted"; kill "$pid" 2>/dev/null; status=100; break
   fi
   if [ $SECONDS -ge $deadline ]; then
-    kill "$pid" 2>/dev/null; status=124
+    vga_snap "timeout"; kill "$pid" 2>/dev/null; status=124
     echo "run.sh: timeout after ${timeout}s" >&2; break
   fi
   sleep 0.1
@@ -120,6 +227,7 @@ wait "$pid" 2>/dev/null
 rc=$?
 for h in "${helpers[@]}"; do kill "$h" 2>/dev/null; wait "$h" 2>/dev/null; done
 [ -n "$input" ] && rm -rf "$fifo"
+[ -n "$keys$vga_dump" ] && rm -rf "$mondir"
 tr -d '\r' < "$log"
 if [ -z "$status" ]; then
   if [ $((rc & 1)) = 1 ]; then status=$(((rc - 1) / 2))
