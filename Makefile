@@ -47,9 +47,9 @@ $(B)/boot/stage2.bin: boot/stage2/stage2.asm $(wildcard boot/stage2/*.inc boot/i
 	@mkdir -p $(@D)
 	$(NASM) -f bin -Iboot/include/ -Iboot/stage2/ -o $@ $<
 
-$(B)/image/mkimage: image/mkimage.cpp image/elf_image.cpp $(wildcard image/*.h) kernel_lib/include/bareflow/crc32.h boot/include/bootinfo.h
+$(B)/image/mkimage: image/mkimage.cpp image/elf_image.cpp image/lz4_block.cpp $(wildcard image/*.h) kernel_lib/include/bareflow/crc32.h boot/include/bootinfo.h
 	@mkdir -p $(@D)
-	$(HOSTCXX) -std=c++20 -O2 -Wall -Wextra -Wno-format-security -o $@ image/mkimage.cpp image/elf_image.cpp
+	$(HOSTCXX) -std=c++20 -O2 -Wall -Wextra -Wno-format-security -o $@ image/mkimage.cpp image/elf_image.cpp image/lz4_block.cpp -llz4
 
 # The real-mode trampoline for BIOS disk calls: a flat NASM blob embedded with .incbin.
 $(B)/kernel_lib/block/bios_trampoline.bin: kernel_lib/block/bios_trampoline.asm

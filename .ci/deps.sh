@@ -6,7 +6,7 @@ set -euo pipefail
 
 PKGS=(
   make nasm clang-19 lld-19 llvm-19 llvm-19-dev llvm-19-tools
-  libzstd-dev zlib1g-dev libxml2-dev libedit-dev libncurses-dev libffi-dev
+  libzstd-dev zlib1g-dev liblz4-dev libxml2-dev libedit-dev libncurses-dev libffi-dev
   qemu-system-x86 qemu-utils mtools dosfstools
   cmake g++ libgtest-dev python3 zstd bc linux-libc-dev libclang-rt-19-dev
   libopenblas-dev python3-matplotlib

@@ -63,22 +63,33 @@ void print_boot_timing(uint64_t tsc_entry, uint64_t usable) {
     uint64_t total = tsc_to_us(tsc_entry - g_boot.tsc_stage1);
     uint64_t s1 = tsc_to_us(g_boot.tsc_stage2 - g_boot.tsc_stage1);
     uint64_t load = tsc_to_us(g_boot.tsc_load_end - g_boot.tsc_load_start);
-    uint64_t kib = g_boot.kernel_bytes / 1024;
-    uint64_t kb_per_s = load ? g_boot.kernel_bytes * 1000 / load : 0;  // bytes/ms = kB/s
+    const bool packed = g_boot.tsc_unpack_start != 0;
+    // Packed: the read (packed bytes, their CRC) and the unpacking (LZ4 decode, the image CRC,
+    // BSS, symbol table) split at tsc_unpack_start. The rate is for the bytes read from disk.
+    uint64_t unpack = packed ? tsc_to_us(g_boot.tsc_load_end - g_boot.tsc_unpack_start) : 0;
+    uint64_t read = load - unpack;
+    uint64_t kib = g_boot.image_bytes / 1024;
+    uint64_t kb_per_s = read ? g_boot.kernel_bytes * 1000 / read : 0;  // bytes/ms = kB/s
+    char d[24];
     kprintf("tsc: %lu kHz (%s)\n", (unsigned long)(tsc_hz() / 1000), tsc_source());
     kprintf("boot: drive 0x%02x (%s), stage 1 -> kernel entry %s ms; stage 1 -> stage 2 %s ms; "
-            "kernel %lu KiB loaded in %s ms (%lu.%02lu MB/s, %u retries)\n",
+            "kernel %lu KiB loaded in %s ms (",
             g_boot.boot_drive, (g_boot.flags & BF_BI_EDD) ? "INT 13h extensions" : "CHS",
-            ms_str(a, total), ms_str(b, s1), (unsigned long)kib, ms_str(c, load),
-            (unsigned long)(kb_per_s / 1000), (unsigned long)(kb_per_s % 1000 / 10),
-            g_boot.read_retries);
+            ms_str(a, total), ms_str(b, s1), (unsigned long)kib, ms_str(c, load));
+    if (packed)
+        kprintf("%lu KiB LZ4 read at ", (unsigned long)(g_boot.kernel_bytes / 1024));
+    kprintf("%lu.%02lu MB/s", (unsigned long)(kb_per_s / 1000), (unsigned long)(kb_per_s % 1000 / 10));
+    if (packed) kprintf(", unpacked in %s ms", ms_str(d, unpack));
+    kprintf(", %u retries)\n", g_boot.read_retries);
     kprintf("{\"record\":\"boot\",\"tsc_khz\":%lu,\"tsc_source\":\"%s\",\"stage1_to_kernel_us\":%lu,"
             "\"stage1_to_stage2_us\":%lu,\"kernel_load_us\":%lu,\"kernel_bytes\":%lu,"
-            "\"load_kb_per_s\":%lu,\"read_retries\":%u,\"boot_drive\":%u,\"edd\":%s,"
+            "\"load_kb_per_s\":%lu,\"packing\":\"%s\",\"image_bytes\":%lu,\"unpack_us\":%lu,"
+            "\"read_retries\":%u,\"boot_drive\":%u,\"edd\":%s,"
             "\"e820_entries\":%u,\"usable_mib\":%lu}\n",
             (unsigned long)(tsc_hz() / 1000), tsc_source(), (unsigned long)total,
             (unsigned long)s1, (unsigned long)load, (unsigned long)g_boot.kernel_bytes,
-            (unsigned long)kb_per_s, g_boot.read_retries, g_boot.boot_drive,
+            (unsigned long)kb_per_s, packed ? "lz4" : "none", (unsigned long)g_boot.image_bytes,
+            (unsigned long)unpack, g_boot.read_retries, g_boot.boot_drive,
             (g_boot.flags & BF_BI_EDD) ? "true" : "false", g_boot.e820_count,
             (unsigned long)(usable >> 20));
 }
@@ -125,7 +136,7 @@ extern "C" [[noreturn]] void kernel_main(const bf_bootinfo *bi) {
     serial::init();
     vga::init();
     cpu::descriptors_init();
-    if (bi->magic != BF_BOOTINFO_MAGIC || bi->version != 1)
+    if (bi->magic != BF_BOOTINFO_MAGIC || bi->version != BF_BOOTINFO_VERSION)
         panic("boot info at %p has magic 0x%x version %u: stage 2 and kernel do not match",
               (const void *)bi, bi->magic, bi->version);
     cpu::copy_bytes(&g_boot, bi, sizeof g_boot);

@@ -17,7 +17,7 @@ main:
     mov ds, ax
     mov es, ax
     mov ss, ax
-    mov sp, 0x7C00
+    mov sp, BF_STAGE2_STACK
     sti
     cld
     push dx
@@ -32,7 +32,7 @@ main:
     mov eax, [BF_HANDOFF_ADDR + 4]
     mov [BF_BOOTINFO_ADDR + BI_TSC_STAGE1 + 4], eax
     mov dword [BF_BOOTINFO_ADDR + BI_MAGIC], 0x49424642
-    mov dword [BF_BOOTINFO_ADDR + BI_VERSION], 1
+    mov dword [BF_BOOTINFO_ADDR + BI_VERSION], 2
     mov dword [BF_BOOTINFO_ADDR + BI_HEADER_ADDR], BF_KHDR_COPY_ADDR
     call serial_init
     mov si, msg_hello
@@ -131,7 +131,7 @@ long_entry:
     xor eax, eax
     mov fs, ax
     mov gs, ax
-    mov rsp, 0x7C00
+    mov rsp, BF_STAGE2_STACK
     rdtsc
     shl rdx, 32
     or rax, rdx
@@ -145,6 +145,7 @@ bits 16
 %include "platform.inc"
 %include "bios_disk.inc"
 %include "load.inc"
+%include "lz4.inc"
 
 align 8
 gdt:

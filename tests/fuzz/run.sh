@@ -3,7 +3,8 @@
 # and runs it for SECONDS from its seed corpus (made by make-seeds.sh / make_seeds.py).
 # Targets: fat16_fuzz (BPB/FAT/directories), model_fuzz (checkpoint header + a forward pass),
 # tokenizer_fuzz (tokenizer file + encode/decode), config_fuzz (BAREFLOW.CFG parser + environment
-# overlay), repl_fuzz (the REPL's command-line splitter).
+# overlay), repl_fuzz (the REPL's command-line splitter), lz4_fuzz (the LZ4 block decoder that
+# mirrors stage 2's, image/lz4_block.cpp, and liblz4 round trips).
 # A crash, a leak, a sanitizer report or a timeout fails it; the input is kept in build/fuzz/.
 set -u
 cd "$(dirname "$0")/../.."
@@ -11,6 +12,7 @@ name=$1 secs=${2:-20}
 out=build/fuzz
 mkdir -p "$out/corpus-$name"
 srcs=(tests/fuzz/$name.cpp)
+libs=()
 llm=(app/llm/model.cpp app/llm/generate.cpp app/llm/tokenizer.cpp app/llm/sampler.cpp
      app/kernels/kernels.cpp app/kernels/sgemm.cpp app/kernels/kernels_ref.cpp jit/dispatch.cpp jit/jit_none.cpp)
 case "$name" in
@@ -22,12 +24,17 @@ case "$name" in
               seed() { python3 tests/fuzz/make_seeds.py "$out/seeds-llm" > /dev/null && cp -n "$out/seeds-llm/tokenizer/"* "$1"/; } ;;
   config_fuzz) srcs+=(app/config.cpp)
               seed() { printf 'model = /MODELS/MODEL.BIN\nprompt = "a \\"b\\""\n# c\nsteps=12\ntemperature = 0.5\ntopp = 1\nseed = 42\njit = off\njit_cache = clear\nmode = repl\n' > "$1/seed1"; } ;;
+  lz4_fuzz)   srcs+=(image/lz4_block.cpp) libs+=(-llz4)
+              seed() {  # 3 size bytes, then an LZ4 block of that size (or any bytes)
+                printf '\x0d\x00\x00\x22ab\x02\x00\x50xyz12' > "$1/seed1"
+                printf '\x10\x00\x00\x1f\x61\x01\x00\x00\x50vwxyz' > "$1/seed2"
+                head -c 4000 build/boot/stage2.bin > "$1/seed3" 2>/dev/null || true; } ;;
   repl_fuzz)  srcs+=(app/repl_command.cpp)
               seed() { printf 'gen -n 20 "The \\"robot\\"" it'"'"'s\n' > "$1/seed1"; printf 'load /MODELS/A.BIN' > "$1/seed2"; } ;;
   *) seed() { :; } ;;
 esac
 if ! /usr/lib/llvm-19/bin/clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined \
-      -fno-sanitize-recover=undefined -I. -Iapp -Ikernel_lib/include "${srcs[@]}" -o "$out/$name" \
+      -fno-sanitize-recover=undefined -I. -Iapp -Ikernel_lib/include "${srcs[@]}" "${libs[@]}" -o "$out/$name" \
       > "$out/$name.build.log" 2>&1; then
   echo "fuzz $name: build failed"; cat "$out/$name.build.log"; exit 1
 fi
