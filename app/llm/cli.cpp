@@ -199,7 +199,7 @@ int run_generate(int argc, char **argv) {
     }
     fflush(stdout);
     if (st.runc_tok_per_s > 0) fprintf(stderr, "achieved tok/s: %f\n", st.runc_tok_per_s);
-    fprintf(stderr, "prompt: %d tokens, %.3f ms; generation: %d tokens, %.3f ms\n",
+    fprintf(stderr, "prompt: %d tokens, %.3f ms (= time to the first token); generation: %d tokens, %.3f ms\n",
             st.n_prompt_tokens, st.prompt_ms, st.n_generated, st.gen_ms);
     return 0;
 }
