@@ -47,6 +47,11 @@ void add_sample(prof::Region &r, uint64_t c) {
 }
 
 const char *shape_text(const Slot *s, char *buf, size_t n) {
+    if (s->kernel == kSgemm && s->nshape == 3) {  // n x k, "T" for A * B^T (B = W is n x k)
+        snprintf(buf, n, "%lldx%lld%s", static_cast<long long>(s->shape[0]), static_cast<long long>(s->shape[1]),
+                 s->shape[2] ? "T" : "");
+        return buf;
+    }
     size_t k = 0;
     buf[0] = 0;
     for (int i = 0; i < s->nshape && k < n; i++)
@@ -158,9 +163,18 @@ void report() {
         long long breakeven = (aot > jc && jc > 0 && s.state == 1)
                                   ? static_cast<long long>(double(s.compile_cycles) / (aot - jc)) + 1
                                   : -1;
-        printf("jit: %-26s %9llu %14.0f %9llu %14.0f %7.2fx %11.2f %lld%s\n", s.name,
-               static_cast<unsigned long long>(s.aot.calls), aot, static_cast<unsigned long long>(s.jit.calls), jc,
-               speed, s.compile_ms, breakeven, s.state == 2 ? " (JIT failed: AOT)" : s.from_cache ? " (cached)" : "");
+        if (s.state != 1) {  // never swapped: no JIT columns (not zeros that read like results)
+            printf("jit: %-26s %9llu %14.0f %9s %14s %8s %11s %s\n", s.name,
+                   static_cast<unsigned long long>(s.aot.calls), aot, "-", "-", "-", "-",
+                   s.state == 2 ? "- (JIT failed: AOT)" : "- (not hot: AOT)");
+        } else {
+            char be[24];
+            if (breakeven < 0) snprintf(be, sizeof be, "never");
+            else snprintf(be, sizeof be, "%lld", breakeven);
+            printf("jit: %-26s %9llu %14.0f %9llu %14.0f %7.2fx %11.2f %s%s\n", s.name,
+                   static_cast<unsigned long long>(s.aot.calls), aot, static_cast<unsigned long long>(s.jit.calls),
+                   jc, speed, s.compile_ms, s.jit.calls ? be : "-", s.from_cache ? " (cached)" : "");
+        }
         printf("{\"record\":\"jit_kernel\",\"kernel\":\"%s\",\"name\":\"%s\",\"state\":\"%s\",\"aot_calls\":%llu,"
                "\"aot_mean_cycles\":%.1f,\"jit_calls\":%llu,\"jit_mean_cycles\":%.1f,\"speedup\":%.3f,"
                "\"compile_ms\":%.3f,\"from_cache\":%s,\"break_even_calls\":%lld,\"cpu\":\"%s\"}\n",

@@ -126,8 +126,10 @@ bool forward_batch(const Model &m, RunState &s, const int *tokens, int n, int po
         memcpy(s.bx + i * D, w.token_embedding_table + size_t(tokens[i]) * D, D * sizeof(float));
 
     // C (n x d) = X (n x k) . W^T, W being d x k like every llama2.c matrix.
+    // One position is a matvec: the same dispatch slot (and JIT code) as forward()'s.
     auto linear = [n](float *c, const float *x, const float *wt, int d, int k) {
-        kern::dispatch::sgemm(c, x, wt, n, d, k, true);
+        if (n == 1) kern::dispatch::matvec(c, x, wt, k, d);
+        else kern::dispatch::sgemm(c, x, wt, n, d, k, true);
     };
     for (size_t l = 0; l < size_t(p.n_layers); l++) {
         for (int i = 0; i < n; i++) kern::dispatch::rmsnorm(s.bxb + i * D, s.bx + i * D, w.rms_att_weight + l * D, dim);

@@ -6,6 +6,10 @@
 
 namespace bf {
 
+namespace {
+char last_char = '\n';  // the last byte written (bare metal)
+}
+
 void console_write(const char *s, size_t n) {
     if (!bare_metal()) {
         hosted::write_stdout(s, n);
@@ -16,7 +20,16 @@ void console_write(const char *s, size_t n) {
         serial::putc(s[i]);
         vga::putc(s[i]);
     }
+    if (n) last_char = s[n - 1];
     vga::sync_cursor();
+}
+
+// stdout and stderr share the one console on bare metal: a diagnostic line (a JIT swap, say)
+// arriving while streamed output (generated text) is mid-line starts on a line of its own
+// instead of running into the text.
+void console_write_diagnostic(const char *s, size_t n) {
+    if (bare_metal() && n && last_char != '\n') console_write("\n", 1);
+    console_write(s, n);
 }
 
 }  // namespace bf

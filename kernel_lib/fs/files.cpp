@@ -188,7 +188,8 @@ int64_t write(int fd, const void *buf, uint64_t n) {
     Fd *f = get(fd);
     if (!f) return -kEBADF;
     if (f->kind == Kind::kConsole) {
-        console_write(static_cast<const char *>(buf), n);
+        if (fd == 2) console_write_diagnostic(static_cast<const char *>(buf), n);
+        else console_write(static_cast<const char *>(buf), n);
         return int64_t(n);
     }
     if (f->flags & fs::kAppend) f->pos = size_of(f);

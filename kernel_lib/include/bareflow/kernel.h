@@ -10,6 +10,7 @@ bool bare_metal();
 
 // Console: serial + VGA on bare metal, stdout when hosted.
 void console_write(const char *s, size_t n);
+void console_write_diagnostic(const char *s, size_t n);  // stderr: starts a fresh line if needed
 // printf subset that needs no libc: %d %i %u %x %X %p %s %c %%, with l/ll/z, width, '0', '-'.
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
