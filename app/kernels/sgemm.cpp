@@ -23,7 +23,7 @@
 // only its final store is clipped: any m, n, k >= 1 works. The transposed case differs only in
 // how B is packed. The packing buffers are static arrays of bounded size (no heap): sgemm is not
 // re-entrant (single-threaded use). m == 1 (one token) bypasses packing: a matvec (trans_b) or
-// a row-combination (plain B).
+// a row-combination (plain B); so does trans_b with m <= 64 (a prompt batch: gemm_nt_direct).
 #include "kernels.h"
 #include "kern_detail.h"
 
