@@ -79,7 +79,7 @@ class Volume {
     uint32_t cluster_bytes() const { return cluster_bytes_; }
 
   private:
-    // Everything below is the engine's (fat16.cpp, fat16_dir.cpp). Every buffer lives here: no
+    // Everything below is the engine's (fat16*.cpp). Every buffer lives here: no
     // heap, no big stack frames. All members have initializers so a global Volume is
     // constant-initialized (no constructor runs before main).
     static constexpr uint32_t kMaxNodes = 64;   // files open at the same time (distinct entries)
@@ -102,7 +102,7 @@ class Volume {
     struct Path;  // a resolved path
     struct Scan;  // a walk over a directory's 32-byte slots
 
-    // fat16.cpp: device, FAT, chains, nodes, file data.
+    // fat16.cpp: device, FAT, chains. fat16_file.cpp: nodes, file data (from find_node on).
     int dev_read(uint64_t lba, uint32_t n, void *buf);
     int dev_write(uint64_t lba, uint32_t n, const void *buf);
     int dev_flush();
@@ -137,7 +137,7 @@ class Volume {
     int truncate_node(Node &n, uint32_t size);
     int release(Node &n);
 
-    // fat16_dir.cpp: names, directories, paths.
+    // fat16_names.cpp: name_to16. fat16_dir.cpp: directories, paths.
     int name_to16(const char *s, uint32_t len, bool creating);
     int scan_open(Scan &s, uint32_t dir, bool validate);
     int scan_seek(Scan &s, uint32_t index, uint32_t hint_ci, uint32_t hint_cl);
@@ -146,6 +146,7 @@ class Volume {
     int resolve(const char *path, Path *p);
     int read_raw(uint32_t lba, uint16_t off, uint8_t *raw);
     int slot_lba(uint32_t dir, uint32_t index, uint32_t *lba);
+    int load_slot_sector(uint32_t dir, uint32_t index, uint32_t *cur, bool *loaded);
     int grow_dir(uint32_t dir, uint32_t limit, uint32_t slots);
     int add_entry(uint32_t dir, uint8_t *raw, const Ent *old, Ent *out, bool *old_gone);
     int delete_entry(const Ent &e);

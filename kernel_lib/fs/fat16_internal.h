@@ -1,4 +1,4 @@
-// Shared by fat16.cpp and fat16_dir.cpp only: on-disk layout, byte helpers, messages.
+// Shared by the fat16*.cpp files only: on-disk layout, byte helpers, messages.
 // Freestanding: no libc, so the helpers are plain loops (with -ffreestanding the compiler does
 // not turn them back into memcpy/memset calls).
 #pragma once
@@ -129,13 +129,18 @@ struct Volume::Scan {
 };
 
 
-// Name and entry helpers defined in fat16_dir.cpp, also used by fat16_api.cpp.
 namespace detail {
+// Names (fat16_names.cpp).
+extern const uint8_t kLfnPos[13];  // byte offsets of the 13 UTF-16 characters in a long-name slot
+bool eq_fold(const uint16_t *a, uint32_t na, const uint16_t *b, uint32_t nb);  // case-insensitive
 bool eq_exact(const uint16_t *a, uint32_t na, const uint16_t *b, uint32_t nb);
-void set_name11(uint8_t *raw, const char *name11);
+uint8_t lfn_checksum(const uint8_t *name11);
+bool short_char(uint16_t u);  // allowed as is in an 8.3 name
 uint32_t short_to16(const uint8_t *raw, uint16_t *out, bool lower);
-void stamp(uint8_t *raw);
 int utf16_to_8(const uint16_t *s, uint32_t n, char *out, uint32_t cap);
+// Directory entries (fat16_dir.cpp).
+void set_name11(uint8_t *raw, const char *name11);
+void stamp(uint8_t *raw);
 }  // namespace detail
 
 }  // namespace bf::fs
