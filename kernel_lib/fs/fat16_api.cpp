@@ -15,6 +15,14 @@ int Volume::open(const char *path, int flags, File *out) {
     Path p;
     if (int r = resolve(path, &p)) return r;
     const bool writing = (flags & 3) != kRdOnly;
+    auto opened = [out, this](Node *n) {  // a regular file: out follows its node
+        out->dir = false;
+        out->dirent_sector = n->sector;
+        out->dirent_offset = n->offset;
+        mirror(*n, out);
+        out->used = true;
+        return 0;
+    };
     if (p.found) {
         if ((flags & kCreat) && (flags & kExcl)) return Msg(err_).s("file exists").ret(-kEEXIST);
         if (p.root || ent_is_dir(p.e.raw)) {
@@ -43,12 +51,7 @@ int Volume::open(const char *path, int flags, File *out) {
                 return r;
             }
         }
-        out->dir = false;
-        out->dirent_sector = n->sector;
-        out->dirent_offset = n->offset;
-        mirror(*n, out);
-        out->used = true;
-        return 0;
+        return opened(n);
     }
     if (!(flags & kCreat)) return Msg(err_).s("no such file or directory").ret(-kENOENT);
     if (p.slash) return Msg(err_).s("cannot create a file with a trailing '/'").ret(-kEISDIR);
@@ -67,12 +70,7 @@ int Volume::open(const char *path, int flags, File *out) {
     if (int r = add_entry(p.parent, raw, nullptr, &e, &gone)) return r;
     Node *n;
     if (int r = open_node(e, &n)) return r;
-    out->dir = false;
-    out->dirent_sector = n->sector;
-    out->dirent_offset = n->offset;
-    mirror(*n, out);
-    out->used = true;
-    return 0;
+    return opened(n);
 }
 
 int Volume::stat(const char *path, Stat *out) {
