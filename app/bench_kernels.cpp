@@ -286,25 +286,19 @@ void bench_matvec(int n, int d) {
              [&](Fn f) { f(out.data(), x.data(), w.data(), n, d); }, [] {});
 }
 
-void bench_sgemm(int m) {
-    int n = m, k = m;
+// C = A * B (square, "m x n x k") or a prompt batch of m positions times a weight matrix W
+// (n x k), C = A * W^T, as forward_batch calls it ("m x n x kT"; the dispatch table specializes
+// n, k and trans_b there, not m).
+void bench_sgemm(int m, int n, int k, bool trans) {
     auto a = rnd(size_t(m) * k, 3), b = rnd(size_t(k) * n, 4);
     std::vector<float> cm(size_t(m) * n);
-    Case c{"sgemm", dims({m, n, k}), 2.0 * m * n * k, 4.0 * (double(m) * k + double(k) * n + double(m) * n), true};
+    Case c{"sgemm", dims({m, n, k}) + (trans ? "T" : ""), 2.0 * m * n * k,
+           4.0 * (double(m) * k + double(k) * n + double(m) * n), true};
     using Fn = void (*)(float *, const float *, const float *, int, int, int, bool);
-    run_case(c, static_cast<Fn>(&K::sgemm), kSgemm, {{3, m}, {4, n}, {5, k}, {6, 0}},
-             [&](Fn f) { f(cm.data(), a.data(), b.data(), m, n, k, false); }, [] {});
-}
-
-// A prompt batch of m positions times a weight matrix W (n x k): C = A * W^T, as forward_batch
-// calls it; shape "m x n x k T". The dispatch table specializes n, k and trans_b (not m).
-void bench_sgemm_nt(int m, int n, int k) {
-    auto a = rnd(size_t(m) * k, 13), w = rnd(size_t(n) * k, 14);
-    std::vector<float> cm(size_t(m) * n);
-    Case c{"sgemm", dims({m, n, k}) + "T", 2.0 * m * n * k, 4.0 * (double(m) * k + double(n) * k + double(m) * n), true};
-    using Fn = void (*)(float *, const float *, const float *, int, int, int, bool);
-    run_case(c, static_cast<Fn>(&K::sgemm), kSgemm, {{4, n}, {5, k}, {6, 1}},
-             [&](Fn f) { f(cm.data(), a.data(), w.data(), m, n, k, true); }, [] {});
+    std::vector<std::pair<int, int64_t>> binds = {{4, n}, {5, k}, {6, trans}};
+    if (!trans) binds.insert(binds.begin(), {3, m});
+    run_case(c, static_cast<Fn>(&K::sgemm), kSgemm, binds,
+             [&](Fn f) { f(cm.data(), a.data(), b.data(), m, n, k, trans); }, [] {});
 }
 
 // One query position against a cache of pos+1 keys/values (n_kv_heads = n_heads, as llama2.c's
@@ -383,11 +377,11 @@ int run_bench_kernels() {
     for (auto [n, d] : {std::pair{288, 288}, {288, 768}, {768, 288}, {288, 32000},      // 15M
                         {768, 768}, {768, 2048}, {2048, 768}, {768, 32000}})               // 110M
         bench_matvec(n, d);
-    bench_sgemm(256);
-    bench_sgemm(1024);
-    if (do_big) bench_sgemm(2048);
+    bench_sgemm(256, 256, 256, false);
+    bench_sgemm(1024, 1024, 1024, false);
+    if (do_big) bench_sgemm(2048, 2048, 2048, false);
     else std::printf("bench-kernels: sgemm 2048x2048x2048 skipped on bare metal (bench_big=1 runs it)\n");
-    for (auto [n, k] : {std::pair{768, 768}, {2048, 768}, {32000, 768}}) bench_sgemm_nt(32, n, k);
+    for (auto [n, k] : {std::pair{768, 768}, {2048, 768}, {32000, 768}}) bench_sgemm(32, n, k, true);
     bench_attention(6, 48, 255);
     bench_attention(12, 64, 255);
     for (int n : {288, 768}) bench_rmsnorm(n);

@@ -115,32 +115,22 @@ int main(int argc, char **argv) {
         record("matvec", std::to_string(n) + "x" + std::to_string(d), c, 2.0 * n * d, 4.0 * (double(n) * d + n + d),
                runs);
     }
-    for (int m : {256, 1024, 2048}) {
-        if (m == 2048 && !big) continue;
-        auto a = rnd(size_t(m) * m, 3), b = rnd(size_t(m) * m, 4);
-        std::vector<float> cm(size_t(m) * m);
-        double c = median_cycles(
-            [&] {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, m, m, 1.0f, a.data(), m, b.data(), m, 0.0f,
-                            cm.data(), m);
-            },
-            &runs);
-        std::string s = std::to_string(m);
-        record("sgemm", s + "x" + s + "x" + s, c, 2.0 * m * m * m, 4.0 * 3 * double(m) * m, runs);
-    }
-    // A prompt batch of 32 positions times a weight matrix W (n x k): C = A * W^T.
-    for (auto [n, k] : {std::pair{768, 768}, {2048, 768}, {32000, 768}}) {
-        const int m = 32;
-        auto a = rnd(size_t(m) * k, 13), w = rnd(size_t(n) * k, 14);
+    // C = A * B (B k x n) or, trans, C = A * W^T (W n x k); shape "m x n x k", "T" when trans.
+    auto sgemm_case = [&](int m, int n, int k, bool trans) {
+        auto a = rnd(size_t(m) * k, 3), b = rnd(size_t(k) * n, 4);
         std::vector<float> cm(size_t(m) * n);
         double c = median_cycles(
             [&] {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a.data(), k, w.data(), k, 0.0f,
-                            cm.data(), n);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, trans ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a.data(), k,
+                            b.data(), trans ? k : n, 0.0f, cm.data(), n);
             },
             &runs);
-        record("sgemm", "32x" + std::to_string(n) + "x" + std::to_string(k) + "T", c, 2.0 * m * n * k,
-               4.0 * (double(m) * k + double(n) * k + double(m) * n), runs);
-    }
+        record("sgemm", std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) + (trans ? "T" : ""), c,
+               2.0 * m * n * k, 4.0 * (double(m) * k + double(n) * k + double(m) * n), runs);
+    };
+    for (int m : {256, 1024, 2048})
+        if (m < 2048 || big) sgemm_case(m, m, m, false);
+    // A prompt batch of 32 positions times a weight matrix.
+    for (auto [n, k] : {std::pair{768, 768}, {2048, 768}, {32000, 768}}) sgemm_case(32, n, k, true);
     return 0;
 }
