@@ -26,7 +26,7 @@ APP_OBJ   := $(patsubst %,$(B)/%.o,$(APP_SRC))
 JIT_OBJ   := $(patsubst %,$(B)/%.o,$(JIT_SRC))
 # The JIT's input: the same kernel sources as the AOT build, as bitcode with every LLVM pass
 # deferred (the JIT runs -O3 for the real CPU after binding shapes).
-KERNEL_BC_SRC := $(sort $(wildcard app/kernels/*.cpp))
+KERNEL_BC_SRC := $(sort $(wildcard jit/kernels/*.cpp))
 
 IMG       := $(B)/bareflow.img
 KERNEL    := $(B)/bareflow.elf
@@ -75,11 +75,11 @@ BC_FLAGS_base   :=
 BC_FLAGS_avx2   := -DBF_KERN_GEMM_NR=16
 BC_FLAGS_avx512 := -DBF_KERN_VEC_FLOATS=16
 define kernel_bc
-$(B)/jit/$(1)/%.bc: app/kernels/%.cpp $(wildcard app/kernels/*.h) Makefile
+$(B)/jit/$(1)/%.bc: jit/kernels/%.cpp $(wildcard jit/kernels/*.h) Makefile
 	@mkdir -p $$(@D)
 	$$(CXX_K) -std=c++20 -O2 -Xclang -disable-llvm-passes -fno-exceptions -fno-rtti -fno-pic \
 	  -Ikernel_lib/include $$(BC_FLAGS_$(1)) -emit-llvm -c -o $$@ $$<
-$(B)/jit/kernels-$(1).bc: $(patsubst app/kernels/%.cpp,$(B)/jit/$(1)/%.bc,$(KERNEL_BC_SRC))
+$(B)/jit/kernels-$(1).bc: $(patsubst jit/kernels/%.cpp,$(B)/jit/$(1)/%.bc,$(KERNEL_BC_SRC))
 	$$(LLVM_BIN)/llvm-link -o $$@ $$^
 endef
 $(foreach v,base avx2 avx512,$(eval $(call kernel_bc,$(v))))

@@ -3,18 +3,18 @@
 // (the default: load the model, generate, print tokens/s and the AOT-vs-JIT table), repl, or bench.
 #include "boot_flow.h"
 
-#include "bench_runtime.h"
+#include "bench/bench.h"
 #include "config.h"
 #include "jit/dispatch.h"
 #include "llm/cli.h"
 #include "repl.h"
-#include "selftest.h"
+#include "selftest/selftest.h"
 
 #include <cstdio>
 #include <string>
 #include <vector>
 
-namespace app {
+namespace bf::app {
 
 bf::jit::Options jit_options_from_config(const Config &c) {
     bf::jit::Options o;
@@ -51,4 +51,4 @@ int run_default_flow(uint64_t us_at_main) {
     return rc;
 }
 
-}  // namespace app
+}  // namespace bf::app

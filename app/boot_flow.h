@@ -4,8 +4,8 @@
 #include "config.h"
 #include "jit/jit.h"
 
-namespace app {
+namespace bf::app {
 bf::jit::Options jit_options_from_config(const Config &c);
 int run_default_flow(uint64_t us_at_main);  // no command: what /BAREFLOW.CFG (+ cmdline) says
 int run_bench_llm(const Config &c, uint64_t us_at_main);  // llama-bench-style pp/tg numbers
-}  // namespace app
+}  // namespace bf::app

@@ -10,7 +10,7 @@
 
 extern char **environ;
 
-namespace app {
+namespace bf::app {
 namespace {
 
 constexpr const char *kKeys[] = {"model", "tokenizer",  "prompt",        "steps",
@@ -322,4 +322,4 @@ std::string describe(const Config &c) {
     return o;
 }
 
-}  // namespace app
+}  // namespace bf::app

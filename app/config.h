@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace app {
+namespace bf::app {
 
 enum class Tristate : uint8_t { Unset, On, Off };
 enum class JitCache : uint8_t { Unset, On, Off, Clear };
@@ -54,4 +54,4 @@ int run_config_check(const char *path);
 const char *mode_name(Mode m);
 std::string describe(const Config &c);  // "model = ...\n..." lines, as in the file format
 
-}  // namespace app
+}  // namespace bf::app

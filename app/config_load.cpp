@@ -7,7 +7,7 @@
 #include "bareflow/vfs.h"
 #include "config.h"
 
-namespace app {
+namespace bf::app {
 
 Config config_from_file_and_env(const char *path, std::vector<std::string> &errors) {
     Config c;
@@ -23,9 +23,9 @@ Config config_from_file_and_env(const char *path, std::vector<std::string> &erro
     return c;
 }
 
-}  // namespace app
+}  // namespace bf::app
 
-namespace app {
+namespace bf::app {
 
 // `config-check FILE`: parses FILE (through bf::vfs) and prints each error, or "config ok".
 int run_config_check(const char *path) {
@@ -52,4 +52,4 @@ int run_config_check(const char *path) {
     return errors.empty() ? 0 : 1;
 }
 
-}  // namespace app
+}  // namespace bf::app

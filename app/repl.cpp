@@ -19,7 +19,7 @@
 #include "llm/sampler.h"
 #include "llm/tokenizer.h"
 
-namespace app {
+namespace bf::app {
 namespace {
 
 // Every line fits the 80-column VGA text screen (79 characters: an 80th would wrap).
@@ -355,4 +355,4 @@ int run_repl(const ReplOptions &opt) {
     return r.run();
 }
 
-}  // namespace app
+}  // namespace bf::app

@@ -10,7 +10,7 @@
 
 #include "config.h"
 
-namespace app {
+namespace bf::app {
 
 constexpr size_t kMaxReplLine = 4096;
 
@@ -39,4 +39,4 @@ struct ReplOptions {
 // Runs until quit/exit or end of input. Returns 0.
 int run_repl(const ReplOptions &opt);
 
-}  // namespace app
+}  // namespace bf::app

@@ -1,7 +1,7 @@
 // parse_command: the REPL's pure line splitter (kept apart so the fuzz target links it alone).
 #include "repl.h"
 
-namespace app {
+namespace bf::app {
 
 Command parse_command(std::string_view line) {
     Command c;
@@ -66,4 +66,4 @@ Command parse_command(std::string_view line) {
     return c;
 }
 
-}  // namespace app
+}  // namespace bf::app

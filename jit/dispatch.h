@@ -8,7 +8,7 @@
 
 #include <atomic>
 
-#include "app/kernels/kernels.h"
+#include "jit/kernels/kernels.h"
 #include "bareflow/profile.h"
 
 namespace bf::jit {

@@ -1,6 +1,6 @@
 // run.c's sampler, operation for operation (so a seed gives run.c's token sequence).
 #include "sampler.h"
-#include "../kernels/kernels.h"
+#include "jit/kernels/kernels.h"
 
 #include <math.h>
 

@@ -6,7 +6,7 @@
 //
 // Build by hand from the repository root (mkdir -p build first):
 //   X=/usr/lib/llvm-19/bin/clang++
-//   C="app/kernels/kernels.cpp app/kernels/sgemm.cpp app/kernels/kernels_ref.cpp"
+//   C="jit/kernels/kernels.cpp jit/kernels/sgemm.cpp jit/kernels/kernels_ref.cpp"
 //   (a) the AOT baseline (x86-64, SSE2):
 //   $X -std=c++20 -O2 -Iapp/kernels tests/bench/kernels_bench.cpp $C -o build/kbench-o2
 //   (b) what the JIT approximates (host CPU; 16 lanes on an AVX-512 host, leave the -D out on
@@ -21,7 +21,7 @@
 // would otherwise pin the baseline CPU; the JIT has to do the same):
 //   for f in kernels sgemm kernels_ref; do
 //     $X -std=c++20 -O1 -emit-llvm -S -fno-exceptions -fno-rtti -DBF_KERN_VEC_FLOATS=16 \
-//        app/kernels/$f.cpp -o build/$f.ll
+//        jit/kernels/$f.cpp -o build/$f.ll
 //     sed -i -E 's/"(target-cpu|target-features|tune-cpu)"="[^"]*"//g' build/$f.ll
 //     /usr/lib/llvm-19/bin/opt -O3 -mtriple=x86_64-pc-linux-gnu -mcpu=znver4 build/$f.ll -o build/$f.bc
 //     /usr/lib/llvm-19/bin/llc -O3 -mcpu=znver4 -relocation-model=pic -filetype=obj build/$f.bc -o build/$f.o

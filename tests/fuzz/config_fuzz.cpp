@@ -11,9 +11,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const std::string_view text(reinterpret_cast<const char *>(data), size);
-    app::Config c;
+    bf::app::Config c;
     std::vector<std::string> errors;
-    const bool ok = app::parse_config(text, c, errors);
+    const bool ok = bf::app::parse_config(text, c, errors);
     if (ok != errors.empty()) abort();
     for (const std::string &e : errors)
         if (e.compare(0, 5, "line ") != 0) abort();
@@ -22,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const std::string entry(text.substr(0, text.find('\0')));
     const char *envp[] = {entry.c_str(), "steps=12", nullptr};
     errors.clear();
-    app::overlay_env(c, errors, envp);
-    (void)app::describe(c);
+    bf::app::overlay_env(c, errors, envp);
+    (void)bf::app::describe(c);
     return 0;
 }

@@ -4,7 +4,7 @@
 //   mkdir -p build/fuzz && /usr/lib/llvm-19/bin/clang++ -std=c++20 -g -O1 \
 //     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iapp \
 //     tests/fuzz/model_fuzz.cpp app/llm/model.cpp app/llm/generate.cpp app/llm/tokenizer.cpp \
-//     app/llm/sampler.cpp app/kernels/kernels_ref.cpp app/kernels/kernels_aot_stub.cpp \
+//     app/llm/sampler.cpp jit/kernels/kernels_ref.cpp jit/kernels/kernels_aot_stub.cpp \
 //     -o build/fuzz/model_fuzz
 // Seeds and run (2 minutes):
 //   python3 tests/fuzz/make_seeds.py build/fuzz/corpus

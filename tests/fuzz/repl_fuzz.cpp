@@ -7,7 +7,7 @@
 #include "repl.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    const app::Command c = app::parse_command(std::string_view(reinterpret_cast<const char *>(data), size));
+    const bf::app::Command c = bf::app::parse_command(std::string_view(reinterpret_cast<const char *>(data), size));
     if (!c.error.empty() && (!c.name.empty() || !c.args.empty())) abort();
     if (c.name.empty() && !c.args.empty()) abort();
     for (const std::string &a : c.args)

@@ -14,7 +14,7 @@ mkdir -p "$out/corpus-$name"
 srcs=(tests/fuzz/$name.cpp)
 libs=()
 llm=(app/llm/model.cpp app/llm/generate.cpp app/llm/tokenizer.cpp app/llm/sampler.cpp
-     app/kernels/kernels.cpp app/kernels/sgemm.cpp app/kernels/kernels_ref.cpp jit/dispatch.cpp jit/jit_none.cpp)
+     jit/kernels/kernels.cpp jit/kernels/sgemm.cpp jit/kernels/kernels_ref.cpp jit/dispatch.cpp jit/jit_none.cpp)
 case "$name" in
   fat16_fuzz) srcs+=(kernel_lib/fs/fat16*.cpp)
               seed() { tests/fuzz/make-seeds.sh "$1" > /dev/null; } ;;

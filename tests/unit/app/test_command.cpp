@@ -5,10 +5,10 @@
 
 #include "repl.h"
 
-using app::parse_command;
+using bf::app::parse_command;
 
 TEST(Command, Words) {
-    const app::Command c = parse_command("  GEN\t-n 20  The robot  ");
+    const bf::app::Command c = parse_command("  GEN\t-n 20  The robot  ");
     EXPECT_TRUE(c.error.empty());
     EXPECT_EQ(c.name, "gen");
     EXPECT_EQ(c.args, (std::vector<std::string>{"-n", "20", "The", "robot"}));
@@ -16,7 +16,7 @@ TEST(Command, Words) {
 
 TEST(Command, Empty) {
     for (const char *l : {"", "   ", "\t \t", "\r"}) {
-        const app::Command c = parse_command(l);
+        const bf::app::Command c = parse_command(l);
         EXPECT_TRUE(c.error.empty()) << l;
         EXPECT_TRUE(c.name.empty());
         EXPECT_TRUE(c.args.empty());
@@ -24,7 +24,7 @@ TEST(Command, Empty) {
 }
 
 TEST(Command, Quoting) {
-    app::Command c = parse_command(R"(gen "The \"big\" robot" 'it''s \n' a\ b "" x"y"z)");
+    bf::app::Command c = parse_command(R"(gen "The \"big\" robot" 'it''s \n' a\ b "" x"y"z)");
     ASSERT_TRUE(c.error.empty()) << c.error;
     EXPECT_EQ(c.args, (std::vector<std::string>{"The \"big\" robot", "its \\n", "a b", "", "xyz"}));
     c = parse_command(R"(load "C:\path\\x")");
@@ -32,20 +32,20 @@ TEST(Command, Quoting) {
 }
 
 TEST(Command, EmptyQuotedName) {
-    const app::Command c = parse_command("'' x");
+    const bf::app::Command c = parse_command("'' x");
     EXPECT_EQ(c.error, "empty command name (a quoted \"\" first word)");
     EXPECT_TRUE(c.name.empty());
     EXPECT_TRUE(c.args.empty());
 }
 
 TEST(Command, CrlfIsStripped) {
-    const app::Command c = parse_command("quit\r");
+    const bf::app::Command c = parse_command("quit\r");
     EXPECT_EQ(c.name, "quit");
     EXPECT_TRUE(c.args.empty());
 }
 
 TEST(Command, UnterminatedQuotes) {
-    app::Command c = parse_command("gen \"open");
+    bf::app::Command c = parse_command("gen \"open");
     EXPECT_EQ(c.error, "unterminated double quote at column 5");
     EXPECT_TRUE(c.name.empty());
     c = parse_command("gen 'x");
@@ -55,10 +55,10 @@ TEST(Command, UnterminatedQuotes) {
 }
 
 TEST(Command, LongLine) {
-    std::string l(app::kMaxReplLine, 'x');
+    std::string l(bf::app::kMaxReplLine, 'x');
     EXPECT_TRUE(parse_command(l).error.empty());
     l += 'y';
-    const app::Command c = parse_command(l);
+    const bf::app::Command c = parse_command(l);
     EXPECT_EQ(c.error, "line too long (4097 bytes), ignored");
     EXPECT_TRUE(c.name.empty());
 }
@@ -66,12 +66,12 @@ TEST(Command, LongLine) {
 TEST(Command, ControlBytesAndGarbage) {
     for (std::string l : {std::string("help\x01"), std::string("\x1b[A"), std::string("a\0b", 3),
                           std::string("gen \x7f")}) {
-        const app::Command c = parse_command(l);
+        const bf::app::Command c = parse_command(l);
         EXPECT_EQ(c.error, "ignored: line has control bytes");
         EXPECT_TRUE(c.name.empty());
     }
     // High bytes are text (UTF-8 prompts), not garbage.
-    const app::Command c = parse_command("gen caf\xC3\xA9 \xFF");
+    const bf::app::Command c = parse_command("gen caf\xC3\xA9 \xFF");
     EXPECT_TRUE(c.error.empty());
     EXPECT_EQ(c.args.size(), 2u);
 }

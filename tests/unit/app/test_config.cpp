@@ -6,7 +6,7 @@
 
 #include "config.h"
 
-using app::Config;
+using bf::app::Config;
 
 namespace {
 
@@ -18,7 +18,7 @@ struct Parsed {
 
 Parsed parse(std::string_view text) {
     Parsed p;
-    p.ok = app::parse_config(text, p.c, p.errors);
+    p.ok = bf::app::parse_config(text, p.c, p.errors);
     return p;
 }
 
@@ -39,8 +39,8 @@ TEST(Config, Defaults) {
     EXPECT_EQ(p.c.temperature, 0.0f);
     EXPECT_FLOAT_EQ(p.c.topp, 0.9f);
     EXPECT_EQ(p.c.seed, 0u);
-    EXPECT_EQ(p.c.mode, app::Mode::Generate);
-    EXPECT_EQ(p.c.jit, app::Tristate::Unset);
+    EXPECT_EQ(p.c.mode, bf::app::Mode::Generate);
+    EXPECT_EQ(p.c.jit, bf::app::Tristate::Unset);
 }
 
 TEST(Config, AllKeysCommentsBlankLinesAndCase) {
@@ -57,11 +57,11 @@ TEST(Config, AllKeysCommentsBlankLinesAndCase) {
     EXPECT_FLOAT_EQ(p.c.temperature, 0.8f);
     EXPECT_FLOAT_EQ(p.c.topp, 1.0f);
     EXPECT_EQ(p.c.seed, UINT64_MAX);
-    EXPECT_EQ(p.c.jit, app::Tristate::Off);
-    EXPECT_EQ(p.c.jit_cache, app::JitCache::Clear);
+    EXPECT_EQ(p.c.jit, bf::app::Tristate::Off);
+    EXPECT_EQ(p.c.jit_cache, bf::app::JitCache::Clear);
     EXPECT_EQ(p.c.jit_hot_calls, 10);
     EXPECT_EQ(p.c.jit_hot_cycles, 123456789);
-    EXPECT_EQ(p.c.mode, app::Mode::Repl);
+    EXPECT_EQ(p.c.mode, bf::app::Mode::Repl);
 }
 
 TEST(Config, UnquotedPromptKeepsItsText) {
@@ -112,7 +112,7 @@ TEST(Config, BadWords) {
     EXPECT_TRUE(has_error(p, "line 1: key 'jit': 'maybe' is not one of on|off"));
     EXPECT_TRUE(has_error(p, "line 2: key 'jit_cache': 'wipe' is not one of on|off|clear"));
     EXPECT_TRUE(has_error(p, "line 3: key 'mode': 'chat' is not one of generate|repl|bench"));
-    EXPECT_EQ(p.c.mode, app::Mode::Generate);
+    EXPECT_EQ(p.c.mode, bf::app::Mode::Generate);
 }
 
 TEST(Config, MissingEqualsAndKey) {
@@ -156,7 +156,7 @@ TEST(Config, GarbageNeverCrashes) {
     }
     Config c;
     std::vector<std::string> errors;
-    app::parse_config(g, c, errors);
+    bf::app::parse_config(g, c, errors);
     for (const auto &e : errors) EXPECT_EQ(e.rfind("line ", 0), 0u) << e;
 }
 
@@ -166,13 +166,13 @@ TEST(Config, EnvironmentOverridesFile) {
     const char *env[] = {"PATH=/usr/bin", "steps=20", "TEMPERATURE=0", "jit=off", "noequals",
                          "topp=7", "prompt=\"hi there\"", nullptr};
     std::vector<std::string> errors;
-    EXPECT_FALSE(app::overlay_env(p.c, errors, env));
+    EXPECT_FALSE(bf::app::overlay_env(p.c, errors, env));
     ASSERT_EQ(errors.size(), 1u);
     EXPECT_EQ(errors[0], "environment: key 'topp': '7' is out of range (0, 1]");
     EXPECT_EQ(p.c.steps, 20);
     EXPECT_EQ(p.c.temperature, 0.0f);
     EXPECT_EQ(p.c.model, "/A.BIN");
-    EXPECT_EQ(p.c.jit, app::Tristate::Off);
+    EXPECT_EQ(p.c.jit, bf::app::Tristate::Off);
     EXPECT_FLOAT_EQ(p.c.topp, 0.9f);
     EXPECT_EQ(p.c.prompt, "hi there");
 }
@@ -180,10 +180,10 @@ TEST(Config, EnvironmentOverridesFile) {
 TEST(Config, ApplySetting) {
     Config c;
     std::string err;
-    EXPECT_TRUE(app::apply_setting("Seed", "42", c, err));
+    EXPECT_TRUE(bf::app::apply_setting("Seed", "42", c, err));
     EXPECT_EQ(c.seed, 42u);
-    EXPECT_FALSE(app::apply_setting("seed", "", c, err));
+    EXPECT_FALSE(bf::app::apply_setting("seed", "", c, err));
     EXPECT_EQ(err, "'' is not an unsigned integer");
-    EXPECT_FALSE(app::apply_setting("nope", "1", c, err));
+    EXPECT_FALSE(bf::app::apply_setting("nope", "1", c, err));
     EXPECT_EQ(err, "unknown key");
 }

@@ -24,7 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace app {
+namespace bf::app {
 
 namespace {
 
@@ -202,4 +202,4 @@ int run_alloc_exhaustion() {
     return ok ? 0 : 1;
 }
 
-}  // namespace app
+}  // namespace bf::app

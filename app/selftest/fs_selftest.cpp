@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace app {
+namespace bf::app {
 
 namespace {
 
@@ -99,4 +99,4 @@ int run_fs_selftest() {
     return failures ? 1 : 0;
 }
 
-}  // namespace app
+}  // namespace bf::app

@@ -10,9 +10,9 @@
 //   bench_big=1        also sgemm 2048^3 on bare metal (always run hosted; too slow under TCG)
 //   bench_bw_mib=N     read-bandwidth buffer (default 256 MiB, 64 MiB with less than 2 GiB RAM)
 //   jit=off, jit_cache=on|clear (default here: no cache, so compile times are real compiles)
-#include "selftest.h"
+#include "selftest/selftest.h"
 
-#include "app/kernels/kernels.h"
+#include "jit/kernels/kernels.h"
 #include "bareflow/kernel.h"
 #include "bareflow/profile.h"
 #include "jit/jit.h"
@@ -35,7 +35,7 @@ float bf_peak_fma6(long iters, float a, float b);
 float bf_read_sum(const float *p, long n);
 }
 
-namespace app {
+namespace bf::app {
 
 namespace {
 
@@ -392,4 +392,4 @@ int run_bench_kernels() {
     return 0;
 }
 
-}  // namespace app
+}  // namespace bf::app

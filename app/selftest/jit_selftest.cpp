@@ -18,7 +18,7 @@
 #include <tuple>
 #include <vector>
 
-namespace app {
+namespace bf::app {
 
 namespace {
 
@@ -187,4 +187,4 @@ int run_jit_selftest() {
     return failures ? 1 : 0;
 }
 
-}  // namespace app
+}  // namespace bf::app

@@ -1,6 +1,6 @@
 #pragma once
 #include "jit/jit.h"
-namespace app {
+namespace bf::app {
 int run_selftest();          // 0 when every check passed
 int run_alloc_exhaustion();
 int run_fault();

@@ -12,7 +12,7 @@
 #include <cstdio>
 #include <vector>
 
-namespace app {
+namespace bf::app {
 
 int run_fs_stress() {
     int r = bf::vfs::mkdir("/STRESS");
@@ -39,4 +39,4 @@ int run_fs_stress() {
     }
 }
 
-}  // namespace app
+}  // namespace bf::app

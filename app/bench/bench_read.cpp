@@ -1,6 +1,6 @@
 // `bareflow bench-read PATH`: reads a file start to end in 1 MiB blocks, three times, and prints
 // the median rate. A benchmark: it asserts nothing.
-#include "bench_runtime.h"
+#include "bench/bench.h"
 
 #include "bareflow/kernel.h"
 #include "bareflow/profile.h"
@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <vector>
 
-namespace app {
+namespace bf::app {
 
 int run_bench_read(const char *path) {
     std::vector<char> buf(1 << 20);
@@ -40,4 +40,4 @@ int run_bench_read(const char *path) {
     return 0;
 }
 
-}  // namespace app
+}  // namespace bf::app

@@ -1,7 +1,7 @@
 // `bareflow bench-runtime`: what the runtime itself costs, measured in this run: a syscall round
 // trip, a profiled region, and (bare metal) the time from the first MBR instruction to main().
 // Medians over repeated batches. A benchmark: it prints numbers and asserts nothing.
-#include "bench_runtime.h"
+#include "bench/bench.h"
 
 #include "bareflow/kernel.h"
 #include "bareflow/profile.h"
@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <vector>
 
-namespace app {
+namespace bf::app {
 
 namespace {
 
@@ -57,4 +57,4 @@ int run_bench_runtime(uint64_t us_at_main) {
     return 0;
 }
 
-}  // namespace app
+}  // namespace bf::app

@@ -23,7 +23,7 @@
 
 extern "C" float bf_read_sum(const float *p, long n);  // app/kernels/peak.cpp
 
-namespace app {
+namespace bf::app {
 
 namespace {
 
@@ -160,4 +160,4 @@ int run_bench_llm(const Config &c, uint64_t us_at_main) {
     return 0;
 }
 
-}  // namespace app
+}  // namespace bf::app
