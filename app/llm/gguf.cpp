@@ -366,7 +366,9 @@ bool File::parse(const uint8_t *data, size_t size, std::string &err) {
             return fail("tensor " + n + ": row of " + num((uint64_t)t.ne[0]) +
                         " values is not a multiple of the " + tt->name + " block size " +
                         num(tt->block_size));
-        int64_t bytes = t.ne[0] / tt->block_size * tt->block_bytes;
+        int64_t bytes;
+        if (__builtin_mul_overflow(t.ne[0] / tt->block_size, (int64_t)tt->block_bytes, &bytes))
+            return fail("tensor " + n + ": byte size overflows");
         t.row_bytes = (uint64_t)bytes;
         for (uint32_t d = 1; d < kMaxDims; d++)
             if (__builtin_mul_overflow(bytes, t.ne[d], &bytes))

@@ -332,6 +332,9 @@ TEST(GgufHostile, ElementCountOverflows) {
     Builder c = valid();  // the element count fits in int64, the byte count does not
     c.tensor("huge2", {1ull << 31, 1ull << 31}, gguf::kF32, 0x100000);
     expect_refused(c.build(), "tensor 'huge2': byte size overflows");
+    Builder d = valid();  // one row alone: 2^62 f32 values (found by the fuzzer)
+    d.tensor("huge3", {1ull << 62}, gguf::kF32, 0x100000);
+    expect_refused(d.build(), "tensor 'huge3': byte size overflows");
 }
 
 TEST(GgufHostile, BadAlignment) {
