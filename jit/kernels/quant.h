@@ -1,0 +1,127 @@
+// Quantized weight formats as GGUF stores them (ggml's block layouts, little endian), fp16/bf16
+// conversions, and reference dequantization: plain loops that reproduce gguf-py's numpy
+// dequantization (and ggml's C reference) bit for bit. Fast paths are a later step.
+//
+// Every format is a sequence of fixed-size blocks; a row of n values is n / block_size blocks,
+// so n must be a multiple of the block size (the GGUF reader checks that for each tensor).
+// Value j of a block, as written by ggml:
+//   Q4_0/Q4_1: nibbles qs[j] & 15 (j < 16) and qs[j-16] >> 4; Q5_x adds bit j of qh (u32) as bit 4.
+//     q4_0: (q - 8) * d; q4_1: q * d + m; q5_0: (q - 16) * d; q5_1: q * d + m.
+//   Q8_0: qs[j] * d.
+//   K-quants: 256-value super-blocks, sub-blocks of 16 (Q2_K, Q3_K, Q6_K) or 32 (Q4_K, Q5_K)
+//     values with their own scales (and mins); see quant_ref.cpp for each bit layout.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+namespace bf::kern::quant {
+
+// ggml type ids (the GGUF tensor type field).
+enum Type : uint32_t {
+    F32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8,
+    Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14, BF16 = 30,
+};
+
+constexpr int QK4_0 = 32, QK4_1 = 32, QK5_0 = 32, QK5_1 = 32, QK8_0 = 32;
+constexpr int QK_K = 256;         // values per K-quant super-block
+constexpr int K_SCALE_SIZE = 12;  // packed 6-bit scales and mins of Q4_K/Q5_K
+
+using fp16_t = uint16_t;  // IEEE binary16 bits
+using bf16_t = uint16_t;  // bfloat16 bits (the top half of an fp32)
+
+struct block_q4_0 {
+    fp16_t d;             // scale
+    uint8_t qs[QK4_0 / 2];  // nibbles
+};
+struct block_q4_1 {
+    fp16_t d, m;          // scale, minimum
+    uint8_t qs[QK4_1 / 2];
+};
+struct block_q5_0 {
+    fp16_t d;
+    uint8_t qh[4];        // bit 4 of the 32 values (little-endian u32)
+    uint8_t qs[QK5_0 / 2];
+};
+struct block_q5_1 {
+    fp16_t d, m;
+    uint8_t qh[4];
+    uint8_t qs[QK5_1 / 2];
+};
+struct block_q8_0 {
+    fp16_t d;
+    int8_t qs[QK8_0];
+};
+struct block_q2_K {
+    uint8_t scales[QK_K / 16];  // per 16 values: scale (low nibble), min (high nibble)
+    uint8_t qs[QK_K / 4];       // 2-bit values
+    fp16_t d;                   // super-block scale of the scales
+    fp16_t dmin;                // super-block scale of the mins
+};
+struct block_q3_K {
+    uint8_t hmask[QK_K / 8];    // bit 2 of the values (set: no -4 offset)
+    uint8_t qs[QK_K / 4];       // low 2 bits
+    uint8_t scales[12];         // 16 6-bit scales, offset by 32
+    fp16_t d;
+};
+struct block_q4_K {
+    fp16_t d, dmin;
+    uint8_t scales[K_SCALE_SIZE];  // 8 6-bit scales and 8 6-bit mins
+    uint8_t qs[QK_K / 2];
+};
+struct block_q5_K {
+    fp16_t d, dmin;
+    uint8_t scales[K_SCALE_SIZE];
+    uint8_t qh[QK_K / 8];          // bit 4
+    uint8_t qs[QK_K / 2];          // low 4 bits
+};
+struct block_q6_K {
+    uint8_t ql[QK_K / 2];       // low 4 bits
+    uint8_t qh[QK_K / 4];       // high 2 bits
+    int8_t scales[QK_K / 16];   // per 16 values
+    fp16_t d;
+};
+
+static_assert(sizeof(block_q4_0) == 18, "block_q4_0");
+static_assert(sizeof(block_q4_1) == 20, "block_q4_1");
+static_assert(sizeof(block_q5_0) == 22, "block_q5_0");
+static_assert(sizeof(block_q5_1) == 24, "block_q5_1");
+static_assert(sizeof(block_q8_0) == 34, "block_q8_0");
+static_assert(sizeof(block_q2_K) == 84, "block_q2_K");
+static_assert(sizeof(block_q3_K) == 110, "block_q3_K");
+static_assert(sizeof(block_q4_K) == 144, "block_q4_K");
+static_assert(sizeof(block_q5_K) == 176, "block_q5_K");
+static_assert(sizeof(block_q6_K) == 210, "block_q6_K");
+// All members are 1- or 2-byte: blocks may sit at any even address in a mapped file; the
+// reference loops read them through memcpy, so any address works.
+
+// Values per block and bytes per block of a type; 0 for types not handled here.
+int block_size(uint32_t type);
+int block_bytes(uint32_t type);
+
+// fp16: exact widening (subnormals, inf, NaN payloads kept); narrowing rounds to nearest even,
+// overflows to inf, keeps NaN a (quiet) NaN.
+float fp16_to_fp32(fp16_t h);
+fp16_t fp32_to_fp16(float f);
+// bf16: widening is exact; narrowing rounds to nearest even (NaN stays a quiet NaN).
+float bf16_to_fp32(bf16_t h);
+bf16_t fp32_to_bf16(float f);
+
+// Row dequantization: n values (a multiple of the type's block size) from src into dst.
+void dequantize_row_f16(const void *src, float *dst, int64_t n);
+void dequantize_row_bf16(const void *src, float *dst, int64_t n);
+void dequantize_row_q4_0(const void *src, float *dst, int64_t n);
+void dequantize_row_q4_1(const void *src, float *dst, int64_t n);
+void dequantize_row_q5_0(const void *src, float *dst, int64_t n);
+void dequantize_row_q5_1(const void *src, float *dst, int64_t n);
+void dequantize_row_q8_0(const void *src, float *dst, int64_t n);
+void dequantize_row_q2_K(const void *src, float *dst, int64_t n);
+void dequantize_row_q3_K(const void *src, float *dst, int64_t n);
+void dequantize_row_q4_K(const void *src, float *dst, int64_t n);
+void dequantize_row_q5_K(const void *src, float *dst, int64_t n);
+void dequantize_row_q6_K(const void *src, float *dst, int64_t n);
+
+// By type (F32 is a copy). False, with dst untouched, for an unsupported type or an n that is
+// negative or not a multiple of the block size.
+bool dequantize_row(uint32_t type, const void *src, float *dst, int64_t n);
+
+}  // namespace bf::kern::quant

@@ -1,0 +1,325 @@
+// Reference dequantization (see quant.h). Each value is computed with the same float operations,
+// in the same order, as gguf-py's numpy code and ggml's C reference: the scale products first
+// (d * sub-scale, dmin * sub-min, all in fp32), then one multiply and one add or subtract per
+// value. No fused multiply-add: a fused q * d + m rounds once instead of twice and differs.
+#include "kernels/quant.h"
+
+#include <string.h>
+
+#ifdef __clang__
+#pragma clang fp contract(off)
+#endif
+
+namespace bf::kern::quant {
+
+namespace {
+
+uint32_t f32_bits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+float bits_f32(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+template <typename B>
+B load_block(const void *src, int64_t i) {
+    B b;
+    memcpy(&b, static_cast<const uint8_t *>(src) + i * (int64_t)sizeof(B), sizeof(B));
+    return b;
+}
+
+float h2f(fp16_t h) { return fp16_to_fp32(h); }
+
+}  // namespace
+
+// ---- fp16 / bf16 -------------------------------------------------------------------------------
+
+float fp16_to_fp32(fp16_t h) {
+    const uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    const uint32_t exp = (h >> 10) & 0x1f;
+    const uint32_t mant = h & 0x3ff;
+    if (exp == 0) {
+        // Zero or subnormal: mant * 2^-24, exact in fp32.
+        const float mag = (float)mant * 0x1p-24f;
+        return bits_f32(f32_bits(mag) | sign);
+    }
+    if (exp == 31) return bits_f32(sign | 0x7f800000u | (mant << 13));  // inf, NaN (payload kept)
+    return bits_f32(sign | ((exp + 127 - 15) << 23) | (mant << 13));
+}
+
+fp16_t fp32_to_fp16(float f) {
+    const uint32_t u = f32_bits(f);
+    const uint16_t sign = (uint16_t)((u >> 16) & 0x8000);
+    const uint32_t x = u & 0x7fffffffu;
+    if (x > 0x7f800000u) return (fp16_t)(sign | 0x7e00 | ((x >> 13) & 0x3ff));  // quiet NaN
+    if (x >= 0x477ff000u) return (fp16_t)(sign | 0x7c00);  // >= 65520 rounds to inf (and inf)
+    if (x >= 0x38800000u) {
+        // Normal in fp16: drop 13 mantissa bits, round to nearest even; a carry out of the
+        // mantissa correctly bumps the exponent.
+        const uint32_t r = (x + 0xfffu + ((x >> 13) & 1)) >> 13;
+        return (fp16_t)(sign | (r - ((127 - 15) << 10)));
+    }
+    if (x <= 0x33000000u) return sign;  // <= 2^-25: half of the smallest subnormal, ties to 0
+    // Subnormal in fp16: the value in units of 2^-24, rounded to nearest even (may become the
+    // smallest normal, 0x400, which is the right encoding).
+    const uint32_t e = x >> 23;                       // biased exponent, 102..112
+    const uint32_t mant = (x & 0x7fffffu) | 0x800000u;  // 24 significant bits
+    const uint32_t shift = 126 - e;                   // value = mant * 2^-shift units
+    uint32_t q = mant >> shift;
+    const uint32_t rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (q & 1))) q++;
+    return (fp16_t)(sign | q);
+}
+
+float bf16_to_fp32(bf16_t h) { return bits_f32((uint32_t)h << 16); }
+
+bf16_t fp32_to_bf16(float f) {
+    const uint32_t u = f32_bits(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (bf16_t)((u >> 16) | 0x40);  // quiet NaN
+    return (bf16_t)((u + 0x7fffu + ((u >> 16) & 1)) >> 16);
+}
+
+// ---- block sizes -------------------------------------------------------------------------------
+
+int block_size(uint32_t type) {
+    switch (type) {
+    case F32: case F16: case BF16: return 1;
+    case Q4_0: case Q4_1: case Q5_0: case Q5_1: case Q8_0: return 32;
+    case Q2_K: case Q3_K: case Q4_K: case Q5_K: case Q6_K: return QK_K;
+    default: return 0;
+    }
+}
+
+int block_bytes(uint32_t type) {
+    switch (type) {
+    case F32: return 4;
+    case F16: case BF16: return 2;
+    case Q4_0: return sizeof(block_q4_0);
+    case Q4_1: return sizeof(block_q4_1);
+    case Q5_0: return sizeof(block_q5_0);
+    case Q5_1: return sizeof(block_q5_1);
+    case Q8_0: return sizeof(block_q8_0);
+    case Q2_K: return sizeof(block_q2_K);
+    case Q3_K: return sizeof(block_q3_K);
+    case Q4_K: return sizeof(block_q4_K);
+    case Q5_K: return sizeof(block_q5_K);
+    case Q6_K: return sizeof(block_q6_K);
+    default: return 0;
+    }
+}
+
+// ---- 16-bit floats -----------------------------------------------------------------------------
+
+void dequantize_row_f16(const void *src, float *dst, int64_t n) {
+    const uint8_t *p = static_cast<const uint8_t *>(src);
+    for (int64_t i = 0; i < n; i++) {
+        fp16_t h;
+        memcpy(&h, p + 2 * i, 2);
+        dst[i] = fp16_to_fp32(h);
+    }
+}
+
+void dequantize_row_bf16(const void *src, float *dst, int64_t n) {
+    const uint8_t *p = static_cast<const uint8_t *>(src);
+    for (int64_t i = 0; i < n; i++) {
+        bf16_t h;
+        memcpy(&h, p + 2 * i, 2);
+        dst[i] = bf16_to_fp32(h);
+    }
+}
+
+// ---- 32-value blocks ---------------------------------------------------------------------------
+
+void dequantize_row_q4_0(const void *src, float *dst, int64_t n) {
+    for (int64_t i = 0; i < n / QK4_0; i++, dst += QK4_0) {
+        const block_q4_0 b = load_block<block_q4_0>(src, i);
+        const float d = h2f(b.d);
+        for (int j = 0; j < QK4_0 / 2; j++) {
+            dst[j] = (float)((b.qs[j] & 0xf) - 8) * d;
+            dst[j + QK4_0 / 2] = (float)((b.qs[j] >> 4) - 8) * d;
+        }
+    }
+}
+
+void dequantize_row_q4_1(const void *src, float *dst, int64_t n) {
+    for (int64_t i = 0; i < n / QK4_1; i++, dst += QK4_1) {
+        const block_q4_1 b = load_block<block_q4_1>(src, i);
+        const float d = h2f(b.d), m = h2f(b.m);
+        for (int j = 0; j < QK4_1 / 2; j++) {
+            dst[j] = (float)(b.qs[j] & 0xf) * d + m;
+            dst[j + QK4_1 / 2] = (float)(b.qs[j] >> 4) * d + m;
+        }
+    }
+}
+
+void dequantize_row_q5_0(const void *src, float *dst, int64_t n) {
+    for (int64_t i = 0; i < n / QK5_0; i++, dst += QK5_0) {
+        const block_q5_0 b = load_block<block_q5_0>(src, i);
+        const float d = h2f(b.d);
+        uint32_t qh;
+        memcpy(&qh, b.qh, 4);
+        for (int j = 0; j < QK5_0 / 2; j++) {
+            const int lo = (b.qs[j] & 0xf) | (int)(((qh >> j) & 1) << 4);
+            const int hi = (b.qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
+            dst[j] = (float)(lo - 16) * d;
+            dst[j + QK5_0 / 2] = (float)(hi - 16) * d;
+        }
+    }
+}
+
+void dequantize_row_q5_1(const void *src, float *dst, int64_t n) {
+    for (int64_t i = 0; i < n / QK5_1; i++, dst += QK5_1) {
+        const block_q5_1 b = load_block<block_q5_1>(src, i);
+        const float d = h2f(b.d), m = h2f(b.m);
+        uint32_t qh;
+        memcpy(&qh, b.qh, 4);
+        for (int j = 0; j < QK5_1 / 2; j++) {
+            const int lo = (b.qs[j] & 0xf) | (int)(((qh >> j) & 1) << 4);
+            const int hi = (b.qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
+            dst[j] = (float)lo * d + m;
+            dst[j + QK5_1 / 2] = (float)hi * d + m;
+        }
+    }
+}
+
+void dequantize_row_q8_0(const void *src, float *dst, int64_t n) {
+    for (int64_t i = 0; i < n / QK8_0; i++, dst += QK8_0) {
+        const block_q8_0 b = load_block<block_q8_0>(src, i);
+        const float d = h2f(b.d);
+        for (int j = 0; j < QK8_0; j++) dst[j] = (float)b.qs[j] * d;
+    }
+}
+
+// ---- K-quants ----------------------------------------------------------------------------------
+// Within a super-block the values come in two halves of 128 (Q2_K, Q3_K, Q6_K) or four chunks
+// of 64 (Q4_K, Q5_K); each half/chunk draws from 32 (or 64) consecutive bytes, taking their
+// 2-bit fields (shift 0, 2, 4, 6) or nibbles (shift 0, 4) in turn, 32 values per field.
+
+void dequantize_row_q2_K(const void *src, float *dst, int64_t n) {
+    for (int64_t i = 0; i < n / QK_K; i++, dst += QK_K) {
+        const block_q2_K b = load_block<block_q2_K>(src, i);
+        const float d = h2f(b.d), dmin = h2f(b.dmin);
+        for (int v = 0; v < QK_K; v++) {
+            const int half = v / 128, field = (v % 128) / 32, l = v % 32;
+            const int q = (b.qs[half * 32 + l] >> (2 * field)) & 3;
+            const uint8_t sc = b.scales[v / 16];
+            const float dl = d * (float)(sc & 0xf), ml = dmin * (float)(sc >> 4);
+            dst[v] = dl * (float)q - ml;
+        }
+    }
+}
+
+void dequantize_row_q3_K(const void *src, float *dst, int64_t n) {
+    for (int64_t i = 0; i < n / QK_K; i++, dst += QK_K) {
+        const block_q3_K b = load_block<block_q3_K>(src, i);
+        const float d = h2f(b.d);
+        // 16 6-bit scales: low 4 bits in bytes 0-7 (low nibbles for scales 0-7, high nibbles
+        // for 8-15), high 2 bits in bytes 8-11 (2-bit field k/4 of byte 8 + k%4).
+        int scale[16];
+        for (int k = 0; k < 16; k++) {
+            const int lo = (b.scales[k % 8] >> (4 * (k / 8))) & 0xf;
+            const int hi = (b.scales[8 + k % 4] >> (2 * (k / 4))) & 3;
+            scale[k] = (lo | (hi << 4)) - 32;
+        }
+        for (int v = 0; v < QK_K; v++) {
+            const int half = v / 128, field = (v % 128) / 32, l = v % 32;
+            const int low = (b.qs[half * 32 + l] >> (2 * field)) & 3;
+            const int high = (b.hmask[l] >> (v / 32)) & 1;  // bit v/32 of byte v%32
+            const int q = low - (high ? 0 : 4);
+            const float dl = d * (float)scale[v / 16];
+            dst[v] = dl * (float)q;
+        }
+    }
+}
+
+namespace {
+// Scale and min of sub-block j (0-7) from Q4_K/Q5_K's 12 packed bytes: for j < 4 the low 6 bits
+// of bytes j and j+4; for j >= 4 a nibble of byte j+4 plus the top 2 bits of bytes j-4 and j.
+void scale_min_k4(int j, const uint8_t *q, int &sc, int &m) {
+    if (j < 4) {
+        sc = q[j] & 63;
+        m = q[j + 4] & 63;
+    } else {
+        sc = (q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4);
+        m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+}  // namespace
+
+void dequantize_row_q4_K(const void *src, float *dst, int64_t n) {
+    for (int64_t i = 0; i < n / QK_K; i++, dst += QK_K) {
+        const block_q4_K b = load_block<block_q4_K>(src, i);
+        const float d = h2f(b.d), dmin = h2f(b.dmin);
+        for (int v = 0; v < QK_K; v++) {
+            const int sub = v / 32, chunk = v / 64, l = v % 32;
+            const int q = (b.qs[chunk * 32 + l] >> (4 * (sub % 2))) & 0xf;
+            int sc, m;
+            scale_min_k4(sub, b.scales, sc, m);
+            const float dl = d * (float)sc, ml = dmin * (float)m;
+            dst[v] = dl * (float)q - ml;
+        }
+    }
+}
+
+void dequantize_row_q5_K(const void *src, float *dst, int64_t n) {
+    for (int64_t i = 0; i < n / QK_K; i++, dst += QK_K) {
+        const block_q5_K b = load_block<block_q5_K>(src, i);
+        const float d = h2f(b.d), dmin = h2f(b.dmin);
+        for (int v = 0; v < QK_K; v++) {
+            const int sub = v / 32, chunk = v / 64, l = v % 32;
+            const int low = (b.qs[chunk * 32 + l] >> (4 * (sub % 2))) & 0xf;
+            const int high = (b.qh[l] >> sub) & 1;  // bit sub of byte l
+            int sc, m;
+            scale_min_k4(sub, b.scales, sc, m);
+            const float dl = d * (float)sc, ml = dmin * (float)m;
+            dst[v] = dl * (float)(low | (high << 4)) - ml;
+        }
+    }
+}
+
+void dequantize_row_q6_K(const void *src, float *dst, int64_t n) {
+    for (int64_t i = 0; i < n / QK_K; i++, dst += QK_K) {
+        const block_q6_K b = load_block<block_q6_K>(src, i);
+        const float d = h2f(b.d);
+        for (int v = 0; v < QK_K; v++) {
+            const int half = v / 128, w = v % 128;
+            // Low nibbles: 64 bytes per half, low nibble for w < 64, high nibble above.
+            const int low = (b.ql[half * 64 + w % 64] >> (4 * (w / 64))) & 0xf;
+            // High 2 bits: 32 bytes per half, 2-bit field w/32.
+            const int high = (b.qh[half * 32 + w % 32] >> (2 * (w / 32))) & 3;
+            const int q = (low | (high << 4)) - 32;
+            const float dl = d * (float)b.scales[v / 16];
+            dst[v] = dl * (float)q;
+        }
+    }
+}
+
+// ---- dispatch ----------------------------------------------------------------------------------
+
+bool dequantize_row(uint32_t type, const void *src, float *dst, int64_t n) {
+    const int bs = block_size(type);
+    if (bs == 0 || n < 0 || n % bs) return false;
+    switch (type) {
+    case F32: memcpy(dst, src, (size_t)n * 4); return true;
+    case F16: dequantize_row_f16(src, dst, n); return true;
+    case BF16: dequantize_row_bf16(src, dst, n); return true;
+    case Q4_0: dequantize_row_q4_0(src, dst, n); return true;
+    case Q4_1: dequantize_row_q4_1(src, dst, n); return true;
+    case Q5_0: dequantize_row_q5_0(src, dst, n); return true;
+    case Q5_1: dequantize_row_q5_1(src, dst, n); return true;
+    case Q8_0: dequantize_row_q8_0(src, dst, n); return true;
+    case Q2_K: dequantize_row_q2_K(src, dst, n); return true;
+    case Q3_K: dequantize_row_q3_K(src, dst, n); return true;
+    case Q4_K: dequantize_row_q4_K(src, dst, n); return true;
+    case Q5_K: dequantize_row_q5_K(src, dst, n); return true;
+    case Q6_K: dequantize_row_q6_K(src, dst, n); return true;
+    default: return false;
+    }
+}
+
+}  // namespace bf::kern::quant
