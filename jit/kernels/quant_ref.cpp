@@ -6,8 +6,12 @@
 
 #include <string.h>
 
-#ifdef __clang__
+// Both compilers fuse a * b + c into an FMA when the target has one (GCC even under -std=c++20):
+// switch that off for this file.
+#if defined(__clang__)
 #pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
 #endif
 
 namespace bf::kern::quant {

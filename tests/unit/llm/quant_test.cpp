@@ -120,8 +120,9 @@ TEST(Fp16, NarrowingMatchesDoubleRounding) {
         const double err = fabs((double)f - v);
         ASSERT_LE(err, fabs((double)f - up)) << std::hex << u;
         ASSERT_LE(err, fabs((double)f - down)) << std::hex << u;
-        if (err == fabs((double)f - up) || (h && err == fabs((double)f - down)))
+        if (err == fabs((double)f - up) || (h && err == fabs((double)f - down))) {
             ASSERT_EQ(h & 1, 0) << std::hex << u;  // a tie went to the even one
+        }
     }
 }
 
@@ -136,7 +137,9 @@ TEST(Bf16, ConversionsAndRounding) {
     EXPECT_EQ(q::fp32_to_bf16(from_bits(0x7f800001)) & 0x7fc0, 0x7fc0);  // quiet NaN
     for (uint32_t h = 0; h < 0x10000; h++) {
         const bool nan = (h & 0x7f80) == 0x7f80 && (h & 0x7f);
-        if (!nan) EXPECT_EQ(q::fp32_to_bf16(q::bf16_to_fp32((q::bf16_t)h)), h);
+        if (!nan) {
+            EXPECT_EQ(q::fp32_to_bf16(q::bf16_to_fp32((q::bf16_t)h)), h);
+        }
     }
 }
 
