@@ -124,4 +124,14 @@ void dequantize_row_q6_K(const void *src, float *dst, int64_t n);
 // negative or not a multiple of the block size.
 bool dequantize_row(uint32_t type, const void *src, float *dst, int64_t n);
 
+// Activation quantization to Q8_0 as llama.cpp's x86 (AVX2/AVX-512) path does it, per block of
+// 32: amax = max |x|, d = amax / 127 (stored as fp16), q = x * (127 / amax) rounded to nearest
+// even (the portable C reference uses roundf, ties away from zero; the x86 builds behind the
+// shared reference texts round to even). An all-zero block gets d = 0 and q = 0.
+void quantize_row_q8_0(const float *x, block_q8_0 *y, int64_t n);
+
+// Dot product of two Q8_0 rows of n values: per block the integer sum of qx * qy, then
+// sum += (float)sumi * (dx * dy) in fp32, block by block (ggml's generic C order).
+float vec_dot_q8_0_q8_0(const block_q8_0 *x, const block_q8_0 *y, int64_t n);
+
 }  // namespace bf::kern::quant

@@ -4,6 +4,7 @@
 // value. No fused multiply-add: a fused q * d + m rounds once instead of twice and differs.
 #include "kernels/quant.h"
 
+#include <math.h>
 #include <string.h>
 
 // Both compilers fuse a * b + c into an FMA when the target has one (GCC even under -std=c++20):
@@ -301,6 +302,45 @@ void dequantize_row_q6_K(const void *src, float *dst, int64_t n) {
             dst[v] = dl * (float)q;
         }
     }
+}
+
+// ---- Q8_0 activations and dot product ---------------------------------------------------------
+
+namespace {
+// Round to nearest, ties to even, independent of the floating-point environment (|v| < 2^22).
+float round_even(float v) {
+    const float f = floorf(v);
+    const float frac = v - f;  // exact for |v| < 2^23
+    if (frac > 0.5f) return f + 1.0f;
+    if (frac < 0.5f) return f;
+    return fmodf(f, 2.0f) == 0.0f ? f : f + 1.0f;
+}
+}  // namespace
+
+void quantize_row_q8_0(const float *x, block_q8_0 *y, int64_t n) {
+    for (int64_t i = 0; i < n / QK8_0; i++, x += QK8_0) {
+        float amax = 0.0f;
+        for (int j = 0; j < QK8_0; j++) amax = fmaxf(amax, fabsf(x[j]));
+        const float d = amax / 127.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        block_q8_0 b;
+        b.d = fp32_to_fp16(d);
+        for (int j = 0; j < QK8_0; j++) b.qs[j] = (int8_t)round_even(x[j] * id);
+        memcpy(&y[i], &b, sizeof b);
+    }
+}
+
+float vec_dot_q8_0_q8_0(const block_q8_0 *x, const block_q8_0 *y, int64_t n) {
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n / QK8_0; i++) {
+        block_q8_0 bx, by;
+        memcpy(&bx, &x[i], sizeof bx);
+        memcpy(&by, &y[i], sizeof by);
+        int sumi = 0;
+        for (int j = 0; j < QK8_0; j++) sumi += (int)bx.qs[j] * (int)by.qs[j];
+        sum += (float)sumi * (h2f(bx.d) * h2f(by.d));
+    }
+    return sum;
 }
 
 // ---- dispatch ----------------------------------------------------------------------------------

@@ -197,6 +197,97 @@ TEST(Quant, HandMadeBlocks) {
     EXPECT_EQ(out[31], 0.0f);
 }
 
+// ---- Q8_0 activations and dot product ---------------------------------------------------------
+
+namespace {
+struct Lcg {
+    uint64_t s;
+    float next() {  // uniform in [-1, 1)
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        return (float)((s >> 40) & 0xffffff) / 8388608.0f - 1.0f;
+    }
+};
+}  // namespace
+
+TEST(QuantQ8_0, QuantizeRoundsToNearestEven) {
+    // amax = 127: id = 1, so the values themselves are rounded.
+    float x[32] = {};
+    x[0] = 127.0f;
+    x[1] = 2.5f;
+    x[2] = 3.5f;
+    x[3] = -2.5f;
+    x[4] = -3.5f;
+    x[5] = 0.5f;
+    x[6] = 1.5f;
+    x[7] = -0.5f;
+    x[8] = 2.5001f;
+    x[9] = -126.5f;
+    q::block_q8_0 b;
+    q::quantize_row_q8_0(x, &b, 32);
+    EXPECT_EQ(q::fp16_to_fp32(b.d), 1.0f);
+    const int want[] = {127, 2, 4, -2, -4, 0, 2, 0, 3, -126};
+    for (int j = 0; j < 10; j++) EXPECT_EQ(b.qs[j], want[j]) << j;
+    // An all-zero block.
+    float z[32] = {};
+    q::quantize_row_q8_0(z, &b, 32);
+    EXPECT_EQ(b.d, 0);
+    for (int j = 0; j < 32; j++) EXPECT_EQ(b.qs[j], 0);
+}
+
+TEST(QuantQ8_0, QuantizeAgainstDouble) {
+    Lcg rng{42};
+    std::vector<float> x(32 * 64);
+    for (size_t i = 0; i < x.size(); i++) x[i] = rng.next() * (float)(1 + i / 32);  // growing scales
+    std::vector<q::block_q8_0> y(64);
+    q::quantize_row_q8_0(x.data(), y.data(), (int64_t)x.size());
+    for (int b = 0; b < 64; b++) {
+        double amax = 0;
+        for (int j = 0; j < 32; j++) amax = fmax(amax, fabs((double)x[b * 32 + j]));
+        EXPECT_EQ(y[b].d, q::fp32_to_fp16((float)amax / 127.0f));
+        for (int j = 0; j < 32; j++) {
+            const double exact = x[b * 32 + j] * 127.0 / amax;
+            EXPECT_LE(fabs(y[b].qs[j] - exact), 0.5 + 1e-4) << b << " " << j;
+            EXPECT_LE(abs(y[b].qs[j]), 127);
+        }
+    }
+}
+
+TEST(QuantQ8_0, VecDotAgainstDouble) {
+    Lcg rng{7};
+    const int n = 32 * 96;
+    std::vector<float> a(n), w(n);
+    for (int i = 0; i < n; i++) {
+        a[i] = rng.next() * 3.0f;
+        w[i] = rng.next() * 0.05f;
+    }
+    std::vector<q::block_q8_0> qa(n / 32), qw(n / 32);
+    q::quantize_row_q8_0(a.data(), qa.data(), n);
+    q::quantize_row_q8_0(w.data(), qw.data(), n);
+    // The exact dot product of the quantized values, in double.
+    double exact = 0, mag = 0;
+    for (int b = 0; b < n / 32; b++)
+        for (int j = 0; j < 32; j++) {
+            const double p = (double)qa[b].qs[j] * q::fp16_to_fp32(qa[b].d) * (double)qw[b].qs[j] *
+                             q::fp16_to_fp32(qw[b].d);
+            exact += p;
+            mag += fabs(p);
+        }
+    const float got = q::vec_dot_q8_0_q8_0(qa.data(), qw.data(), n);
+    EXPECT_LE(fabs(got - exact), 1e-6 * mag) << got << " vs " << exact;
+    // And the quantization error against the fp32 vectors stays small.
+    double ref = 0;
+    for (int i = 0; i < n; i++) ref += (double)a[i] * w[i];
+    EXPECT_LE(fabs(got - ref), 0.01 * mag) << got << " vs " << ref;
+    // Bit-exact against the same float order spelled out here.
+    float sum = 0;
+    for (int b = 0; b < n / 32; b++) {
+        int sumi = 0;
+        for (int j = 0; j < 32; j++) sumi += qa[b].qs[j] * qw[b].qs[j];
+        sum += (float)sumi * (q::fp16_to_fp32(qa[b].d) * q::fp16_to_fp32(qw[b].d));
+    }
+    EXPECT_EQ(got, sum);
+}
+
 // ---- the shared references ---------------------------------------------------------------------
 
 TEST(QuantShared, DequantizeMatchesGgufPyBitwise) {
