@@ -8,7 +8,9 @@
 //     tests/fuzz/gguf_fuzz.cpp app/llm/gguf.cpp -o build/fuzz/gguf_fuzz
 // Seeds: the GGUF files in ../shared/gguf, ../shared/gguf/quant and ../shared/tokenizers, e.g.
 //   seed() { cp -n ../shared/gguf/*.gguf ../shared/gguf/quant/*.gguf ../shared/tokenizers/*.gguf "$1"/; }
-// Run: build/fuzz/gguf_fuzz -max_total_time=60 -max_len=4000000 build/fuzz/corpus-gguf_fuzz
+// Run: build/fuzz/gguf_fuzz -max_total_time=60 build/fuzz/corpus-gguf_fuzz (whole files: ~400-900
+// execs/s, reaches the tensor checks), and a second run with -max_len=4096 (seeds truncated:
+// ~10k execs/s on the header, metadata and tensor infos; it found the row-size overflow).
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
