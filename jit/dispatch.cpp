@@ -11,23 +11,18 @@ namespace bf::jit {
 
 namespace {
 
+// One spec per registry row (jit/kernels/kernels.def).
 struct Spec {
     const char *name;
-    const char *symbol;  // mangled name of the optimized kernel in the embedded bitcode
+    const char *symbol;  // the kernel's name in the embedded bitcode (kernels.h: asm label)
     void *aot;
-    int shape_args[4];   // argument index of each shape value, in shape order
+    const registry::ShapeArgs &shape;  // argument index of each shape value, in shape order
 };
 
+#define BF_KERNEL(name, params, shape) \
+    {#name, "bf_kern_" #name, reinterpret_cast<void *>(&kern::name), registry::shape_of::name},
 const Spec kSpecs[kKernels] = {
-    {"matvec", "_ZN2bf4kern6matvecEPfPKfS3_ii", reinterpret_cast<void *>(&kern::matvec), {3, 4}},
-    {"sgemm", "_ZN2bf4kern5sgemmEPfPKfS3_iiib", reinterpret_cast<void *>(&kern::sgemm), {4, 5, 6}},
-    {"rmsnorm", "_ZN2bf4kern7rmsnormEPfPKfS3_i", reinterpret_cast<void *>(&kern::rmsnorm), {3}},
-    {"softmax", "_ZN2bf4kern7softmaxEPfi", reinterpret_cast<void *>(&kern::softmax), {}},
-    {"rope", "_ZN2bf4kern4ropeEPfS1_iiii", reinterpret_cast<void *>(&kern::rope), {3, 4, 5}},
-    {"attention", "_ZN2bf4kern9attentionEPfS1_PKfS3_S3_iiii", reinterpret_cast<void *>(&kern::attention), {6, 7, 8}},
-    {"swiglu", "_ZN2bf4kern6swigluEPfPKfi", reinterpret_cast<void *>(&kern::swiglu), {2}},
-    {"add", "_ZN2bf4kern3addEPfPKfi", reinterpret_cast<void *>(&kern::add), {2}},
-    {"mul", "_ZN2bf4kern3mulEPfPKfi", reinterpret_cast<void *>(&kern::mul), {2}},
+#include "jit/kernels/kernels.def"
 };
 
 constexpr int kMaxSlots = 256;
@@ -47,7 +42,7 @@ void add_sample(prof::Region &r, uint64_t c) {
 }
 
 const char *shape_text(const Slot *s, char *buf, size_t n) {
-    if (s->kernel == kSgemm && s->nshape == 3) {  // n x k, "T" for A * B^T (B = W is n x k)
+    if (s->kernel == k_sgemm && s->nshape == 3) {  // n x k, "T" for A * B^T (B = W is n x k)
         snprintf(buf, n, "%lldx%lld%s", static_cast<long long>(s->shape[0]), static_cast<long long>(s->shape[1]),
                  s->shape[2] ? "T" : "");
         return buf;
@@ -62,10 +57,8 @@ const char *shape_text(const Slot *s, char *buf, size_t n) {
 
 void tier_up(Slot *s) {
     const Spec &sp = kSpecs[s->kernel];
-    std::vector<std::pair<int, int64_t>> binds;
-    for (int i = 0; i < s->nshape; i++) binds.push_back({sp.shape_args[i], s->shape[i]});
     uint64_t t0 = prof::begin();
-    Compiled c = compile(sp.symbol, binds);
+    Compiled c = compile(sp.symbol, shape_binds(s->kernel, s->shape));
     s->compile_cycles = prof::begin() - t0;
     char shape[40];
     shape_text(s, shape, sizeof shape);
@@ -101,6 +94,28 @@ void compare(Slot *s) {
 }
 
 }  // namespace
+
+const char *kernel_name(int kernel) { return kSpecs[kernel].name; }
+const char *kernel_symbol(int kernel) { return kSpecs[kernel].symbol; }
+void *kernel_aot(int kernel) { return kSpecs[kernel].aot; }
+
+int arg_index(int kernel, std::string_view param) {
+#define BF_KERNEL(name, params, shape) #params,
+    static constexpr std::string_view kParams[kKernels] = {
+#include "jit/kernels/kernels.def"
+    };
+    const registry::Names n = registry::names(kParams[kernel]);
+    for (int i = 0; i < n.n; i++)
+        if (n.v[size_t(i)] == param) return i;
+    return -1;
+}
+
+std::vector<std::pair<int, int64_t>> shape_binds(int kernel, const int64_t *shape) {
+    const registry::ShapeArgs &sa = kSpecs[kernel].shape;
+    std::vector<std::pair<int, int64_t>> binds;
+    for (int i = 0; i < sa.n; i++) binds.push_back({sa.index[size_t(i)], shape[i]});
+    return binds;
+}
 
 Slot *slot(int kernel, const int64_t *shape, int nshape) {
     for (int i = 0; i < nslots; i++) {

@@ -3,21 +3,37 @@
 // the call with the rdtsc profiler. A slot that gets hot is compiled by the JIT, specialized for
 // its shape, and its pointer swapped (an aligned 8-byte atomic store; code is never patched and
 // JIT code is never freed, so a call already running in the old code is unaffected).
+//
+// Everything kernel-specific here is derived from the registry, jit/kernels/kernels.def.
 #pragma once
+#include <stddef.h>
 #include <stdint.h>
 
+#include <array>
 #include <atomic>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
-#include "jit/kernels/kernels.h"
 #include "bareflow/profile.h"
+#include "jit/kernels/kernels.h"
 
 namespace bf::jit {
 
-enum Kernel : int { kMatvec, kSgemm, kRmsnorm, kSoftmax, kRope, kAttention, kSwiglu, kAdd, kMul, kKernels };
+// One enumerator per registry row: k_matvec, k_sgemm, ...; kKernels counts them.
+enum Kernel : int {
+#define BF_KERNEL(name, params, shape) k_##name,
+#include "jit/kernels/kernels.def"
+    kKernels
+};
+
+constexpr int kMaxShape = 4;  // shape parameters per kernel
 
 struct Slot {
     int kernel, nshape;
-    int64_t shape[4];
+    int64_t shape[kMaxShape];
     std::atomic<void *> fn;
     prof::Region aot, jit;     // cycles of the calls made on each version
     uint8_t state;             // 0 AOT, 1 JIT, 2 JIT failed (stays AOT)
@@ -35,57 +51,98 @@ void set_tiering(bool on); // off: hot slots stay on AOT (benchmarks measure AOT
 int slot_count();
 Slot *slot_at(int i);
 
-template <typename Fn, typename... Args>
-inline void call(int kernel, const int64_t *shape, int nshape, Args... args) {
-    Slot *s = slot(kernel, shape, nshape);
-    Fn fn = reinterpret_cast<Fn>(s->fn.load(std::memory_order_acquire));
-    uint64_t t0 = prof::begin();
-    fn(args...);
-    after_call(s, prof::begin() - t0);
+// What the registry says about a kernel, for the JIT and the benchmarks.
+const char *kernel_name(int kernel);    // "matvec"
+const char *kernel_symbol(int kernel);  // "bf_kern_matvec": its name in the embedded bitcode
+void *kernel_aot(int kernel);           // the AOT build's function
+// The argument index of parameter `param` (e.g. "m" of sgemm), or -1 if it has none.
+int arg_index(int kernel, std::string_view param);
+// The JIT's constant bindings for a shape: {(argument index, value)} for each shape parameter.
+std::vector<std::pair<int, int64_t>> shape_binds(int kernel, const int64_t *shape);
+
+namespace registry {
+
+// Parameter names read from the registry row's text at compile time, so that a shape parameter
+// that is not a parameter fails to compile instead of failing as "JIT failed" at run time.
+struct Names {
+    std::array<std::string_view, 16> v{};
+    int n = 0;
+};
+
+constexpr bool ident_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
+
+// "(float *out, const float *x, int n)" -> {out, x, n}: the last identifier of each
+// comma-separated part; "()" -> {}.
+constexpr Names names(std::string_view list) {
+    Names r;
+    list = list.substr(1, list.size() - 2);
+    while (!list.empty()) {
+        size_t comma = list.find(',');
+        std::string_view part = list.substr(0, comma);
+        size_t end = part.size();
+        while (end > 0 && !ident_char(part[end - 1])) end--;
+        size_t begin = end;
+        while (begin > 0 && ident_char(part[begin - 1])) begin--;
+        if (end > begin) r.v[size_t(r.n++)] = part.substr(begin, end - begin);
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    }
+    return r;
+}
+
+void shape_parameter_not_found();  // not constexpr: calling it stops compilation
+
+// The argument index of each shape parameter, in shape order.
+struct ShapeArgs {
+    std::array<int, kMaxShape> index{};
+    int n = 0;
+};
+constexpr ShapeArgs shape_args(std::string_view params, std::string_view shape) {
+    const Names p = names(params), s = names(shape);
+    ShapeArgs r;
+    if (s.n > kMaxShape) shape_parameter_not_found();
+    for (int i = 0; i < s.n; i++) {
+        int at = -1;
+        for (int j = 0; j < p.n; j++)
+            if (p.v[size_t(j)] == s.v[size_t(i)]) at = j;
+        if (at < 0) shape_parameter_not_found();
+        r.index[size_t(r.n++)] = at;
+    }
+    return r;
+}
+
+#define BF_KERNEL(name, params, shape) inline constexpr ShapeArgs name = shape_args(#params, #shape);
+namespace shape_of {
+#include "jit/kernels/kernels.def"
+}  // namespace shape_of
+
+// The dispatch wrapper of kernel K with AOT function F: keys the slot on the shape arguments,
+// calls through the slot's pointer, profiles the call.
+template <int K, auto F, const ShapeArgs &S> struct Wrapper;
+template <int K, typename... P, void (*F)(P...), const ShapeArgs &S> struct Wrapper<K, F, S> {
+    template <size_t... I> static void run(std::index_sequence<I...>, P... args) {
+        auto all = std::forward_as_tuple(args...);
+        static_assert(((std::is_integral_v<std::tuple_element_t<size_t(S.index[I]), std::tuple<P...>>>) && ...),
+                      "a shape parameter must be an integer");
+        const int64_t shape[S.n + 1] = {int64_t(std::get<size_t(S.index[I])>(all))..., 0};
+        Slot *s = slot(K, shape, S.n);
+        auto fn = reinterpret_cast<void (*)(P...)>(s->fn.load(std::memory_order_acquire));
+        uint64_t t0 = prof::begin();
+        fn(args...);
+        after_call(s, prof::begin() - t0);
+    }
+    static void call(P... args) { run(std::make_index_sequence<size_t(S.n)>(), args...); }
+};
+
+}  // namespace registry
 
 }  // namespace bf::jit
 
+// The wrappers callers use: bf::kern::dispatch::matvec(out, x, w, n, d), same signature as the
+// kernel.
 namespace bf::kern::dispatch {
-
-inline void matvec(float *out, const float *x, const float *w, int n, int d) {
-    int64_t sh[2] = {n, d};
-    jit::call<void (*)(float *, const float *, const float *, int, int)>(jit::kMatvec, sh, 2, out, x, w, n, d);
-}
-// Specialized on n, k and trans_b, not on m: in a transformer m is the number of positions in a
-// batch (the prompt's length), which varies, while n x k is a weight matrix's shape.
-inline void sgemm(float *c, const float *a, const float *b, int m, int n, int k, bool trans_b) {
-    int64_t sh[3] = {n, k, trans_b};
-    jit::call<void (*)(float *, const float *, const float *, int, int, int, bool)>(jit::kSgemm, sh, 3, c, a, b, m, n, k, trans_b);
-}
-inline void rmsnorm(float *o, const float *x, const float *w, int n) {
-    int64_t sh[1] = {n};
-    jit::call<void (*)(float *, const float *, const float *, int)>(jit::kRmsnorm, sh, 1, o, x, w, n);
-}
-inline void softmax(float *x, int n) {  // n changes every position: one generic slot
-    jit::call<void (*)(float *, int)>(jit::kSoftmax, nullptr, 0, x, n);
-}
-inline void rope(float *q, float *k, int pos, int dim, int kv_dim, int head_size) {
-    int64_t sh[3] = {dim, kv_dim, head_size};
-    jit::call<void (*)(float *, float *, int, int, int, int)>(jit::kRope, sh, 3, q, k, pos, dim, kv_dim, head_size);
-}
-inline void attention(float *out, float *att, const float *q, const float *kc, const float *vc, int pos,
-                      int n_heads, int n_kv_heads, int head_size) {
-    int64_t sh[3] = {n_heads, n_kv_heads, head_size};
-    jit::call<void (*)(float *, float *, const float *, const float *, const float *, int, int, int, int)>(
-        jit::kAttention, sh, 3, out, att, q, kc, vc, pos, n_heads, n_kv_heads, head_size);
-}
-inline void swiglu(float *h, const float *g, int n) {
-    int64_t sh[1] = {n};
-    jit::call<void (*)(float *, const float *, int)>(jit::kSwiglu, sh, 1, h, g, n);
-}
-inline void add(float *x, const float *y, int n) {
-    int64_t sh[1] = {n};
-    jit::call<void (*)(float *, const float *, int)>(jit::kAdd, sh, 1, x, y, n);
-}
-inline void mul(float *x, const float *y, int n) {
-    int64_t sh[1] = {n};
-    jit::call<void (*)(float *, const float *, int)>(jit::kMul, sh, 1, x, y, n);
-}
-
+#define BF_KERNEL(name, params, shape) \
+    inline constexpr auto &name = jit::registry::Wrapper<jit::k_##name, &kern::name, jit::registry::shape_of::name>::call;
+#include "jit/kernels/kernels.def"
 }  // namespace bf::kern::dispatch

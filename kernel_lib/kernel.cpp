@@ -15,6 +15,7 @@
 #include "hosted/hosted.h"
 #include "mm/paging.h"
 #include "mm/phys.h"
+#include "start/cmdline.h"
 #include "start/program.h"
 #include "syscall/syscall.h"
 #include "time/tsc.h"
@@ -94,20 +95,7 @@ void print_boot_timing(uint64_t tsc_entry, uint64_t usable) {
             (unsigned long)(usable >> 20));
 }
 
-bool cmdline_has(const char *word) {  // whole space-separated word
-    const char *c = g_header.cmdline;
-    size_t n = 0;
-    while (word[n]) n++;
-    for (const char *p = c; *p;) {
-        while (*p == ' ') p++;
-        const char *s = p;
-        while (*p && *p != ' ') p++;
-        size_t k = 0;
-        while (k < n && s + k < p && s[k] == word[k]) k++;
-        if (k == n && size_t(p - s) == n) return true;
-    }
-    return false;
-}
+bool cmdline_has(const char *word) { return cmdline::has_word(g_header.cmdline, word); }
 
 }  // namespace
 

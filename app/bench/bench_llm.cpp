@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-extern "C" float bf_read_sum(const float *p, long n);  // app/kernels/peak.cpp
+#include "jit/kernels/peak.h"
 
 namespace bf::app {
 

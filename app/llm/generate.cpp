@@ -1,4 +1,4 @@
-// run.c's forward() and generate(), with the tensor math in bf::kern (kernels/kernels.h).
+// run.c's forward() and generate(); the tensor math goes through the dispatch table (jit/dispatch.h).
 #include "generate.h"
 
 #include <stdlib.h>

@@ -175,6 +175,16 @@ int run_jit_selftest() {
         expect_close("add 768", ga, wa, 1);
         expect_close("mul 768", gm, wm, 1);
     }
+    // Every registry row must have a case above: a kernel added without one fails here.
+    for (int k = 0; k < bf::jit::kKernels; k++) {
+        bool seen = false;
+        for (int i = 0; i < bf::jit::slot_count(); i++) seen = seen || bf::jit::slot_at(i)->kernel == k;
+        if (!seen) {
+            std::printf("jit-selftest: kernel %s has no case here (app/selftest/jit_selftest.cpp): FAILED\n",
+                        bf::jit::kernel_name(k));
+            failures++;
+        }
+    }
     bf::jit::report();
     size_t heap1 = mallinfo2().uordblks + mallinfo2().hblkhd;
     std::printf("jit-selftest: LLVM heap in use after %d kernels: %.1f MiB\n", bf::jit::slot_count(),

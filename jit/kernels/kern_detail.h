@@ -1,14 +1,14 @@
 // Internal helpers shared by kernels.cpp and sgemm.cpp (not part of the kernel interface).
 //
 // Compiled twice from the same source: AOT for baseline x86-64 (SSE2, -O2) and as LLVM bitcode
-// (clang++ -emit-llvm -O1) that the in-kernel JIT re-optimizes at -O3 for the host CPU. Hence
-// portable C++ only: no intrinsics, no inline asm, no target attributes. Vector code comes from
+// (clang++ -emit-llvm with every LLVM pass deferred: -Xclang -disable-llvm-passes) that the
+// in-kernel JIT optimizes at -O3 for the host CPU once shapes are bound. Hence portable C++ only: no intrinsics, no inline asm, no target attributes. Vector code comes from
 // LLVM's vectorizers, which is why every reduction keeps explicit per-lane partial sums in a small
 // fixed-size local array (float acc[kVec]): each lane is an independent chain, so the compiler
 // maps the array onto SIMD registers without reassociating floating-point additions (no
 // -ffast-math needed), and the summation order is fixed by the source (by kVec), not by whatever
-// the vectorizer decides. Loop hints (BF_UNROLL, BF_LANES below) make the -O2 build and the
-// -O1-bitcode-then--O3 JIT path produce the same register-tiled code.
+// the vectorizer decides. Loop hints (BF_UNROLL, BF_LANES below) make the -O2 AOT build and the
+// JIT's -O3 produce the same register-tiled code.
 //
 // Tuning macros (all optional; the JIT build defines them for the CPU it compiles for):
 //   BF_KERN_VEC_FLOATS  lane count of the partial-sum arrays and the unit of the sgemm micro-tile
@@ -28,16 +28,15 @@
 #define BF_KERN_VEC_FLOATS 8
 #endif
 
-// Loop hints. The JIT's input is bitcode made at -O1, which the JIT then optimizes at -O3, so the
-// code must vectorize well through two different pass orders (and so must the -O2 AOT build):
+// Loop hints. The same source goes through two pass pipelines (-O2 AOT, -O3 in the JIT; the
+// bitcode was once made at -O1 too) and must vectorize well through both:
 //   BF_UNROLL    on loops over tile rows / reduction steps (fixed trip count): full unrolling,
-//                also at -O1, where clang would otherwise not unroll at all;
+//                whatever the pipeline's own unrolling heuristics decide;
 //   BF_LANES(w)  on the innermost loop over the lanes of a partial-sum array (trip count w):
 //                vectorize it w wide and do not unroll it into scalars first.
 // Without them the pipelines disagree: -O2 and -O3 fully unroll the lane loop into scalars and
 // rely on the SLP vectorizer, which in matvec groups the rows instead of the lanes (gathers,
-// 6x slower); -O1 unrolls nothing, so the accumulator arrays stay on the stack through the
-// later -O3. With the hints, the loop vectorizer turns each lane loop into one vector operation
+// 6x slower); a pipeline that unrolls nothing leaves the accumulator arrays on the stack. With the hints, the loop vectorizer turns each lane loop into one vector operation
 // (w floats = 1 AVX-512 register, 2 AVX2 or 4 SSE2 registers, by type legalization) and the
 // unrolled tile loops leave only constant indices, so SROA keeps the accumulators in registers:
 // the same machine code whichever pipeline runs.

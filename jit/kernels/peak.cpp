@@ -9,6 +9,7 @@
 // floats = 12 xmm) without spills. The caller takes the faster of the two.
 // Flops per call: 2 * iters * rows * BF_KERN_VEC_FLOATS.
 #include "kern_detail.h"
+#include "peak.h"
 
 namespace {
 

@@ -2,6 +2,8 @@
 // argv, envp and the auxiliary vector, then a jump to glibc's own _start.
 #include "program.h"
 
+#include "cmdline.h"
+
 #include "../arch/x86_64/cpu.h"
 #include "../arch/x86_64/panic.h"
 #include "../mm/vmspace.h"
@@ -42,25 +44,15 @@ void start_program(const char *cmdline) {
         sp[n] = 0;
         return sp;
     };
-    // Command-line words: key=value ones become the environment, the others arguments
-    // (as Linux does for init). "double quotes" group words: -p "The robot".
+    // Command-line words (cmdline.h): key=value ones become the environment, the others
+    // arguments (as Linux does for init).
     const char *argv[kMaxWords + 1], *envp[kMaxWords + 1];
     int argc = 0, envc = 0;
     argv[argc++] = push_str("bareflow", 8);
     char word[BF_CMDLINE_MAX];
-    for (const char *p = cmdline; *p;) {
-        while (*p == ' ') p++;
-        if (!*p) break;
-        size_t n = 0;
-        bool kv = false, quoted = false;
-        for (; *p && (quoted || *p != ' '); p++) {
-            if (*p == '"') {
-                quoted = !quoted;
-                continue;
-            }
-            kv |= *p == '=' && !quoted;
-            if (n + 1 < sizeof word) word[n++] = *p;
-        }
+    size_t n = 0;
+    bool kv = false;
+    for (const char *p = cmdline; cmdline::next_word(&p, word, sizeof word, &n, &kv);) {
         const char *copy = push_str(word, n);
         if (kv && envc < kMaxWords) envp[envc++] = copy;
         else if (!kv && argc < kMaxWords) argv[argc++] = copy;

@@ -1,0 +1,13 @@
+// Machine-limit probes for the kernel benchmark (peak.cpp): not transformer kernels, so not in
+// the registry. extern "C": the JIT compiles them by these plain names (BF_PROBE_SYMBOL).
+#pragma once
+
+extern "C" {
+int bf_peak_lanes();                                // floats per row of the probes' vectors
+float bf_peak_fma12(long iters, float a, float b);  // 12 independent FMA chains per lane
+float bf_peak_fma6(long iters, float a, float b);   // 6 chains: fits SSE2's 16 registers
+float bf_read_sum(const float *p, long n);          // streaming read: the sum of n floats
+}
+
+// The symbol of a probe, checked to exist: BF_PROBE_SYMBOL(bf_read_sum) is "bf_read_sum".
+#define BF_PROBE_SYMBOL(f) (static_cast<void>(&f), #f)
