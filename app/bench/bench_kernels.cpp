@@ -317,8 +317,8 @@ void bench_rmsnorm(int n) {
     auto x = rnd(n, 8), w = rnd(n, 9);
     std::vector<float> o(n);
     Case c{"rmsnorm", std::to_string(n), 4.0 * n, 12.0 * n, false};
-    using Fn = void (*)(float *, const float *, const float *, int);
-    run_case(c, static_cast<Fn>(&K::rmsnorm), bf::jit::k_rmsnorm, {n}, [&](Fn f) { f(o.data(), x.data(), w.data(), n); },
+    using Fn = void (*)(float *, const float *, const float *, int, float);
+    run_case(c, static_cast<Fn>(&K::rmsnorm), bf::jit::k_rmsnorm, {n}, [&](Fn f) { f(o.data(), x.data(), w.data(), n, 1e-5f); },
              [] {});
 }
 

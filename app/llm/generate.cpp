@@ -7,8 +7,10 @@
 #include <chrono>
 
 #include "jit/dispatch.h"
+#include "jit/kernels/quant.h"
 
 namespace bf::llm {
+namespace quant = kern::quant;
 namespace {
 
 constexpr uint64_t kAlign = 64;  // bytes; every buffer starts on a cache line
@@ -34,19 +36,20 @@ bool RunState::init(const Config &c, std::string &err, uint64_t max_bytes) {
     free(mem_);
     mem_ = nullptr;
     bytes_ = 0;
-    // Counts in floats. The config passed load_model: every factor is bounded, so the products
+    // Sizes in bytes. The config passed its loader: every factor is bounded, so the products
     // cannot overflow 64 bits; the cap below catches the merely huge.
-    const uint64_t kv = uint64_t(c.n_layers) * uint64_t(c.seq_len) * uint64_t(c.kv_dim);
-    const uint64_t B = kBatch;
-    constexpr int kBufs = 17;
-    const uint64_t counts[kBufs] = {
-        uint64_t(c.dim), uint64_t(c.dim), uint64_t(c.dim), uint64_t(c.hidden_dim),
-        uint64_t(c.hidden_dim), uint64_t(c.dim), uint64_t(c.n_heads) * uint64_t(c.seq_len),
-        uint64_t(c.vocab_size), kv, kv,
-        B * uint64_t(c.dim), B * uint64_t(c.dim), B * uint64_t(c.dim), B * uint64_t(c.dim),
-        B * uint64_t(c.hidden_dim), B * uint64_t(c.hidden_dim), B * uint64_t(c.vocab_size)};
+    const uint64_t F = sizeof(float), kv_elem = c.kv_f16 ? 2 : 4;
+    const uint64_t kv = uint64_t(c.n_layers) * uint64_t(c.seq_len) * uint64_t(c.kv_dim) * kv_elem;
+    const uint64_t B = kBatch, D = uint64_t(c.dim), H = uint64_t(c.hidden_dim), V = uint64_t(c.vocab_size);
+    const uint64_t widest = D > H ? D : H;
+    constexpr int kBufs = 20;
+    const uint64_t sizes[kBufs] = {
+        D * F, D * F, D * F, H * F, H * F, D * F, uint64_t(c.n_heads) * uint64_t(c.seq_len) * F, V * F, kv, kv,
+        B * D * F, B * D * F, B * D * F, B * D * F, B * H * F, B * H * F, B * V * F,
+        widest * 2,  // xq: an activation as fp16 (2 bytes a value) or Q8_0 (34 bytes per 32)
+        uint64_t(c.kv_dim) * F, uint64_t(c.kv_dim) * F};
     uint64_t total = 0;
-    for (uint64_t n : counts) total += round_up(n * sizeof(float));
+    for (uint64_t n : sizes) total += round_up(n);
     if (c.dim <= 0 || c.kv_dim <= 0 || total > max_bytes) {
         err = "run state: " + std::to_string(total) + " bytes (KV cache n_layers " +
               std::to_string(c.n_layers) + " x seq_len " + std::to_string(c.seq_len) +
@@ -62,14 +65,50 @@ bool RunState::init(const Config &c, std::string &err, uint64_t max_bytes) {
     memset(mem_, 0, size_t(total));
     bytes_ = total;
     config = c;
-    float **bufs[kBufs] = {&x,  &xb,  &xb2,  &hb, &hb2,  &q,    &att,    &logits, &key_cache,
-                           &value_cache, &bx, &bxb, &bxb2, &bq, &bhb, &bhb2, &blogits};
+    void **bufs[kBufs] = {
+        reinterpret_cast<void **>(&x), reinterpret_cast<void **>(&xb), reinterpret_cast<void **>(&xb2),
+        reinterpret_cast<void **>(&hb), reinterpret_cast<void **>(&hb2), reinterpret_cast<void **>(&q),
+        reinterpret_cast<void **>(&att), reinterpret_cast<void **>(&logits), &key_cache, &value_cache,
+        reinterpret_cast<void **>(&bx), reinterpret_cast<void **>(&bxb), reinterpret_cast<void **>(&bxb2),
+        reinterpret_cast<void **>(&bq), reinterpret_cast<void **>(&bhb), reinterpret_cast<void **>(&bhb2),
+        reinterpret_cast<void **>(&blogits), &xq, reinterpret_cast<void **>(&k), reinterpret_cast<void **>(&v)};
     unsigned char *p = static_cast<unsigned char *>(mem_);
     for (int i = 0; i < kBufs; i++) {
-        *bufs[i] = reinterpret_cast<float *>(p);
-        p += round_up(counts[i] * sizeof(float));
+        *bufs[i] = p;
+        p += round_up(sizes[i]);
     }
     return true;
+}
+
+namespace {
+
+// out = W x, whatever type W is stored in. F32 is a plain matvec; the others take the
+// activation in the type's dot-product format first (Q8_0 blocks, fp16), as llama.cpp does.
+void matmul(RunState &s, float *out, const float *x, const Matrix &w) {
+    namespace D = kern::dispatch;
+    switch (w.type) {
+    case quant::F32: D::matvec(out, x, w.f32(), w.cols, w.rows); return;
+    case quant::F16:
+        D::to_f16(s.xq, x, w.cols);
+        D::matvec_f16(out, s.xq, w.data, w.cols, w.rows);
+        return;
+    case quant::Q8_0:
+    case quant::Q4_0:
+    case quant::Q5_0:
+        D::quantize_q8_0(s.xq, x, w.cols);
+        if (w.type == quant::Q8_0) D::matvec_q8_0(out, s.xq, w.data, w.cols, w.rows);
+        else if (w.type == quant::Q4_0) D::matvec_q4_0(out, s.xq, w.data, w.cols, w.rows);
+        else D::matvec_q5_0(out, s.xq, w.data, w.cols, w.rows);
+        return;
+    }
+    // The loaders only accept the types above (model_gguf.cpp: matmul_supported).
+}
+
+}  // namespace
+
+bool matmul_supported(uint32_t type) {
+    return type == quant::F32 || type == quant::F16 || type == quant::Q8_0 || type == quant::Q4_0 ||
+           type == quant::Q5_0;
 }
 
 float *forward(const Model &m, RunState &s, int token, int pos) {
@@ -78,92 +117,105 @@ float *forward(const Model &m, RunState &s, int token, int pos) {
     if (!s.ready() || !same_shape(s.config, p)) return nullptr;
     if (token < 0 || token >= p.vocab_size || pos < 0 || pos >= p.seq_len) return nullptr;
     const int dim = p.dim, kv_dim = p.kv_dim, hidden_dim = p.hidden_dim;
-    const size_t D = size_t(dim), KV = size_t(kv_dim), H = size_t(hidden_dim);
-
-    memcpy(s.x, w.token_embedding_table + size_t(token) * D, D * sizeof(float));
+    const size_t KV = size_t(kv_dim);
+    const size_t kv_elem = p.kv_f16 ? 2 : 4;
+    const Matrix &emb = w.token_embedding;
+    quant::dequantize_row(emb.type, static_cast<const char *>(emb.data) + size_t(token) * emb.row_bytes, s.x, dim);
 
     for (size_t l = 0; l < size_t(p.n_layers); l++) {
-        // Attention block.
-        kern::dispatch::rmsnorm(s.xb, s.x, w.rms_att_weight + l * D, dim);
-        const size_t loff = l * size_t(p.seq_len) * KV;  // this layer's slice of the cache
-        float *k = s.key_cache + loff + size_t(pos) * KV;
-        float *v = s.value_cache + loff + size_t(pos) * KV;
-        kern::dispatch::matvec(s.q, s.xb, w.wq + l * D * D, dim, dim);
-        kern::dispatch::matvec(k, s.xb, w.wk + l * D * KV, dim, kv_dim);
-        kern::dispatch::matvec(v, s.xb, w.wv + l * D * KV, dim, kv_dim);
-        kern::dispatch::rope(s.q, k, pos, dim, kv_dim, p.head_size);
-        kern::dispatch::attention(s.xb, s.att, s.q, s.key_cache + loff, s.value_cache + loff, pos,
-                        p.n_heads, p.n_kv_heads, p.head_size);
-        kern::dispatch::matvec(s.xb2, s.xb, w.wo + l * D * D, dim, dim);
+        const Layer &y = w.layers[l];
+        // Attention block. This layer's slice of the cache, and this position's row in it.
+        kern::dispatch::rmsnorm(s.xb, s.x, y.attn_norm, dim, p.norm_eps);
+        const size_t loff = l * size_t(p.seq_len) * KV * kv_elem;
+        char *kc = static_cast<char *>(s.key_cache) + loff, *vc = static_cast<char *>(s.value_cache) + loff;
+        // An fp32 cache takes k and v in place; an fp16 one gets them rounded after RoPE.
+        float *k = p.kv_f16 ? s.k : reinterpret_cast<float *>(kc + size_t(pos) * KV * kv_elem);
+        float *v = p.kv_f16 ? s.v : reinterpret_cast<float *>(vc + size_t(pos) * KV * kv_elem);
+        matmul(s, s.q, s.xb, y.wq);
+        matmul(s, k, s.xb, y.wk);
+        matmul(s, v, s.xb, y.wv);
+        kern::dispatch::rope(s.q, k, pos, dim, kv_dim, p.head_size, p.rope_theta);
+        if (p.kv_f16) {
+            kern::dispatch::to_f16(kc + size_t(pos) * KV * kv_elem, k, kv_dim);
+            kern::dispatch::to_f16(vc + size_t(pos) * KV * kv_elem, v, kv_dim);
+            kern::dispatch::attention_f16(s.xb, s.att, s.q, kc, vc, pos, p.n_heads, p.n_kv_heads, p.head_size);
+        } else {
+            kern::dispatch::attention(s.xb, s.att, s.q, reinterpret_cast<float *>(kc), reinterpret_cast<float *>(vc),
+                                      pos, p.n_heads, p.n_kv_heads, p.head_size);
+        }
+        matmul(s, s.xb2, s.xb, y.wo);
         kern::dispatch::add(s.x, s.xb2, dim);
 
         // Feed-forward block: w2(silu(w1(x)) * w3(x)).
-        kern::dispatch::rmsnorm(s.xb, s.x, w.rms_ffn_weight + l * D, dim);
-        kern::dispatch::matvec(s.hb, s.xb, w.w1 + l * D * H, dim, hidden_dim);
-        kern::dispatch::matvec(s.hb2, s.xb, w.w3 + l * D * H, dim, hidden_dim);
+        kern::dispatch::rmsnorm(s.xb, s.x, y.ffn_norm, dim, p.norm_eps);
+        matmul(s, s.hb, s.xb, y.w1);
+        matmul(s, s.hb2, s.xb, y.w3);
         kern::dispatch::swiglu(s.hb, s.hb2, hidden_dim);
-        kern::dispatch::matvec(s.xb, s.hb, w.w2 + l * D * H, hidden_dim, dim);
+        matmul(s, s.xb, s.hb, y.w2);
         kern::dispatch::add(s.x, s.xb, dim);
     }
     // run.c normalizes x in place; a separate output gives the same values without asking the
     // kernel to support aliasing.
-    kern::dispatch::rmsnorm(s.xb, s.x, w.rms_final_weight, dim);
-    kern::dispatch::matvec(s.logits, s.xb, w.wcls, dim, p.vocab_size);
+    kern::dispatch::rmsnorm(s.xb, s.x, w.rms_final_weight, dim, p.norm_eps);
+    matmul(s, s.logits, s.xb, w.wcls);
     return s.logits;
 }
 
 bool forward_batch(const Model &m, RunState &s, const int *tokens, int n, int pos0, bool all_logits) {
     const Config &p = m.config;
     const Weights &w = m.weights;
-    if (!s.ready() || !same_shape(s.config, p)) return false;
+    if (!s.ready() || !same_shape(s.config, p) || !m.batched_prompt()) return false;
     if (n < 1 || n > RunState::kBatch || pos0 < 0 || pos0 > p.seq_len - n) return false;
     for (int i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= p.vocab_size) return false;
     const int dim = p.dim, kv_dim = p.kv_dim, hidden_dim = p.hidden_dim;
     const size_t D = size_t(dim), KV = size_t(kv_dim), H = size_t(hidden_dim);
+    const float eps = p.norm_eps;
 
     for (int i = 0; i < n; i++)
-        memcpy(s.bx + i * D, w.token_embedding_table + size_t(tokens[i]) * D, D * sizeof(float));
+        memcpy(s.bx + i * D, w.token_embedding.f32() + size_t(tokens[i]) * D, D * sizeof(float));
 
-    // C (n x d) = X (n x k) . W^T, W being d x k like every llama2.c matrix.
+    // C (n x rows) = X (n x cols) . W^T, every matrix being F32 here (batched_prompt()).
     // One position is a matvec: the same dispatch slot (and JIT code) as forward()'s.
-    auto linear = [n](float *c, const float *x, const float *wt, int d, int k) {
-        if (n == 1) kern::dispatch::matvec(c, x, wt, k, d);
-        else kern::dispatch::sgemm(c, x, wt, n, d, k, true);
+    auto linear = [n](float *c, const float *x, const Matrix &wt) {
+        if (n == 1) kern::dispatch::matvec(c, x, wt.f32(), wt.cols, wt.rows);
+        else kern::dispatch::sgemm(c, x, wt.f32(), n, wt.rows, wt.cols, true);
     };
     for (size_t l = 0; l < size_t(p.n_layers); l++) {
-        for (int i = 0; i < n; i++) kern::dispatch::rmsnorm(s.bxb + i * D, s.bx + i * D, w.rms_att_weight + l * D, dim);
+        const Layer &y = w.layers[l];
+        for (int i = 0; i < n; i++) kern::dispatch::rmsnorm(s.bxb + i * D, s.bx + i * D, y.attn_norm, dim, eps);
         // K and V rows of positions pos0.. are consecutive in the cache: written in place.
         const size_t loff = l * size_t(p.seq_len) * KV;
-        float *k = s.key_cache + loff + size_t(pos0) * KV;
-        float *v = s.value_cache + loff + size_t(pos0) * KV;
-        linear(s.bq, s.bxb, w.wq + l * D * D, dim, dim);
-        linear(k, s.bxb, w.wk + l * D * KV, kv_dim, dim);
-        linear(v, s.bxb, w.wv + l * D * KV, kv_dim, dim);
+        float *kc = static_cast<float *>(s.key_cache) + loff, *vc = static_cast<float *>(s.value_cache) + loff;
+        float *k = kc + size_t(pos0) * KV;
+        float *v = vc + size_t(pos0) * KV;
+        linear(s.bq, s.bxb, y.wq);
+        linear(k, s.bxb, y.wk);
+        linear(v, s.bxb, y.wv);
         // Position pos0+i attends to 0..pos0+i only (causal), so computing every row's K and V
         // first is the same as forward()'s one position at a time.
         for (int i = 0; i < n; i++) {
-            kern::dispatch::rope(s.bq + i * D, k + i * KV, pos0 + i, dim, kv_dim, p.head_size);
-            kern::dispatch::attention(s.bxb + i * D, s.att, s.bq + i * D, s.key_cache + loff,
-                                      s.value_cache + loff, pos0 + i, p.n_heads, p.n_kv_heads, p.head_size);
+            kern::dispatch::rope(s.bq + i * D, k + i * KV, pos0 + i, dim, kv_dim, p.head_size, p.rope_theta);
+            kern::dispatch::attention(s.bxb + i * D, s.att, s.bq + i * D, kc, vc, pos0 + i, p.n_heads, p.n_kv_heads,
+                                      p.head_size);
         }
-        linear(s.bxb2, s.bxb, w.wo + l * D * D, dim, dim);
+        linear(s.bxb2, s.bxb, y.wo);
         for (int i = 0; i < n; i++) kern::dispatch::add(s.bx + i * D, s.bxb2 + i * D, dim);
 
-        for (int i = 0; i < n; i++) kern::dispatch::rmsnorm(s.bxb + i * D, s.bx + i * D, w.rms_ffn_weight + l * D, dim);
-        linear(s.bhb, s.bxb, w.w1 + l * D * H, hidden_dim, dim);
-        linear(s.bhb2, s.bxb, w.w3 + l * D * H, hidden_dim, dim);
+        for (int i = 0; i < n; i++) kern::dispatch::rmsnorm(s.bxb + i * D, s.bx + i * D, y.ffn_norm, dim, eps);
+        linear(s.bhb, s.bxb, y.w1);
+        linear(s.bhb2, s.bxb, y.w3);
         for (int i = 0; i < n; i++) kern::dispatch::swiglu(s.bhb + i * H, s.bhb2 + i * H, hidden_dim);
-        linear(s.bxb, s.bhb, w.w2 + l * D * H, dim, hidden_dim);
+        linear(s.bxb, s.bhb, y.w2);
         for (int i = 0; i < n; i++) kern::dispatch::add(s.bx + i * D, s.bxb + i * D, dim);
     }
     if (all_logits) {
-        for (int i = 0; i < n; i++) kern::dispatch::rmsnorm(s.bxb + i * D, s.bx + i * D, w.rms_final_weight, dim);
-        linear(s.blogits, s.bxb, w.wcls, p.vocab_size, dim);
+        for (int i = 0; i < n; i++) kern::dispatch::rmsnorm(s.bxb + i * D, s.bx + i * D, w.rms_final_weight, dim, eps);
+        linear(s.blogits, s.bxb, w.wcls);
     } else {
         const float *last = s.bx + size_t(n - 1) * D;
-        kern::dispatch::rmsnorm(s.xb, last, w.rms_final_weight, dim);
-        kern::dispatch::matvec(s.logits, s.xb, w.wcls, dim, p.vocab_size);
+        kern::dispatch::rmsnorm(s.xb, last, w.rms_final_weight, dim, eps);
+        kern::dispatch::matvec(s.logits, s.xb, w.wcls.f32(), dim, p.vocab_size);
     }
     return true;
 }
@@ -198,7 +250,8 @@ bool generate(const Model &m, const Tokenizer &tok, Sampler &sampler, std::strin
     int pos_at_timer = 0;
     int token = prompt_tokens[0];
     int pos = 0;
-    const int n_batched = n_prompt < steps ? n_prompt : steps;  // prompt positions run batched
+    // Prompt positions run batched (sgemm) when the model is all fp32; else one at a time.
+    const int n_batched = !m.batched_prompt() ? 0 : n_prompt < steps ? n_prompt : steps;
     const bool all_logits = h.on_logits != nullptr;
     int batch0 = 0, batch_end = 0;
     while (pos < steps) {

@@ -39,24 +39,31 @@ public:
     float *q = nullptr;         // dim
     float *att = nullptr;       // n_heads x seq_len
     float *logits = nullptr;    // vocab_size
-    float *key_cache = nullptr;    // n_layers x seq_len x kv_dim
-    float *value_cache = nullptr;  // n_layers x seq_len x kv_dim
+    void *key_cache = nullptr;     // n_layers x seq_len x kv_dim, fp32 or fp16 (config.kv_f16)
+    void *value_cache = nullptr;   // n_layers x seq_len x kv_dim
     // forward_batch's activations: up to kBatch positions, one row each.
     float *bx = nullptr, *bxb = nullptr, *bxb2 = nullptr, *bq = nullptr;  // kBatch x dim
     float *bhb = nullptr, *bhb2 = nullptr;                                // kBatch x hidden_dim
     float *blogits = nullptr;                                             // kBatch x vocab_size
+    void *xq = nullptr;    // an activation in a weight type's dot-product format (fp16, Q8_0)
+    float *k = nullptr;    // kv_dim: this position's key before it is rounded into an fp16 cache
+    float *v = nullptr;    // kv_dim: and its value
 
 private:
     void *mem_ = nullptr;
     uint64_t bytes_ = 0;
 };
 
+// The weight types forward() multiplies by (F32, F16, Q8_0, Q4_0, Q5_0: ggml type ids); the
+// loaders refuse a model with any other.
+bool matmul_supported(uint32_t type);
+
 // One position: token in, logits (vocab_size values in s.logits) out. Positions must be fed in
 // order from 0 (the KV cache holds 0..pos-1). Returns nullptr if token or pos is out of range or
 // the state was not sized for this model.
 float *forward(const Model &m, RunState &s, int token, int pos);
 
-// Positions pos0 .. pos0+n-1 at once (1 <= n <= RunState::kBatch, pos0 + n <= seq_len), the
+// Positions pos0 .. pos0+n-1 at once (models with batched_prompt() only) (1 <= n <= RunState::kBatch, pos0 + n <= seq_len), the
 // prompt-processing path: each weight matrix is applied to all n positions by one sgemm (read
 // once for n tokens, compute-bound) instead of n matvecs (memory-bound). Same math as n calls of
 // forward() up to the summation order. Logits: every row into s.blogits (row i = position

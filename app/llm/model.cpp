@@ -168,25 +168,49 @@ bool load_model(const void *data, size_t size, Model &out, std::string &err) {
         ptrs[i] = p;
         p += t[i].n;
     }
+    // Every matrix is F32, row-major, layer after layer.
+    const size_t Ds = size_t(D);
+    auto mat = [](const float *base, size_t l, int rows, int cols) {
+        Matrix m;
+        m.data = base + l * size_t(rows) * size_t(cols);
+        m.type = 0;
+        m.rows = rows;
+        m.cols = cols;
+        m.row_bytes = size_t(cols) * sizeof(float);
+        return m;
+    };
     Weights w;
-    w.token_embedding_table = ptrs[0];
-    w.rms_att_weight = ptrs[1];
-    w.wq = ptrs[2];
-    w.wk = ptrs[3];
-    w.wv = ptrs[4];
-    w.wo = ptrs[5];
-    w.rms_ffn_weight = ptrs[6];
-    w.w1 = ptrs[7];
-    w.w2 = ptrs[8];
-    w.w3 = ptrs[9];
+    w.token_embedding = mat(ptrs[0], 0, c.vocab_size, c.dim);
+    w.layers.resize(size_t(c.n_layers));
+    for (size_t l = 0; l < w.layers.size(); l++) {
+        Layer &y = w.layers[l];
+        y.attn_norm = ptrs[1] + l * Ds;
+        y.wq = mat(ptrs[2], l, c.dim, c.dim);
+        y.wk = mat(ptrs[3], l, c.kv_dim, c.dim);
+        y.wv = mat(ptrs[4], l, c.kv_dim, c.dim);
+        y.wo = mat(ptrs[5], l, c.dim, c.dim);
+        y.ffn_norm = ptrs[6] + l * Ds;
+        y.w1 = mat(ptrs[7], l, c.hidden_dim, c.dim);
+        y.w2 = mat(ptrs[8], l, c.dim, c.hidden_dim);
+        y.w3 = mat(ptrs[9], l, c.hidden_dim, c.dim);
+    }
     w.rms_final_weight = ptrs[10];
-    w.wcls = c.shared_classifier ? w.token_embedding_table : ptrs[13];
+    w.wcls = c.shared_classifier ? w.token_embedding : mat(ptrs[13], 0, c.vocab_size, c.dim);
 
     out.config = c;
     out.weights = w;
     out.n_params = total;
     out.bytes_needed = need;
     return true;
+}
+
+bool Model::batched_prompt() const {
+    if (config.kv_f16) return false;
+    auto f32 = [](const Matrix &m) { return m.type == 0; };
+    bool all = f32(weights.token_embedding) && f32(weights.wcls);
+    for (const Layer &y : weights.layers)
+        all = all && f32(y.wq) && f32(y.wk) && f32(y.wv) && f32(y.wo) && f32(y.w1) && f32(y.w2) && f32(y.w3);
+    return all;
 }
 
 }  // namespace bf::llm

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <string>
+#include <vector>
 
 namespace bf::llm {
 
@@ -23,32 +24,46 @@ struct Config {
     int n_heads = 0;     // query heads
     int n_kv_heads = 0;  // key/value heads (< n_heads: grouped-query attention)
     int vocab_size = 0;  // always positive here
-    int seq_len = 0;     // maximum sequence length
+    int seq_len = 0;     // maximum sequence length (the KV cache's length)
     bool shared_classifier = true;
     int head_size = 0;   // dim / n_heads
     int kv_dim = 0;      // n_kv_heads * head_size
+    float norm_eps = 1e-5f;       // RMS norm epsilon (llama2.c: 1e-5)
+    float rope_theta = 10000.0f;  // RoPE base (llama2.c: 10000)
+    bool kv_f16 = false;          // KV cache in fp16 (GGUF, as llama.cpp) or fp32 (llama2.c)
+};
+
+// A weight matrix as the file stores it: rows x cols values of a ggml type (kern::quant::Type;
+// llama2.c checkpoints are all F32), row-major, rows of row_bytes. W x is one dot product per row.
+struct Matrix {
+    const void *data = nullptr;
+    uint32_t type = 0;  // F32
+    int rows = 0, cols = 0;
+    size_t row_bytes = 0;
+    const float *f32() const { return static_cast<const float *>(data); }  // type F32 only
+};
+
+struct Layer {
+    const float *attn_norm = nullptr;  // dim
+    Matrix wq, wk, wv, wo;             // dim x dim, kv_dim x dim, kv_dim x dim, dim x dim
+    const float *ffn_norm = nullptr;   // dim
+    Matrix w1, w2, w3;                 // hidden x dim, dim x hidden, hidden x dim
 };
 
 struct Weights {
-    const float *token_embedding_table = nullptr;  // vocab_size x dim
-    const float *rms_att_weight = nullptr;         // n_layers x dim
-    const float *wq = nullptr;                     // n_layers x dim x dim
-    const float *wk = nullptr;                     // n_layers x kv_dim x dim
-    const float *wv = nullptr;                     // n_layers x kv_dim x dim
-    const float *wo = nullptr;                     // n_layers x dim x dim
-    const float *rms_ffn_weight = nullptr;         // n_layers x dim
-    const float *w1 = nullptr;                     // n_layers x hidden_dim x dim
-    const float *w2 = nullptr;                     // n_layers x dim x hidden_dim
-    const float *w3 = nullptr;                     // n_layers x hidden_dim x dim
-    const float *rms_final_weight = nullptr;       // dim
-    const float *wcls = nullptr;                   // vocab_size x dim
+    Matrix token_embedding;  // vocab_size x dim
+    std::vector<Layer> layers;
+    const float *rms_final_weight = nullptr;  // dim
+    Matrix wcls;             // vocab_size x dim (the embedding when shared)
 };
 
 struct Model {
     Config config;
     Weights weights;
-    uint64_t n_params = 0;      // fp32 values the file holds after the header (incl. freq_cis)
-    uint64_t bytes_needed = 0;  // header + all tensors
+    uint64_t n_params = 0;      // values the file holds (llama2.c: incl. freq_cis)
+    uint64_t bytes_needed = 0;  // bytes of the file the model uses
+    // Every matrix F32 and the KV cache F32: the prompt may go through forward_batch's sgemm.
+    bool batched_prompt() const;
 };
 
 // Largest number of fp32 values a checkpoint may declare; anything above is a corrupt header.

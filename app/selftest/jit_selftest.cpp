@@ -120,8 +120,8 @@ int run_jit_selftest() {
     {
         auto x = rnd(288, 5), w = rnd(288, 6);
         std::vector<float> want(288), got(288);
-        K::ref::rmsnorm(want.data(), x.data(), w.data(), 288);
-        for (int r = 0; r < reps; r++) D::rmsnorm(got.data(), x.data(), w.data(), 288);
+        K::ref::rmsnorm(want.data(), x.data(), w.data(), 288, 1e-5f);
+        for (int r = 0; r < reps; r++) D::rmsnorm(got.data(), x.data(), w.data(), 288, 1e-5f);
         expect_close("rmsnorm 288", got, want, 1);
     }
     {
@@ -137,11 +137,11 @@ int run_jit_selftest() {
     {
         auto q0 = rnd(288, 8), k0 = rnd(96, 9);
         std::vector<float> qw = q0, kw = k0, qg, kg;
-        K::ref::rope(qw.data(), kw.data(), 17, 288, 96, 48);
+        K::ref::rope(qw.data(), kw.data(), 17, 288, 96, 48, 10000.0f);
         for (int r = 0; r < reps; r++) {
             qg = q0;
             kg = k0;
-            D::rope(qg.data(), kg.data(), 17, 288, 96, 48);
+            D::rope(qg.data(), kg.data(), 17, 288, 96, 48, 10000.0f);
         }
         expect_close("rope 288/96/48 (q)", qg, qw, 1);
         expect_close("rope 288/96/48 (k)", kg, kw, 1);

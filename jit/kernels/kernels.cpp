@@ -114,7 +114,7 @@ void matvec(float *out, const float *x, const float *w, int n, int d) {
     detail::matvec_impl(out, x, w, n, d);
 }
 
-void rmsnorm(float *o, const float *x, const float *weight, int n) {
+void rmsnorm(float *o, const float *x, const float *weight, int n, float eps) {
     constexpr int V = kVec;
     float acc[V] = {};
     int j = 0;
@@ -123,7 +123,7 @@ void rmsnorm(float *o, const float *x, const float *weight, int n) {
     float ss = hsum(acc);
     for (; j < n; j++) ss += x[j] * x[j];
     ss /= float(n);
-    ss += 1e-5f;
+    ss += eps;
     ss = 1.0f / sqrtf(ss);
     // o may alias x (in-place normalization): element-wise, so that is fine; no __restrict.
     for (j = 0; j < n; j++) o[j] = weight[j] * (ss * x[j]);
@@ -134,14 +134,14 @@ void softmax(float *x, int n) {
     softmax_impl(x, n);
 }
 
-void rope(float *q, float *k, int pos, int dim, int kv_dim, int head_size) {
+void rope(float *q, float *k, int pos, int dim, int kv_dim, int head_size, float theta) {
     // The rotation angle depends only on i mod head_size: compute cos/sin once per pair of a head
     // (head_size / 2 transcendental pairs instead of dim / 2), exactly as ref::rope does, then
     // rotate every head of q and k with the table.
     constexpr int kMaxPairs = 256;
     if (head_size % 2 != 0 || head_size / 2 > kMaxPairs) {  // not in real models
         for (int i = 0; i < dim; i += 2) {
-            const float freq = 1.0f / powf(10000.0f, float(i % head_size) / float(head_size));
+            const float freq = 1.0f / powf(theta, float(i % head_size) / float(head_size));
             const float fr = cosf(float(pos) * freq), fi = sinf(float(pos) * freq);
             for (int v = 0; v < (i < kv_dim ? 2 : 1); v++) {
                 float *vec = v == 0 ? q : k;
@@ -155,7 +155,7 @@ void rope(float *q, float *k, int pos, int dim, int kv_dim, int head_size) {
     const int pairs = head_size / 2;
     float fcr[kMaxPairs], fci[kMaxPairs];
     for (int t = 0; t < pairs; t++) {
-        const float freq = 1.0f / powf(10000.0f, float(2 * t) / float(head_size));
+        const float freq = 1.0f / powf(theta, float(2 * t) / float(head_size));
         const float val = float(pos) * freq;
         fcr[t] = cosf(val);
         fci[t] = sinf(val);

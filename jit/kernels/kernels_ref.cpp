@@ -24,11 +24,11 @@ void sgemm(float *c, const float *a, const float *b, int m, int n, int k, bool t
         }
 }
 
-void rmsnorm(float *o, const float *x, const float *weight, int n) {
+void rmsnorm(float *o, const float *x, const float *weight, int n, float eps) {
     float ss = 0.0f;
     for (int j = 0; j < n; j++) ss += x[j] * x[j];
     ss /= float(n);
-    ss += 1e-5f;
+    ss += eps;
     ss = 1.0f / sqrtf(ss);
     for (int j = 0; j < n; j++) o[j] = weight[j] * (ss * x[j]);
 }
@@ -45,10 +45,10 @@ void softmax(float *x, int n) {
     for (int i = 0; i < n; i++) x[i] /= sum;
 }
 
-void rope(float *q, float *k, int pos, int dim, int kv_dim, int head_size) {
+void rope(float *q, float *k, int pos, int dim, int kv_dim, int head_size, float theta) {
     for (int i = 0; i < dim; i += 2) {
         int head_dim = i % head_size;
-        float freq = 1.0f / powf(10000.0f, float(head_dim) / float(head_size));
+        float freq = 1.0f / powf(theta, float(head_dim) / float(head_size));
         float val = float(pos) * freq;
         float fcr = cosf(val), fci = sinf(val);
         int rotn = i < kv_dim ? 2 : 1;  // q always, k only within kv_dim

@@ -2,7 +2,8 @@
 // in the same order, as gguf-py's numpy code and ggml's C reference: the scale products first
 // (d * sub-scale, dmin * sub-min, all in fp32), then one multiply and one add or subtract per
 // value. No fused multiply-add: a fused q * d + m rounds once instead of twice and differs.
-#include "kernels/quant.h"
+#include "kernels.h"
+#include "quant.h"
 
 #include <math.h>
 #include <string.h>
@@ -367,3 +368,85 @@ bool dequantize_row(uint32_t type, const void *src, float *dst, int64_t n) {
 }
 
 }  // namespace bf::kern::quant
+
+// ---- the registry's reference twins (kernels.def) ----------------------------------------------
+
+namespace bf::kern::ref {
+
+using namespace quant;
+
+void quantize_q8_0(void *y, const float *x, int n) { quantize_row_q8_0(x, static_cast<block_q8_0 *>(y), n); }
+
+// Row i of W against xq, through the dequantized integer values: the same per-block integer sums
+// as matvec_q*_0, written as the textbook formula.
+template <typename Block>
+static void matvec_ref(float *out, const void *xq, const void *w, int n, int d, uint32_t type) {
+    const block_q8_0 *x = static_cast<const block_q8_0 *>(xq);
+    const int nb = n / QK8_0;
+    float row[QK8_0];
+    for (int i = 0; i < d; i++) {
+        float sum = 0.0f;
+        for (int b = 0; b < nb; b++) {
+            Block wb;
+            memcpy(&wb, static_cast<const Block *>(w) + size_t(i) * nb + b, sizeof wb);
+            block_q8_0 xb;
+            memcpy(&xb, &x[b], sizeof xb);
+            // Dequantize with d = 1 to recover the integer values exactly.
+            Block unit = wb;
+            unit.d = fp32_to_fp16(1.0f);
+            dequantize_row(type, &unit, row, QK8_0);
+            int sumi = 0;
+            for (int j = 0; j < QK8_0; j++) sumi += int(row[j]) * int(xb.qs[j]);
+            sum += float(sumi) * (fp16_to_fp32(wb.d) * fp16_to_fp32(xb.d));
+        }
+        out[i] = sum;
+    }
+}
+
+void matvec_q8_0(float *out, const void *xq, const void *w, int n, int d) {
+    matvec_ref<block_q8_0>(out, xq, w, n, d, Q8_0);
+}
+void matvec_q4_0(float *out, const void *xq, const void *w, int n, int d) {
+    matvec_ref<block_q4_0>(out, xq, w, n, d, Q4_0);
+}
+void matvec_q5_0(float *out, const void *xq, const void *w, int n, int d) {
+    matvec_ref<block_q5_0>(out, xq, w, n, d, Q5_0);
+}
+
+void to_f16(void *y, const float *x, int n) {
+    for (int i = 0; i < n; i++) static_cast<fp16_t *>(y)[i] = fp32_to_fp16(x[i]);
+}
+
+void matvec_f16(float *out, const void *xh, const void *w, int n, int d) {
+    const fp16_t *x = static_cast<const fp16_t *>(xh);
+    for (int i = 0; i < d; i++) {
+        float sum = 0.0f;
+        for (int j = 0; j < n; j++) sum += fp16_to_fp32(static_cast<const fp16_t *>(w)[size_t(i) * n + j]) * fp16_to_fp32(x[j]);
+        out[i] = sum;
+    }
+}
+
+void attention_f16(float *out, float *att, const float *q, const void *key_cache, const void *value_cache, int pos,
+                   int n_heads, int n_kv_heads, int head_size) {
+    const fp16_t *kc = static_cast<const fp16_t *>(key_cache), *vc = static_cast<const fp16_t *>(value_cache);
+    const int kv_dim = n_kv_heads * head_size, kv_mul = n_heads / n_kv_heads;
+    for (int h = 0; h < n_heads; h++) {
+        float *a = att + size_t(h) * (pos + 1);
+        const size_t off = size_t(h / kv_mul) * head_size;
+        for (int t = 0; t <= pos; t++) {
+            float s = 0.0f;
+            for (int i = 0; i < head_size; i++)
+                s += fp16_to_fp32(fp32_to_fp16(q[h * head_size + i])) * fp16_to_fp32(kc[size_t(t) * kv_dim + off + i]);
+            a[t] = s * (1.0f / sqrtf(float(head_size)));
+        }
+        softmax(a, pos + 1);
+        for (int t = 0; t <= pos; t++) a[t] = fp16_to_fp32(fp32_to_fp16(a[t]));
+        for (int i = 0; i < head_size; i++) {
+            float s = 0.0f;
+            for (int t = 0; t <= pos; t++) s += a[t] * fp16_to_fp32(vc[size_t(t) * kv_dim + off + i]);
+            out[h * head_size + i] = s;
+        }
+    }
+}
+
+}  // namespace bf::kern::ref

@@ -223,14 +223,14 @@ TEST(Rmsnorm, Shapes) {
         SCOPED_TRACE("n=" + std::to_string(n));
         const auto x = random_vec(n, seed++, -3.0f, 3.0f), w = random_vec(n, seed++);
         std::vector<float> want(n);
-        kern::ref::rmsnorm(want.data(), x.data(), w.data(), n);
+        kern::ref::rmsnorm(want.data(), x.data(), w.data(), n, 1e-5f);
         Guarded got(n);
-        kern::rmsnorm(got.data(), x.data(), w.data(), n);
+        kern::rmsnorm(got.data(), x.data(), w.data(), n, 1e-5f);
         EXPECT_TRUE(close(got.data(), want.data(), n, 1e-5, 1e-6));
         EXPECT_TRUE(got.guards_intact());
         // In place (o == x), as llama2.c does for the final norm.
         std::vector<float> inplace = x;
-        kern::rmsnorm(inplace.data(), inplace.data(), w.data(), n);
+        kern::rmsnorm(inplace.data(), inplace.data(), w.data(), n, 1e-5f);
         EXPECT_TRUE(close(inplace.data(), want.data(), n, 1e-5, 1e-6));
     }
 }
@@ -283,11 +283,11 @@ void check_rope(int pos, int dim, int kv_dim, int head_size) {
     const int klen = kv_dim > dim ? kv_dim : dim;
     const auto q0 = random_vec(dim, 400 + pos), k0 = random_vec(klen, 500 + pos);
     std::vector<float> wq = q0, wk = k0;
-    kern::ref::rope(wq.data(), wk.data(), pos, dim, kv_dim, head_size);
+    kern::ref::rope(wq.data(), wk.data(), pos, dim, kv_dim, head_size, 10000.0f);
     Guarded gq(dim), gk(klen);
     std::memcpy(gq.data(), q0.data(), dim * sizeof(float));
     std::memcpy(gk.data(), k0.data(), klen * sizeof(float));
-    kern::rope(gq.data(), gk.data(), pos, dim, kv_dim, head_size);
+    kern::rope(gq.data(), gk.data(), pos, dim, kv_dim, head_size, 10000.0f);
     EXPECT_TRUE(close(gq.data(), wq.data(), dim, 1e-6, 1e-6));
     EXPECT_TRUE(close(gk.data(), wk.data(), klen, 1e-6, 1e-6));
     EXPECT_TRUE(gq.guards_intact() && gk.guards_intact());

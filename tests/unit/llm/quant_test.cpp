@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/quant.h"
+#include "jit/kernels/quant.h"
 #include "llm/gguf.h"
 
 #ifndef BF_SHARED_DIR
