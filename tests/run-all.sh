@@ -11,9 +11,9 @@ passed=0 failed=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-if [ -f tests/unit/CMakeLists.txt ]; then
+if [ -f tests/CMakeLists.txt ]; then
   echo "== unit tests (CTest)"
-  if cmake -S tests/unit -B build/unit -DCMAKE_BUILD_TYPE=RelWithDebInfo > build/unit.cmake.log 2>&1 &&
+  if cmake -S tests -B build/unit -DCMAKE_BUILD_TYPE=RelWithDebInfo > build/unit.cmake.log 2>&1 &&
      cmake --build build/unit -j2 > build/unit.build.log 2>&1; then
     ctest --test-dir build/unit --output-on-failure 2>&1 | tee "$out"
     total=$(sed -nE 's/.* tests failed out of ([0-9]+).*/\1/p' "$out" | tail -1)
