@@ -4,7 +4,7 @@
 // Built three times with different tile sizes (tests/CMakeLists.txt: kernels_test, the v16. and
 // v4. variants). Build and run (from the repository root):
 //   cmake -S tests -B build/unit && cmake --build build/unit -j2 &&
-//   ctest --test-dir build/unit -R kernels --output-on-failure
+//   ctest --test-dir build/unit -L kernels --output-on-failure
 //
 // Tolerances. The optimized kernels sum in a different order than the reference loops (per-lane
 // partial sums, k blocking in sgemm, FMA contraction where the target has it) and use their own
