@@ -16,7 +16,7 @@
 
 namespace bf::app {
 
-bf::jit::Options jit_options_from_config(const Config &c) {
+bf::jit::Options jit_options_from_config(const Settings &c) {
     bf::jit::Options o;
     if (c.jit == Tristate::Off) o.enabled = false;
     if (c.jit_cache == JitCache::Off) o.use_cache = false;
@@ -28,7 +28,7 @@ bf::jit::Options jit_options_from_config(const Config &c) {
 
 int run_default_flow(uint64_t us_at_main) {
     std::vector<std::string> errors;
-    Config c = config_from_file_and_env("/BAREFLOW.CFG", errors);
+    Settings c = config_from_file_and_env("/BAREFLOW.CFG", errors);
     for (const std::string &e : errors) std::printf("BAREFLOW.CFG: %s (using the default)\n", e.c_str());
     std::printf("bareflow: mode %s, model %s, tokenizer %s\n", mode_name(c.mode), c.model.c_str(),
                 c.tokenizer.c_str());

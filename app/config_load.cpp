@@ -9,8 +9,8 @@
 
 namespace bf::app {
 
-Config config_from_file_and_env(const char *path, std::vector<std::string> &errors) {
-    Config c;
+Settings config_from_file_and_env(const char *path, std::vector<std::string> &errors) {
+    Settings c;
     if (FILE *f = bf::vfs::fopen(path, "rb")) {
         std::string text;
         char buf[4096];
@@ -43,7 +43,7 @@ int run_config_check(const char *path) {
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
     fclose(f);
-    Config c;
+    Settings c;
     std::vector<std::string> errors;
     parse_config(text, c, errors);
     for (const std::string &e : errors) printf("%s: %s\n", path, e.c_str());

@@ -49,7 +49,7 @@ int main(int argc, char **argv) {
     if (!std::strcmp(cmd, "config-check")) return bf::app::run_config_check(argc > 2 ? argv[2] : nullptr);
     if (!std::strcmp(cmd, "bench-llm")) {  // bench-llm [MODEL TOKENIZER]
         std::vector<std::string> errors;
-        bf::app::Config c = bf::app::config_from_file_and_env("/BAREFLOW.CFG", errors);
+        bf::app::Settings c = bf::app::config_from_file_and_env("/BAREFLOW.CFG", errors);
         if (argc > 2) c.model = argv[2];
         if (argc > 3) c.tokenizer = argv[3];
         bf::app::start_jit(bf::app::jit_options_from_config(c));

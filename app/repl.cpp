@@ -114,7 +114,7 @@ private:
     void say(const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
     const ReplOptions &opt_;
-    Config settings_;
+    Settings settings_;
     std::unique_ptr<Loaded> cur_;
     bool quit_ = false;
 };
@@ -273,7 +273,7 @@ void Repl::cmd_generate(const Command &c) {
         say("generate: no model loaded: use load MODEL [TOKENIZER]\n");
         return;
     }
-    Config s = settings_;
+    Settings s = settings_;
     size_t i = 0;
     if (i < c.args.size() && c.args[i] == "-n") {
         std::string err;

@@ -30,7 +30,7 @@ Command parse_command(std::string_view line);
 struct ReplOptions {
     FILE *in = stdin;
     FILE *out = stdout;
-    Config settings;                    // model/tokenizer defaults, sampling settings
+    Settings settings;                    // model/tokenizer defaults, sampling settings
     int (*bench)(void *user) = nullptr;  // `bench`; null: "bench: not available"
     void *bench_user = nullptr;
     bool prompt = true;                 // print "bareflow> " before each line

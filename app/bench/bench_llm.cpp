@@ -86,7 +86,7 @@ void prompt(const bf::llm::Model &model, bf::llm::RunState &st, int pp) {
 
 }  // namespace
 
-int run_bench_llm(const Config &c, uint64_t us_at_main) {
+int run_bench_llm(const Settings &c, uint64_t us_at_main) {
     std::vector<float> mdata;
     size_t mbytes = 0;
     std::string err;
