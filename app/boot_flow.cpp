@@ -43,7 +43,7 @@ int run_default_flow(uint64_t us_at_main) {
                 topp = std::to_string(c.topp), seed = std::to_string(c.seed);
     const char *argv[] = {"generate", c.model.c_str(), c.tokenizer.c_str(), "-n", steps.c_str(), "-t",
                           temp.c_str(), "-P", topp.c_str(), "-s", seed.c_str(), "-p", c.prompt.c_str()};
-    int rc = run_generate(int(sizeof argv / sizeof argv[0]), const_cast<char **>(argv));
+    int rc = bf::llm::run_generate(int(sizeof argv / sizeof argv[0]), const_cast<char **>(argv));
     std::fflush(stdout);
     if (rc == 0) bf::jit::report();
     else std::printf("bareflow: no generation (put a llama2.c model and tokenizer at %s and %s, or build an image with `make image MODEL=... TOKENIZER=...`)\n",

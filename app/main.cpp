@@ -33,7 +33,7 @@ int main(int argc, char **argv) {
     if (!std::strcmp(cmd, "jit-selftest")) return bf::app::run_jit_selftest();
     if (!std::strcmp(cmd, "generate")) {  // model inference; every kernel through the JIT's dispatch
         bf::app::start_jit(bf::app::jit_options_from_env());
-        int rc = run_generate(argc, argv);
+        int rc = bf::llm::run_generate(argc, argv);
         std::fflush(stdout);
         bf::jit::report();  // per kernel and shape: calls and cycles on AOT and on JIT code
         return rc;
