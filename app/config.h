@@ -32,6 +32,8 @@ struct Settings {
 };
 
 constexpr size_t kMaxConfigLine = 4096;
+constexpr uint64_t kMaxConfigFile = uint64_t(1) << 20;  // a bigger BAREFLOW.CFG is an error, not parsed
+constexpr const char *kConfigPath = "/BAREFLOW.CFG";
 
 // Applies one `key`/`value` pair. False (err set, e.g. "steps: 'abc' is not an integer") if the
 // key is unknown or the value is bad; `out` is then unchanged for that key.
@@ -48,6 +50,10 @@ bool overlay_env(Settings &out, std::vector<std::string> &errors, const char *co
 
 // The file (if present, via bf::vfs) then the environment. A missing file is not an error.
 Settings config_from_file_and_env(const char *path, std::vector<std::string> &errors);
+
+// What every command starts from: kConfigPath plus the environment, each error printed on stderr
+// as "BAREFLOW.CFG: ..." (that setting keeps its default).
+Settings load_settings();
 
 // The `config-check FILE` command: prints the errors or "config ok", then the settings.
 int run_config_check(const char *path);
