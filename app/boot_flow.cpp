@@ -6,9 +6,9 @@
 #include "bench/bench.h"
 #include "config.h"
 #include "jit/dispatch.h"
+#include "jit_setup.h"
 #include "llm/cli.h"
 #include "repl.h"
-#include "selftest/selftest.h"
 
 #include <cstdio>
 #include <string>
@@ -16,19 +16,9 @@
 
 namespace bf::app {
 
-bf::jit::Options jit_options_from_config(const Config &c) {
-    bf::jit::Options o;
-    if (c.jit == Tristate::Off) o.enabled = false;
-    if (c.jit_cache == JitCache::Off) o.use_cache = false;
-    if (c.jit_cache == JitCache::Clear) o.clear_cache = true;
-    if (c.jit_hot_calls >= 0) o.hot_calls = uint64_t(c.jit_hot_calls);
-    if (c.jit_hot_cycles >= 0) o.hot_cycles = uint64_t(c.jit_hot_cycles);
-    return o;
-}
-
 int run_default_flow(uint64_t us_at_main) {
     std::vector<std::string> errors;
-    Config c = config_from_file_and_env("/BAREFLOW.CFG", errors);
+    Settings c = config_from_file_and_env(kConfigPath, errors);
     for (const std::string &e : errors) std::printf("BAREFLOW.CFG: %s (using the default)\n", e.c_str());
     std::printf("bareflow: mode %s, model %s, tokenizer %s\n", mode_name(c.mode), c.model.c_str(),
                 c.tokenizer.c_str());
@@ -39,11 +29,15 @@ int run_default_flow(uint64_t us_at_main) {
         return run_repl(opt);
     }
     if (c.mode == Mode::Bench) return run_bench_llm(c, us_at_main);
-    std::string steps = std::to_string(c.steps), temp = std::to_string(c.temperature),
-                topp = std::to_string(c.topp), seed = std::to_string(c.seed);
-    const char *argv[] = {"generate", c.model.c_str(), c.tokenizer.c_str(), "-n", steps.c_str(), "-t",
-                          temp.c_str(), "-P", topp.c_str(), "-s", seed.c_str(), "-p", c.prompt.c_str()};
-    int rc = run_generate(int(sizeof argv / sizeof argv[0]), const_cast<char **>(argv));
+    bf::llm::GenerateRequest req;
+    req.model = c.model;
+    req.tokenizer = c.tokenizer;
+    req.prompt = c.prompt;
+    req.steps = c.steps;
+    req.temperature = c.temperature;
+    req.topp = c.topp;
+    req.seed = int64_t(c.seed);  // 0 (or above 2^63 - 1): from the time, as run.c
+    int rc = bf::llm::run_generate_request(req);
     std::fflush(stdout);
     if (rc == 0) bf::jit::report();
     else std::printf("bareflow: no generation (put a llama2.c model and tokenizer at %s and %s, or build an image with `make image MODEL=... TOKENIZER=...`)\n",

@@ -1,11 +1,10 @@
+// What the program does when the kernel command line names no command (boot_flow.cpp).
 #pragma once
 #include <stdint.h>
 
-#include "config.h"
-#include "jit/jit.h"
-
 namespace bf::app {
-bf::jit::Options jit_options_from_config(const Config &c);
-int run_default_flow(uint64_t us_at_main);  // no command: what /BAREFLOW.CFG (+ cmdline) says
-int run_bench_llm(const Config &c, uint64_t us_at_main);  // llama-bench-style pp/tg numbers
+
+// /BAREFLOW.CFG (+ the command line's key=value words) decides: generate, repl or bench.
+int run_default_flow(uint64_t us_at_main);
+
 }  // namespace bf::app

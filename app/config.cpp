@@ -1,5 +1,5 @@
 // BAREFLOW.CFG parsing (docs/config.md). Pure: no allocation failures are handled specially, no
-// exceptions, every input byte sequence yields a Config plus a list of errors.
+// exceptions, every input byte sequence yields a Settings plus a list of errors.
 #include "config.h"
 
 #include <errno.h>
@@ -170,7 +170,7 @@ int word_value(std::string_view v, std::initializer_list<const char *> words, st
 
 }  // namespace
 
-bool apply_setting(std::string_view key, std::string_view value, Config &out, std::string &err) {
+bool apply_setting(std::string_view key, std::string_view value, Settings &out, std::string &err) {
     int64_t i = 0;
     float f = 0;
     if (iequal(key, "model") || iequal(key, "tokenizer") || iequal(key, "prompt")) {
@@ -239,7 +239,7 @@ bool apply_setting(std::string_view key, std::string_view value, Config &out, st
     return false;
 }
 
-bool parse_config(std::string_view text, Config &out, std::vector<std::string> &errors) {
+bool parse_config(std::string_view text, Settings &out, std::vector<std::string> &errors) {
     const size_t errors_before = errors.size();
     if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // a UTF-8 BOM
     size_t line_no = 0;
@@ -283,7 +283,7 @@ bool parse_config(std::string_view text, Config &out, std::vector<std::string> &
     return errors.size() == errors_before;
 }
 
-bool overlay_env(Config &out, std::vector<std::string> &errors, const char *const *envp) {
+bool overlay_env(Settings &out, std::vector<std::string> &errors, const char *const *envp) {
     const size_t errors_before = errors.size();
     for (; envp && *envp; envp++) {
         const std::string_view kv = *envp;
@@ -302,7 +302,7 @@ bool overlay_env(Config &out, std::vector<std::string> &errors, const char *cons
     return errors.size() == errors_before;
 }
 
-bool overlay_env(Config &out, std::vector<std::string> &errors) {
+bool overlay_env(Settings &out, std::vector<std::string> &errors) {
     return overlay_env(out, errors, environ);
 }
 
@@ -310,7 +310,7 @@ const char *mode_name(Mode m) {
     return m == Mode::Repl ? "repl" : m == Mode::Bench ? "bench" : "generate";
 }
 
-std::string describe(const Config &c) {
+std::string describe(const Settings &c) {
     char b[512];
     std::string o = "model = " + c.model + "\ntokenizer = " + c.tokenizer + "\nprompt = \"";
     for (char ch : c.prompt) o += ch == '"' ? std::string("\\\"") : ch == '\\' ? std::string("\\\\") :

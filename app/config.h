@@ -15,7 +15,8 @@ enum class Tristate : uint8_t { Unset, On, Off };
 enum class JitCache : uint8_t { Unset, On, Off, Clear };
 enum class Mode : uint8_t { Generate, Repl, Bench };
 
-struct Config {
+// The BAREFLOW.CFG settings. (bf::llm::Config is something else: a model's dimensions.)
+struct Settings {
     std::string model = "/MODELS/MODEL.BIN";
     std::string tokenizer = "/MODELS/TOKENIZ.BIN";
     std::string prompt;
@@ -31,27 +32,33 @@ struct Config {
 };
 
 constexpr size_t kMaxConfigLine = 4096;
+constexpr uint64_t kMaxConfigFile = uint64_t(1) << 20;  // a bigger BAREFLOW.CFG is an error, not parsed
+constexpr const char *kConfigPath = "/BAREFLOW.CFG";
 
 // Applies one `key`/`value` pair. False (err set, e.g. "steps: 'abc' is not an integer") if the
 // key is unknown or the value is bad; `out` is then unchanged for that key.
-bool apply_setting(std::string_view key, std::string_view value, Config &out, std::string &err);
+bool apply_setting(std::string_view key, std::string_view value, Settings &out, std::string &err);
 
-// Parses a whole file over `out` (start from Config{} for defaults). Errors read
+// Parses a whole file over `out` (start from Settings{} for defaults). Errors read
 // "line N: key 'k': problem". Returns true when there were none.
-bool parse_config(std::string_view text, Config &out, std::vector<std::string> &errors);
+bool parse_config(std::string_view text, Settings &out, std::vector<std::string> &errors);
 
 // The overlay from the environment: for each known key (any case: MODEL, model) that is set,
 // applies it over `out`. Errors read "environment: key 'k': problem".
-bool overlay_env(Config &out, std::vector<std::string> &errors);
-bool overlay_env(Config &out, std::vector<std::string> &errors, const char *const *envp);
+bool overlay_env(Settings &out, std::vector<std::string> &errors);
+bool overlay_env(Settings &out, std::vector<std::string> &errors, const char *const *envp);
 
 // The file (if present, via bf::vfs) then the environment. A missing file is not an error.
-Config config_from_file_and_env(const char *path, std::vector<std::string> &errors);
+Settings config_from_file_and_env(const char *path, std::vector<std::string> &errors);
+
+// What every command starts from: kConfigPath plus the environment, each error printed on stderr
+// as "BAREFLOW.CFG: ..." (that setting keeps its default).
+Settings load_settings();
 
 // The `config-check FILE` command: prints the errors or "config ok", then the settings.
 int run_config_check(const char *path);
 
 const char *mode_name(Mode m);
-std::string describe(const Config &c);  // "model = ...\n..." lines, as in the file format
+std::string describe(const Settings &c);  // "model = ...\n..." lines, as in the file format
 
 }  // namespace bf::app

@@ -1,31 +1,35 @@
 // Reading BAREFLOW.CFG through bf::vfs, then the environment overlay (kept apart from config.cpp so
 // that the parser links alone, e.g. into the fuzz target).
-#include <errno.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "bareflow/vfs.h"
 #include "config.h"
 
 namespace bf::app {
 
-Config config_from_file_and_env(const char *path, std::vector<std::string> &errors) {
-    Config c;
-    if (FILE *f = bf::vfs::fopen(path, "rb")) {
-        std::string text;
-        char buf[4096];
-        size_t n;
-        while ((n = fread(buf, 1, sizeof buf, f)) > 0 && text.size() < (size_t(1) << 20)) text.append(buf, n);
-        fclose(f);
-        parse_config(text, c, errors);
+Settings config_from_file_and_env(const char *path, std::vector<std::string> &errors) {
+    Settings c;
+    uint64_t size = 0;
+    bool is_dir = false;
+    // No file is the normal case (defaults); any other problem with it is reported.
+    if (bf::vfs::stat_size(path, &size, &is_dir) == 0) {
+        bf::vfs::Bytes text;
+        std::string err;
+        if (bf::vfs::read_all(path, kMaxConfigFile, text, err))
+            parse_config(std::string_view(reinterpret_cast<const char *>(text.data()), text.size()), c, errors);
+        else
+            errors.push_back(err);
     }
     overlay_env(c, errors);
     return c;
 }
 
-}  // namespace bf::app
-
-namespace bf::app {
+Settings load_settings() {
+    std::vector<std::string> errors;
+    Settings s = config_from_file_and_env(kConfigPath, errors);
+    for (const std::string &e : errors) fprintf(stderr, "BAREFLOW.CFG: %s\n", e.c_str());
+    return s;
+}
 
 // `config-check FILE`: parses FILE (through bf::vfs) and prints each error, or "config ok".
 int run_config_check(const char *path) {
@@ -33,19 +37,15 @@ int run_config_check(const char *path) {
         fprintf(stderr, "usage: config-check FILE\n");
         return 2;
     }
-    FILE *f = bf::vfs::fopen(path, "rb");
-    if (!f) {
-        printf("config-check: cannot open %s: %s\n", path, strerror(errno));
+    bf::vfs::Bytes text;
+    std::string err;
+    if (!bf::vfs::read_all(path, kMaxConfigFile, text, err)) {
+        printf("config-check: %s\n", err.c_str());
         return 1;
     }
-    std::string text;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    fclose(f);
-    Config c;
+    Settings c;
     std::vector<std::string> errors;
-    parse_config(text, c, errors);
+    parse_config(std::string_view(reinterpret_cast<const char *>(text.data()), text.size()), c, errors);
     for (const std::string &e : errors) printf("%s: %s\n", path, e.c_str());
     if (errors.empty()) printf("config ok\n");
     printf("%s", describe(c).c_str());

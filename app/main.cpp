@@ -6,6 +6,7 @@
 #include "boot_flow.h"
 #include "config.h"
 #include "jit/dispatch.h"
+#include "jit_setup.h"
 #include "llm/cli.h"
 #include "repl.h"
 #include "selftest/selftest.h"
@@ -13,56 +14,94 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+
+namespace {
+
+using namespace bf::app;
+
+struct Invocation {
+    int argc;
+    char **argv;  // argv[1] is the command
+    uint64_t us_at_main;
+    const char *arg(int i) const { return argc > i ? argv[i] : nullptr; }
+};
+
+// Commands that run kernels start the JIT as the settings (BAREFLOW.CFG + environment) say.
+int cmd_generate(const Invocation &in) {
+    start_jit(jit_options_from_config(load_settings()));
+    int rc = bf::llm::run_generate(in.argc, in.argv);
+    std::fflush(stdout);
+    bf::jit::report();  // per kernel and shape: calls and cycles on AOT and on JIT code
+    return rc;
+}
+
+int cmd_repl(const Invocation &) {
+    ReplOptions opt;
+    opt.settings = load_settings();
+    start_jit(jit_options_from_config(opt.settings));
+    return run_repl(opt);
+}
+
+int cmd_bench_llm(const Invocation &in) {
+    Settings s = load_settings();
+    if (in.arg(2)) s.model = in.arg(2);
+    if (in.arg(3)) s.tokenizer = in.arg(3);
+    start_jit(jit_options_from_config(s));
+    return run_bench_llm(s, in.us_at_main);
+}
+
+struct CommandRow {
+    const char *name;
+    int (*run)(const Invocation &);
+    const char *help;
+};
+
+// The one list of commands: dispatch, the unknown-command message and the hosted banner use it.
+constexpr CommandRow kCommands[] = {
+    {"selftest", [](const Invocation &) { return run_selftest(); }, "the C/C++ runtime checks"},
+    {"selftest-alloc", [](const Invocation &) { return run_alloc_exhaustion(); }, "malloc until it fails, then recover (bare metal)"},
+    {"selftest-fault", [](const Invocation &) { return run_fault(); }, "a null-pointer write (bare metal: panic with a backtrace)"},
+    {"selftest-wx", [](const Invocation &) { return run_write_text(); }, "a write into the code (bare metal: W^X panic)"},
+    {"selftest-stdin", [](const Invocation &) { return run_stdin_echo(); }, "echo stdin lines with their lengths"},
+    {"fs-selftest", [](const Invocation &) { return run_fs_selftest(); }, "file I/O through bf::vfs"},
+    {"fs-stress", [](const Invocation &) { return run_fs_stress(); }, "endless atomic rewrites (the power-cut soak)"},
+    {"jit-selftest", [](const Invocation &) { return run_jit_selftest(load_settings()); }, "every kernel JIT-compiled and checked"},
+    {"generate", cmd_generate, "MODEL TOKENIZER [-p prompt] [-n steps] [-t temp] [-P topp] [-s seed] [--trace] [-o FILE]"},
+    {"repl", cmd_repl, "the interactive REPL"},
+    {"config-check", [](const Invocation &in) { return run_config_check(in.arg(2)); }, "FILE: check a BAREFLOW.CFG"},
+    {"bench-llm", cmd_bench_llm, "[MODEL [TOKENIZER]]: pp/tg tokens/s, AOT and JIT"},
+    {"bench-runtime", [](const Invocation &in) { return run_bench_runtime(in.us_at_main); }, "syscall and profiler costs"},
+    {"bench-read", [](const Invocation &in) { return run_bench_read(in.arg(2) ? in.arg(2) : "/BENCH.BIN"); }, "[FILE]: file read rate"},
+    {"bench-kernels", [](const Invocation &) { return run_bench_kernels(load_settings()); }, "AOT vs JIT kernels on model shapes"},
+};
+
+std::string command_names() {
+    std::string s;
+    for (const CommandRow &c : kCommands) s += std::string(s.empty() ? "" : ", ") + c.name;
+    return s;
+}
+
+}  // namespace
 
 int main(int argc, char **argv) {
     uint64_t us_at_main = bf::us_since_power_on();
     // Hosted, BAREFLOW_IMAGE=disk.img puts the program's files on that image's FAT16 partition.
     if (!bf::bare_metal())
         if (const char *img = std::getenv("BAREFLOW_IMAGE"); img && !bf::vfs::use_image(img)) return 1;
-    const char *cmd = argc > 1 ? argv[1] : "";
-    if (!std::strcmp(cmd, "bench-runtime")) return bf::app::run_bench_runtime(us_at_main);
-    if (!std::strcmp(cmd, "bench-kernels")) return bf::app::run_bench_kernels();
-    if (!std::strcmp(cmd, "bench-read")) return bf::app::run_bench_read(argc > 2 ? argv[2] : "/BENCH.BIN");
-    if (!std::strcmp(cmd, "selftest")) return bf::app::run_selftest();
-    if (!std::strcmp(cmd, "selftest-alloc")) return bf::app::run_alloc_exhaustion();
-    if (!std::strcmp(cmd, "selftest-fault")) return bf::app::run_fault();
-    if (!std::strcmp(cmd, "selftest-wx")) return bf::app::run_write_text();
-    if (!std::strcmp(cmd, "selftest-stdin")) return bf::app::run_stdin_echo();
-    if (!std::strcmp(cmd, "fs-selftest")) return bf::app::run_fs_selftest();
-    if (!std::strcmp(cmd, "fs-stress")) return bf::app::run_fs_stress();
-    if (!std::strcmp(cmd, "jit-selftest")) return bf::app::run_jit_selftest();
-    if (!std::strcmp(cmd, "generate")) {  // model inference; every kernel through the JIT's dispatch
-        bf::app::start_jit(bf::app::jit_options_from_env());
-        int rc = run_generate(argc, argv);
-        std::fflush(stdout);
-        bf::jit::report();  // per kernel and shape: calls and cycles on AOT and on JIT code
-        return rc;
-    }
-    if (!std::strcmp(cmd, "repl")) {
-        std::vector<std::string> errors;
-        bf::app::ReplOptions opt;
-        opt.settings = bf::app::config_from_file_and_env("/BAREFLOW.CFG", errors);
-        for (const std::string &e : errors) std::fprintf(stderr, "BAREFLOW.CFG: %s\n", e.c_str());
-        bf::app::start_jit(bf::app::jit_options_from_config(opt.settings));
-        return bf::app::run_repl(opt);
-    }
-    if (!std::strcmp(cmd, "config-check")) return bf::app::run_config_check(argc > 2 ? argv[2] : nullptr);
-    if (!std::strcmp(cmd, "bench-llm")) {  // bench-llm [MODEL TOKENIZER]
-        std::vector<std::string> errors;
-        bf::app::Config c = bf::app::config_from_file_and_env("/BAREFLOW.CFG", errors);
-        if (argc > 2) c.model = argv[2];
-        if (argc > 3) c.tokenizer = argv[3];
-        bf::app::start_jit(bf::app::jit_options_from_config(c));
-        return bf::app::run_bench_llm(c, us_at_main);
-    }
+    const Invocation in{argc, argv, us_at_main};
+    const char *cmd = in.arg(1) ? in.arg(1) : "";
+    for (const CommandRow &c : kCommands)
+        if (!std::strcmp(cmd, c.name)) return c.run(in);
     if (*cmd) {
-        std::fprintf(stderr, "bareflow: unknown command '%s' (known: selftest, selftest-alloc, selftest-fault, selftest-wx, selftest-stdin, fs-selftest, fs-stress, jit-selftest, generate, repl, config-check, bench-llm, bench-runtime, bench-read, bench-kernels)\n", cmd);
+        std::fprintf(stderr, "bareflow: unknown command '%s' (known: %s)\n", cmd, command_names().c_str());
         return 2;
     }
     if (!bf::bare_metal()) {
-        std::printf("BareFlow app: running hosted (Linux process); commands: %s\n", "selftest, selftest-alloc, selftest-fault, selftest-wx, selftest-stdin, fs-selftest, fs-stress, jit-selftest, generate, repl, config-check, bench-llm, bench-runtime, bench-read, bench-kernels");
+        std::printf("BareFlow app: running hosted (Linux process); commands: %s\n", command_names().c_str());
+        for (const CommandRow &c : kCommands) std::printf("  %-15s %s\n", c.name, c.help);
         return 0;
     }
     std::printf("BareFlow app: running on bare metal\n");
-    return bf::app::run_default_flow(us_at_main);
+    return run_default_flow(us_at_main);
 }

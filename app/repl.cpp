@@ -14,10 +14,10 @@
 #include "bareflow/vfs.h"
 #include "jit/dispatch.h"
 #include "jit/jit.h"
+#include "bench/bench.h"
 #include "llm/generate.h"
-#include "llm/model.h"
+#include "llm/loader.h"
 #include "llm/sampler.h"
-#include "llm/tokenizer.h"
 
 namespace bf::app {
 namespace {
@@ -34,62 +34,8 @@ const char kHelp[] =
     "  show                      the current settings\n"
     "  profile                   profiler regions and the AOT-vs-JIT kernel table\n"
     "  jit                       the JIT's target CPU and which kernels are swapped\n"
-    "  bench                     the app's benchmark\n"
+    "  bench                     bench-llm on the loaded model (pp/tg tok/s)\n"
     "  quit|exit                 leave\n";
-
-struct FreeDeleter {
-    void operator()(void *p) const { free(p); }
-};
-using Buffer = std::unique_ptr<unsigned char, FreeDeleter>;
-
-// The whole file in a 64-byte aligned buffer, through bf::vfs (FAT16 on bare metal).
-bool read_whole(const std::string &path, Buffer &buf, size_t &size, std::string &err) {
-    uint64_t sz = 0;
-    bool is_dir = false;
-    if (int r = bf::vfs::stat_size(path.c_str(), &sz, &is_dir); r != 0) {
-        err = "cannot open " + path + ": " + strerror(-r);
-        return false;
-    }
-    if (is_dir) {
-        err = path + " is a directory";
-        return false;
-    }
-    FILE *f = bf::vfs::fopen(path.c_str(), "rb");
-    if (!f) {
-        err = "cannot open " + path + ": " + strerror(errno);
-        return false;
-    }
-    const size_t cap = (size_t(sz) + 63) / 64 * 64 + 64;
-    Buffer b(static_cast<unsigned char *>(aligned_alloc(64, cap)));
-    if (!b) {
-        fclose(f);
-        err = "out of memory: " + path + " needs " + std::to_string(sz) + " bytes";
-        return false;
-    }
-    size_t n = 0;
-    while (n < sz) {
-        const size_t got = fread(b.get() + n, 1, size_t(sz) - n, f);
-        if (got == 0) break;
-        n += got;
-    }
-    const bool bad = ferror(f);
-    fclose(f);
-    if (bad || n != sz) {
-        err = "error reading " + path + " (" + std::to_string(n) + " of " + std::to_string(sz) + " bytes)";
-        return false;
-    }
-    buf = std::move(b);
-    size = n;
-    return true;
-}
-
-struct Loaded {
-    Buffer file;  // the weights point into it: alive as long as the model
-    size_t file_bytes = 0;
-    std::string model_path, tok_path;
-    bf::llm::Model model;
-    bf::llm::Tokenizer tok;
-};
 
 uint64_t tsc() {
     uint32_t lo, hi;
@@ -114,8 +60,8 @@ private:
     void say(const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
     const ReplOptions &opt_;
-    Config settings_;
-    std::unique_ptr<Loaded> cur_;
+    Settings settings_;
+    std::unique_ptr<bf::llm::LoadedModel> cur_;
     bool quit_ = false;
 };
 
@@ -182,11 +128,11 @@ void Repl::dispatch(const Command &c) {
     } else if (n == "jit") {
         cmd_jit();
     } else if (n == "bench") {
-        if (!opt_.bench) {
-            say("bench: not available\n");
+        if (!cur_) {
+            say("bench: no model loaded: use load MODEL [TOKENIZER]\n");
         } else {
             fflush(opt_.out);
-            const int r = opt_.bench(opt_.bench_user);
+            const int r = run_bench_llm(*cur_, 0);  // prints on stdout, like the command
             fflush(stdout);
             say("bench: %s (status %d)\n", r == 0 ? "done" : "failed", r);
         }
@@ -230,19 +176,9 @@ void Repl::cmd_load(const Command &c) {
         say("usage: load MODEL [TOKENIZER]\n");
         return;
     }
-    auto l = std::make_unique<Loaded>();
-    l->model_path = c.args[0];
-    l->tok_path = c.args.size() > 1 ? c.args[1] : settings_.tokenizer;
+    auto l = std::make_unique<bf::llm::LoadedModel>();
     std::string err;
-    if (!read_whole(l->model_path, l->file, l->file_bytes, err) ||
-        !bf::llm::load_model(l->file.get(), l->file_bytes, l->model, err)) {
-        say("load: %s\n", err.c_str());
-        return;
-    }
-    Buffer tb;
-    size_t tn = 0;
-    if (!read_whole(l->tok_path, tb, tn, err) ||
-        !bf::llm::load_tokenizer(tb.get(), tn, l->model.config.vocab_size, l->tok, err)) {
+    if (!bf::llm::load(c.args[0], c.args.size() > 1 ? c.args[1] : settings_.tokenizer, *l, err)) {
         say("load: %s\n", err.c_str());
         return;
     }
@@ -264,7 +200,7 @@ void Repl::cmd_info() {
         cur_->model_path.c_str(), c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.head_size,
         c.vocab_size, c.seq_len, c.shared_classifier ? "shared" : "separate",
         static_cast<unsigned long long>(cur_->model.n_params),
-        static_cast<unsigned long long>(cur_->model.bytes_needed), cur_->file_bytes, cur_->tok_path.c_str(),
+        static_cast<unsigned long long>(cur_->model.bytes_needed), cur_->file.size(), cur_->tok_path.c_str(),
         cur_->tok.vocab_size, cur_->tok.max_token_length);
 }
 
@@ -273,7 +209,7 @@ void Repl::cmd_generate(const Command &c) {
         say("generate: no model loaded: use load MODEL [TOKENIZER]\n");
         return;
     }
-    Config s = settings_;
+    Settings s = settings_;
     size_t i = 0;
     if (i < c.args.size() && c.args[i] == "-n") {
         std::string err;

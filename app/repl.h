@@ -30,10 +30,8 @@ Command parse_command(std::string_view line);
 struct ReplOptions {
     FILE *in = stdin;
     FILE *out = stdout;
-    Config settings;                    // model/tokenizer defaults, sampling settings
-    int (*bench)(void *user) = nullptr;  // `bench`; null: "bench: not available"
-    void *bench_user = nullptr;
-    bool prompt = true;                 // print "bareflow> " before each line
+    Settings settings;   // model/tokenizer defaults, sampling settings
+    bool prompt = true;  // print "bareflow> " before each line
 };
 
 // Runs until quit/exit or end of input. Returns 0.

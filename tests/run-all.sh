@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite (what `make test` runs):
-#   1. host unit tests (GoogleTest under CTest, tests/unit),
-#   2. every libFuzzer target for a bounded time (FUZZ_SECONDS each, default 20),
+#   1. host unit tests (GoogleTest under CTest, tests/unit; the project is tests/CMakeLists.txt,
+#      built in build/unit),
+#   2. every libFuzzer target for a bounded time (FUZZ_SECONDS each, default 20; the same
+#      project with BF_FUZZ=ON in build/fuzz, built once, then tests/fuzz/run.sh per target),
 #   3. the lit suite (boot tests in QEMU, image and hosted tests).
 # Ends with one summary line: "make test: N passed, N failed".
 set -u
@@ -11,9 +13,16 @@ passed=0 failed=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-if [ -f tests/unit/CMakeLists.txt ]; then
+if [ -f tests/CMakeLists.txt ]; then
   echo "== unit tests (CTest)"
-  if cmake -S tests/unit -B build/unit -DCMAKE_BUILD_TYPE=RelWithDebInfo > build/unit.cmake.log 2>&1 &&
+  # A build/unit configured from the old per-directory projects (-S tests/unit) would make CMake
+  # refuse the new source directory: start that one afresh.
+  if [ -f build/unit/CMakeCache.txt ] &&
+     ! grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$PWD/tests" build/unit/CMakeCache.txt; then
+    rm -rf build/unit
+  fi
+  mkdir -p build
+  if cmake -S tests -B build/unit -DCMAKE_BUILD_TYPE=RelWithDebInfo > build/unit.cmake.log 2>&1 &&
      cmake --build build/unit -j2 > build/unit.build.log 2>&1; then
     ctest --test-dir build/unit --output-on-failure 2>&1 | tee "$out"
     total=$(sed -nE 's/.* tests failed out of ([0-9]+).*/\1/p' "$out" | tail -1)
@@ -30,6 +39,9 @@ if [ -f tests/unit/CMakeLists.txt ]; then
 fi
 
 echo "== fuzz targets (${FUZZ_SECONDS:-20} s each)"
+# Build them all first (one configure, one parallel build); each run.sh then finds its target
+# up to date. A failed build fails each target (run.sh repeats the error for each).
+tests/fuzz/run.sh --build
 for t in tests/fuzz/*_fuzz.cpp; do
   [ -f "$t" ] || continue
   if tests/fuzz/run.sh "$(basename "$t" .cpp)" "${FUZZ_SECONDS:-20}"; then

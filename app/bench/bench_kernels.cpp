@@ -4,13 +4,15 @@
 // the same run (single-core FMA peak, single-core read bandwidth). A benchmark: it prints numbers
 // ("bench-kernels:" lines, bench_kernel and bench_limits records) and asserts nothing.
 //
-// Options (environment; on bare metal, key=value words on the kernel command line):
+// Options (environment; on bare metal, key=value words on the kernel command line; the jit ones
+// also from BAREFLOW.CFG):
 //   bench_budget_ms=N  time per (kernel, shape, version) for the repetitions (default 200 hosted,
 //                      400 bare metal; at least 3 runs unless one run alone exceeds the budget)
 //   bench_big=1        also sgemm 2048^3 on bare metal (always run hosted; too slow under TCG)
 //   bench_bw_mib=N     read-bandwidth buffer (default 256 MiB, 64 MiB with less than 2 GiB RAM)
 //   jit=off, jit_cache=on|clear (default here: no cache, so compile times are real compiles)
-#include "selftest/selftest.h"
+#include "bench/bench.h"
+#include "jit_setup.h"
 
 #include "jit/dispatch.h"
 #include "jit/kernels/kernels.h"
@@ -341,9 +343,9 @@ void bench_swiglu(int n) {
 
 }  // namespace
 
-int run_bench_kernels() {
-    bf::jit::Options o = jit_options_from_env();
-    if (!std::getenv("jit_cache")) o.use_cache = false;  // compile times are real compiles
+int run_bench_kernels(const Settings &settings) {
+    bf::jit::Options o = jit_options_from_config(settings);
+    if (settings.jit_cache == JitCache::Unset) o.use_cache = false;  // compile times are real compiles
     jit_on = start_jit(o) && o.enabled;
     double budget_ms = bf::bare_metal() ? 400 : 200;
     if (const char *v = std::getenv("bench_budget_ms")) budget_ms = std::max(1.0, std::atof(v));

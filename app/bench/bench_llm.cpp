@@ -4,14 +4,13 @@
 // to 32 positions); per-token latency jitter (sd / mean); the time from the first MBR
 // instruction to the first generated token; and the weight bandwidth tg achieves as a share of
 // the read bandwidth measured in the same run. A benchmark: it prints numbers, asserts nothing.
-#include "boot_flow.h"
+#include "bench/bench.h"
 
 #include "bareflow/kernel.h"
 #include "bareflow/profile.h"
-#include "bareflow/vfs.h"
 #include "jit/dispatch.h"
 #include "llm/generate.h"
-#include "llm/model.h"
+#include "llm/loader.h"
 #include "llm/sampler.h"
 
 #include <algorithm>
@@ -33,20 +32,6 @@ int env_int(const char *name, int dflt, int lo, int hi) {
     const char *v = std::getenv(name);
     if (!v || !*v) return dflt;
     return std::clamp(std::atoi(v), lo, hi);
-}
-
-bool read_all(const std::string &path, std::vector<float> &out, size_t &bytes) {
-    FILE *f = bf::vfs::fopen(path.c_str(), "rb");
-    if (!f) return false;
-    std::vector<char> data;
-    char buf[1 << 16];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.insert(data.end(), buf, buf + n);
-    std::fclose(f);
-    bytes = data.size();
-    out.assign((data.size() + 3) / 4, 0.0f);  // float-aligned storage, as load_model needs
-    std::copy(data.begin(), data.end(), reinterpret_cast<char *>(out.data()));
-    return true;
 }
 
 struct Stat { double mean, sd; };
@@ -86,15 +71,20 @@ void prompt(const bf::llm::Model &model, bf::llm::RunState &st, int pp) {
 
 }  // namespace
 
-int run_bench_llm(const Config &c, uint64_t us_at_main) {
-    std::vector<float> mdata;
-    size_t mbytes = 0;
+int run_bench_llm(const Settings &settings, uint64_t us_at_main) {
+    bf::llm::LoadedModel m;
     std::string err;
-    bf::llm::Model model;
-    if (!read_all(c.model, mdata, mbytes) || !bf::llm::load_model(mdata.data(), mbytes, model, err)) {
-        std::printf("bench-llm: cannot load %s %s\n", c.model.c_str(), err.c_str());
+    if (!bf::llm::load_model_file(settings.model, m, err)) {
+        std::printf("bench-llm: cannot load %s: %s\n", settings.model.c_str(), err.c_str());
         return 1;
     }
+    return run_bench_llm(m, us_at_main);
+}
+
+int run_bench_llm(const bf::llm::LoadedModel &m, uint64_t us_at_main) {
+    const bf::llm::Model &model = m.model;
+    const char *model_path = m.model_path.c_str();
+    std::string err;
     const auto &p = model.config;
     bf::llm::RunState st;
     if (!st.init(p, err)) {
@@ -108,11 +98,11 @@ int run_bench_llm(const Config &c, uint64_t us_at_main) {
         std::printf("bench-llm: seq_len %d is too short for a benchmark\n", p.seq_len);
         return 1;
     }
-    const double weight_bytes = double(mbytes);  // every weight is read once per token (near enough)
+    const double weight_bytes = double(m.file.size());  // every weight is read once per token (near enough)
     const double bw = read_bandwidth_gbs();
     const char *where = bf::bare_metal() ? "bare-metal" : "hosted";
     std::printf("bench-llm: %s, %s: dim %d, %d layers, vocab %d, %.1f M parameters; pp%d tg%d, %d reps; read bandwidth %.2f GB/s\n",
-                where, c.model.c_str(), p.dim, p.n_layers, p.vocab_size, weight_bytes / 4e6, pp, tg, kReps, bw);
+                where, model_path, p.dim, p.n_layers, p.vocab_size, weight_bytes / 4e6, pp, tg, kReps, bw);
     uint64_t first_token_us = 0;
     for (int jit_pass = 0; jit_pass < 2; jit_pass++) {
         const char *mode = jit_pass ? "jit" : "aot";
@@ -148,11 +138,11 @@ int run_bench_llm(const Config &c, uint64_t us_at_main) {
         std::printf("{\"record\":\"llm_bench\",\"where\":\"%s\",\"mode\":\"%s\",\"model\":\"%s\",\"params\":%.0f,"
                     "\"pp\":%d,\"pp_tok_s\":%.3f,\"pp_tok_s_sd\":%.3f,\"tg\":%d,\"tg_tok_s\":%.3f,\"tg_tok_s_sd\":%.3f,"
                     "\"jitter\":%.4f,\"reps\":%d,\"weight_gbs\":%.3f,\"read_gbs\":%.3f,\"pct_bandwidth\":%.2f}\n",
-                    where, mode, c.model.c_str(), weight_bytes / 4, pp, a.mean, a.sd, tg, g.mean, g.sd, j.mean,
+                    where, mode, model_path, weight_bytes / 4, pp, a.mean, a.sd, tg, g.mean, g.sd, j.mean,
                     kReps, gbs, bw, 100.0 * gbs / bw);
     }
     bf::jit::set_tiering(true);
-    if (bf::bare_metal())
+    if (bf::bare_metal() && us_at_main)
         std::printf("bench-llm: power-on (first MBR instruction) to main %.1f ms, to the first generated token %.1f ms\n"
                     "{\"record\":\"first_token\",\"main_us\":%llu,\"first_token_us\":%llu}\n",
                     us_at_main / 1000.0, first_token_us / 1000.0, static_cast<unsigned long long>(us_at_main),

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "generate.h"
+#include "loader.h"
 #include "model.h"
 #include "sampler.h"
 #include "tokenizer.h"
@@ -30,49 +31,6 @@ const char kUsage[] =
     "  -s seed    random seed (default: the time)\n"
     "  --trace    print per-position logits instead of the text\n"
     "  -o FILE    write the text (or trace) to FILE instead of stdout\n";
-
-// A whole file in a malloc'd (16-byte aligned) buffer; read in chunks, so it needs only
-// fopen/fread (as on the FAT16 volume).
-struct FileData {
-    unsigned char *data = nullptr;
-    size_t size = 0;
-    ~FileData() { free(data); }
-};
-
-bool read_file(const char *path, FileData &out, std::string &err) {
-    FILE *f = bf::vfs::fopen(path, "rb");
-    if (!f) {
-        err = std::string("cannot open ") + path + ": " + strerror(errno);
-        return false;
-    }
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = static_cast<unsigned char *>(malloc(cap));
-    for (;;) {
-        if (!buf) {
-            fclose(f);
-            err = std::string("out of memory reading ") + path;
-            return false;
-        }
-        const size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap) break;
-        const size_t ncap = cap * 2;
-        unsigned char *nb = ncap > cap ? static_cast<unsigned char *>(realloc(buf, ncap)) : nullptr;
-        if (!nb) free(buf);
-        buf = nb;
-        cap = ncap;
-    }
-    const bool bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        err = std::string("error reading ") + path;
-        return false;
-    }
-    out.data = buf;
-    out.size = n;
-    return true;
-}
 
 bool parse_int(const char *s, long long &v) {
     char *end;
@@ -107,16 +65,15 @@ void print_piece(void *user, const char *piece) {
 int run_generate(int argc, char **argv) {
     int i = 1;
     if (i < argc && !strcmp(argv[i], "generate")) i++;
-    const char *model_path = nullptr, *tok_path = nullptr, *prompt = "", *out_path = nullptr;
-    long long steps = 256, seed = 0;
-    float temperature = 1.0f, topp = 0.9f;
-    bool trace = false;
+    GenerateRequest req;
+    const char *model_path = nullptr, *tok_path = nullptr;
+    long long steps = req.steps, seed = req.seed;
     for (; i < argc; i++) {
         const char *a = argv[i];
         const bool has_value = i + 1 < argc;
         bool ok = true;
         if (!strcmp(a, "--trace")) {
-            trace = true;
+            req.trace = true;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(kUsage, stdout);
             return 0;
@@ -127,12 +84,12 @@ int run_generate(int argc, char **argv) {
             }
             const char *v = argv[++i];
             switch (a[1]) {
-            case 'p': prompt = v; break;
+            case 'p': req.prompt = v; break;
             case 'n': ok = parse_int(v, steps); break;
-            case 't': ok = parse_float(v, temperature); break;
-            case 'P': ok = parse_float(v, topp); break;
+            case 't': ok = parse_float(v, req.temperature); break;
+            case 'P': ok = parse_float(v, req.topp); break;
             case 's': ok = parse_int(v, seed); break;
-            case 'o': out_path = v; break;
+            case 'o': req.out_path = v; break;
             }
             if (!ok) {
                 fprintf(stderr, "generate: bad value '%s' for %s\n", v, a);
@@ -154,25 +111,31 @@ int run_generate(int argc, char **argv) {
         fputs(kUsage, stderr);
         return 2;
     }
+    req.model = model_path;
+    req.tokenizer = tok_path;
+    req.steps = steps;
+    req.seed = seed;
+    return run_generate_request(req);
+}
+
+int run_generate_request(const GenerateRequest &req) {
     // run.c's parameter fix-ups.
+    float temperature = req.temperature, topp = req.topp;
+    int64_t steps = req.steps, seed = req.seed;
     if (temperature < 0.0f || temperature != temperature) temperature = 0.0f;
     if (topp < 0.0f || topp > 1.0f || topp != topp) topp = 0.9f;
     if (steps < 0 || steps > 0x7fffffff) steps = 0;
     if (seed <= 0) seed = (long long)(unsigned int)time(nullptr);
 
     std::string err;
-    FileData model_file, tok_file;
-    Model model;
-    Tokenizer tok;
-    if (!read_file(model_path, model_file, err) || !load_model(model_file.data, model_file.size,
-                                                               model, err) ||
-        !read_file(tok_path, tok_file, err) ||
-        !load_tokenizer(tok_file.data, tok_file.size, model.config.vocab_size, tok, err)) {
+    LoadedModel m;
+    if (!load(req.model, req.tokenizer, m, err)) {
         fprintf(stderr, "generate: %s\n", err.c_str());
         return 1;
     }
-    Sampler sampler(model.config.vocab_size, temperature, topp, uint64_t(seed));
+    Sampler sampler(m.model.config.vocab_size, temperature, topp, uint64_t(seed));
     // -o FILE: exactly what stdout would get, in a file (the console also carries log lines).
+    const char *out_path = req.out_path.empty() ? nullptr : req.out_path.c_str();
     FILE *out = stdout;
     if (out_path && !(out = bf::vfs::fopen(out_path, "wb"))) {
         fprintf(stderr, "generate: cannot create %s: %s\n", out_path, strerror(errno));
@@ -180,19 +143,19 @@ int run_generate(int argc, char **argv) {
     }
     GenerateHooks hooks;
     hooks.user = out;
-    if (trace)
+    if (req.trace)
         hooks.on_logits = print_trace;
     else
         hooks.on_piece = print_piece;
     std::string text;
     GenerateStats st;
-    if (!generate(model, tok, sampler, prompt, int(steps), text, err, &hooks, &st)) {
+    if (!generate(m.model, m.tok, sampler, req.prompt, int(steps), text, err, &hooks, &st)) {
         if (out != stdout) fclose(out);
         fflush(stdout);
         fprintf(stderr, "generate: %s\n", err.c_str());
         return 1;
     }
-    if (!trace) fputs("\n", out);
+    if (!req.trace) fputs("\n", out);
     if (out != stdout && fclose(out) != 0) {
         fprintf(stderr, "generate: writing %s failed: %s\n", out_path, strerror(errno));
         return 1;
@@ -205,5 +168,3 @@ int run_generate(int argc, char **argv) {
 }
 
 }  // namespace bf::llm
-
-int run_generate(int argc, char **argv) { return bf::llm::run_generate(argc, argv); }

@@ -1,9 +1,11 @@
 // `bareflow jit-selftest`: every kernel through the dispatch table until it is hot, compiled by the
 // JIT for this CPU and swapped in; then its results must equal the reference loops' (within the
 // kernels' tolerance). Prints the target, the swaps and the AOT-vs-JIT table.
-// Options (environment; on bare metal, key=value words on the kernel command line):
-//   jit=off  jit_cache=off|clear  jit_hot_calls=N  jit_hot_cycles=N
+// Options: BAREFLOW.CFG and the environment (on bare metal, key=value words on the kernel command
+// line): jit=off  jit_cache=off|clear  jit_hot_calls=N (default 8 here)  jit_hot_cycles=N
 #include "selftest.h"
+
+#include "jit_setup.h"
 
 #include "jit/dispatch.h"
 #include "jit/jit.h"
@@ -50,52 +52,11 @@ void expect_close(const char *what, const std::vector<float> &got, const std::ve
     }
 }
 
-const char *env(const char *k) { return std::getenv(k); }
-
 }  // namespace
 
-bf::jit::Options jit_options_from_env() {
-    bf::jit::Options o;
-    if (const char *v = env("jit")) o.enabled = std::strcmp(v, "off") != 0;
-    if (const char *v = env("jit_cache")) {
-        o.use_cache = std::strcmp(v, "off") != 0;
-        o.clear_cache = std::strcmp(v, "clear") == 0;
-    }
-    if (const char *v = env("jit_hot_calls")) o.hot_calls = std::strtoull(v, nullptr, 10);
-    if (const char *v = env("jit_hot_cycles")) o.hot_cycles = std::strtoull(v, nullptr, 10);
-    return o;
-}
-
-bool start_jit(const bf::jit::Options &o) {
-    std::string err;
-    if (!bf::jit::init(o, err)) {
-        std::printf("jit: not available (%s): kernels stay on their AOT versions\n", err.c_str());
-        return false;
-    }
-    if (!o.enabled) {
-        std::printf("jit: off (jit=off): kernels stay on their AOT versions\n");
-        return true;
-    }
-    const std::string &f = bf::jit::cpu_features();
-    std::string vec;
-    for (const char *feat : {"+sse4.2", "+avx", "+avx2", "+fma", "+avx512f", "+avx512bw", "+avx512vl",
-                             "+avx512vnni", "+avx512bf16", "+amx-tile"}) {
-        size_t p = f.find(feat);
-        if (p != std::string::npos && (p + std::strlen(feat) == f.size() || f[p + std::strlen(feat)] == ','))
-            vec += std::string(vec.empty() ? "" : " ") + (feat + 1);
-    }
-    std::printf("jit: target CPU %s, vector features: %s; kernel bitcode: %s\n", bf::jit::cpu_name().c_str(),
-                vec.c_str(), bf::jit::bitcode_variant());
-    std::printf("{\"record\":\"jit_target\",\"cpu\":\"%s\",\"features\":\"%s\",\"bitcode\":\"%s\",\"hot_calls\":%llu,"
-                "\"hot_cycles\":%llu,\"cache\":%s}\n",
-                bf::jit::cpu_name().c_str(), f.c_str(), bf::jit::bitcode_variant(), static_cast<unsigned long long>(o.hot_calls),
-                static_cast<unsigned long long>(o.hot_cycles), o.use_cache ? "true" : "false");
-    return true;
-}
-
-int run_jit_selftest() {
-    bf::jit::Options o = jit_options_from_env();
-    if (!env("jit_hot_calls")) o.hot_calls = 8;
+int run_jit_selftest(const Settings &settings) {
+    bf::jit::Options o = jit_options_from_config(settings);
+    if (settings.jit_hot_calls < 0) o.hot_calls = 8;  // hot quickly: the checks call each kernel a few times
     size_t heap0 = mallinfo2().uordblks + mallinfo2().hblkhd;
     if (!start_jit(o)) return 1;
     namespace K = bf::kern;

@@ -1,15 +1,34 @@
+// The self-tests: each is a command (main.cpp's table) and returns its exit status, 0 when every
+// check passed. The crash tests (fault, write-text) do not return on bare metal: they panic.
 #pragma once
-#include "jit/jit.h"
+#include "config.h"
+
 namespace bf::app {
-int run_selftest();          // 0 when every check passed
+
+// The C/C++ runtime as ordinary programs use it; deterministic lines (bare metal = hosted).
+int run_selftest();
+
+// Bare metal: allocates until malloc says no, then checks that freeing recovers the memory.
 int run_alloc_exhaustion();
+
+// A null-pointer write: bare metal panics with a backtrace.
 int run_fault();
-int run_write_text();         // a write into the program's code: bare metal panics (W^X)
+
+// A write into the program's code: bare metal panics (W^X).
+int run_write_text();
+
+// Echoes stdin lines with their lengths until end of file.
 int run_stdin_echo();
+
+// Files through bf::vfs (FAT16 on the disk, or on an image hosted): write, read back, rename,
+// unlink, list.
 int run_fs_selftest();
+
+// Endless atomic rewrites, for the power-cut soak.
 int run_fs_stress();
-int run_jit_selftest();       // every kernel JIT-compiled, swapped, checked against the reference
-int run_bench_kernels();       // AOT vs JIT kernels on model shapes, machine limits (benchmark)
-bf::jit::Options jit_options_from_env();
-bool start_jit(const bf::jit::Options &o);  // init + the target line; false if unavailable          // endless atomic rewrites, for the power-cut soak        // files through bf::vfs (FAT16 on the disk, or on an image hosted)        // echoes stdin lines with their lengths until end of file             // a null-pointer write: bare metal panics with a backtrace  // bare metal: allocate until malloc says no, then recover
-}
+
+// Every kernel JIT-compiled, swapped and checked against the reference; JIT options from
+// `settings` (hot after 8 calls unless jit_hot_calls is set).
+int run_jit_selftest(const Settings &settings);
+
+}  // namespace bf::app

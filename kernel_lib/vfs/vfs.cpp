@@ -228,4 +228,65 @@ int sync() {
     return 0;
 }
 
+Bytes &Bytes::operator=(Bytes &&o) noexcept {
+    if (this != &o) {
+        free(p_);
+        p_ = o.p_, n_ = o.n_;
+        o.p_ = nullptr, o.n_ = 0;
+    }
+    return *this;
+}
+
+Bytes::~Bytes() { free(p_); }
+
+bool read_all(const char *path, uint64_t max_bytes, Bytes &out, std::string &err) {
+    // The size first, so that the buffer is allocated once (a model may be most of the memory).
+    uint64_t size = 0;
+    bool is_dir = false;
+    if (int r = stat_size(path, &size, &is_dir)) {
+        err = std::string("cannot open ") + path + ": " + strerror(-r);
+        return false;
+    }
+    if (is_dir) {
+        err = std::string(path) + " is a directory";
+        return false;
+    }
+    if (size > max_bytes) {
+        err = std::string(path) + " is " + std::to_string(size) + " bytes, above the limit of " +
+              std::to_string(max_bytes);
+        return false;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        err = std::string("cannot open ") + path + ": " + strerror(errno);
+        return false;
+    }
+    // aligned_alloc wants a multiple of the alignment; an empty file still gets a buffer.
+    const uint64_t cap = size ? (size + 63) / 64 * 64 : 64;
+    auto *buf = cap > SIZE_MAX ? nullptr : static_cast<unsigned char *>(aligned_alloc(64, size_t(cap)));
+    if (!buf) {
+        ::fclose(f);
+        err = std::string("out of memory: ") + path + " needs " + std::to_string(size) + " bytes";
+        return false;
+    }
+    size_t n = 0;
+    while (n < size) {
+        const size_t got = fread(buf + n, 1, size_t(size) - n, f);
+        if (got == 0) break;
+        n += got;
+    }
+    const bool bad = ferror(f);
+    ::fclose(f);
+    if (bad || n != size) {
+        free(buf);
+        err = std::string("error reading ") + path + " (" + std::to_string(n) + " of " + std::to_string(size) +
+              " bytes)";
+        return false;
+    }
+    out = Bytes();
+    out.p_ = buf;
+    out.n_ = n;
+    return true;
+}
+
 }  // namespace bf::vfs

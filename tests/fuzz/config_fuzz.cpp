@@ -11,7 +11,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const std::string_view text(reinterpret_cast<const char *>(data), size);
-    bf::app::Config c;
+    bf::app::Settings c;
     std::vector<std::string> errors;
     const bool ok = bf::app::parse_config(text, c, errors);
     if (ok != errors.empty()) abort();

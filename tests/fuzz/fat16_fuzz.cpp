@@ -4,10 +4,10 @@
 // runs a short operation script taken from the input's tail, then mounts and walks again. A crash, a hang, a sanitizer report or any device access outside the
 // image is a bug in the engine.
 //
-// Build (from the repository root):
-//   mkdir -p build/fuzz && /usr/lib/llvm-19/bin/clang++ -std=c++20 -g -O1 \
-//     -fsanitize=fuzzer,address,undefined -Ikernel_lib/include tests/fuzz/fat16_fuzz.cpp \
-//     kernel_lib/fs/fat16*.cpp -o build/fuzz/fat16_fuzz
+// Build, seed and run: tests/fuzz/run.sh fat16_fuzz SECONDS (from the repository root).
+// The target is declared in tests/CMakeLists.txt (BF_FUZZ=ON); to build it alone:
+//   tests/fuzz/run.sh --build   (configures build/fuzz, builds every target), then
+//   cmake --build build/fuzz --target fat16_fuzz
 // Seeds (small FAT16 images made by mkfs.fat + mtools, trailing zeros cut off):
 //   tests/fuzz/make-seeds.sh build/fuzz/seeds
 // Run (3 minutes; new inputs go to build/fuzz/corpus):

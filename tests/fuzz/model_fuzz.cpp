@@ -1,11 +1,9 @@
 // libFuzzer target: load_model on arbitrary bytes; when it accepts them, run forward passes.
 //
-// Build (from the repository root):
-//   mkdir -p build/fuzz && /usr/lib/llvm-19/bin/clang++ -std=c++20 -g -O1 \
-//     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iapp \
-//     tests/fuzz/model_fuzz.cpp app/llm/model.cpp app/llm/generate.cpp app/llm/tokenizer.cpp \
-//     app/llm/sampler.cpp jit/kernels/kernels_ref.cpp jit/kernels/kernels_aot_stub.cpp \
-//     -o build/fuzz/model_fuzz
+// Build, seed and run: tests/fuzz/run.sh model_fuzz SECONDS (from the repository root).
+// The target is declared in tests/CMakeLists.txt (BF_FUZZ=ON); to build it alone:
+//   tests/fuzz/run.sh --build   (configures build/fuzz, builds every target), then
+//   cmake --build build/fuzz --target model_fuzz
 // Seeds and run (2 minutes):
 //   python3 tests/fuzz/make_seeds.py build/fuzz/corpus
 //   build/fuzz/model_fuzz -max_total_time=120 -max_len=8192 build/fuzz/corpus/model

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # run.sh NAME SECONDS: builds the libFuzzer target tests/fuzz/NAME.cpp (with ASan and UBSan)
 # and runs it for SECONDS from its seed corpus (made by make-seeds.sh / make_seeds.py).
+# run.sh --build: configures build/fuzz and builds every target (tests/run-all.sh does this once
+# before running them). The targets and the libraries they link are declared in
+# tests/CMakeLists.txt (BF_FUZZ=ON); build/fuzz is configured on first use.
 # Targets: fat16_fuzz (BPB/FAT/directories), model_fuzz (checkpoint header + a forward pass),
 # tokenizer_fuzz (tokenizer file + encode/decode), config_fuzz (BAREFLOW.CFG parser + environment
 # overlay), repl_fuzz (the REPL's command-line splitter), lz4_fuzz (the LZ4 block decoder that
@@ -8,34 +11,35 @@
 # A crash, a leak, a sanitizer report or a timeout fails it; the input is kept in build/fuzz/.
 set -u
 cd "$(dirname "$0")/../.."
-name=$1 secs=${2:-20}
 out=build/fuzz
+# Configure once (later builds re-run CMake by themselves when tests/CMakeLists.txt changes).
+configure() {
+  [ -f "$out/CMakeCache.txt" ] ||
+    cmake -S tests -B "$out" -DBF_FUZZ=ON -DCMAKE_CXX_COMPILER=/usr/lib/llvm-19/bin/clang++
+}
+if [ "${1:-}" = --build ]; then
+  mkdir -p "$out"
+  if ! { configure && cmake --build "$out" -j2; } > "$out/build.log" 2>&1; then
+    echo "fuzz: build failed"; tail -40 "$out/build.log"; exit 1
+  fi
+  exit 0
+fi
+name=$1 secs=${2:-20}
 mkdir -p "$out/corpus-$name"
-srcs=(tests/fuzz/$name.cpp)
-libs=()
-llm=(app/llm/model.cpp app/llm/generate.cpp app/llm/tokenizer.cpp app/llm/sampler.cpp
-     jit/kernels/kernels.cpp jit/kernels/sgemm.cpp jit/kernels/kernels_ref.cpp jit/dispatch.cpp jit/jit_none.cpp)
 case "$name" in
-  fat16_fuzz) srcs+=(kernel_lib/fs/fat16*.cpp)
-              seed() { tests/fuzz/make-seeds.sh "$1" > /dev/null; } ;;
-  model_fuzz) srcs+=("${llm[@]}")
-              seed() { python3 tests/fuzz/make_seeds.py "$out/seeds-llm" > /dev/null && cp -n "$out/seeds-llm/model/"* "$1"/; } ;;
-  tokenizer_fuzz) srcs+=("${llm[@]}")
+  fat16_fuzz) seed() { tests/fuzz/make-seeds.sh "$1" > /dev/null; } ;;
+  model_fuzz) seed() { python3 tests/fuzz/make_seeds.py "$out/seeds-llm" > /dev/null && cp -n "$out/seeds-llm/model/"* "$1"/; } ;;
+  tokenizer_fuzz)
               seed() { python3 tests/fuzz/make_seeds.py "$out/seeds-llm" > /dev/null && cp -n "$out/seeds-llm/tokenizer/"* "$1"/; } ;;
-  config_fuzz) srcs+=(app/config.cpp)
-              seed() { printf 'model = /MODELS/MODEL.BIN\nprompt = "a \\"b\\""\n# c\nsteps=12\ntemperature = 0.5\ntopp = 1\nseed = 42\njit = off\njit_cache = clear\nmode = repl\n' > "$1/seed1"; } ;;
-  lz4_fuzz)   srcs+=(image/lz4_block.cpp) libs+=(-llz4)
-              seed() {  # 3 size bytes, then an LZ4 block of that size (or any bytes)
+  config_fuzz) seed() { printf 'model = /MODELS/MODEL.BIN\nprompt = "a \\"b\\""\n# c\nsteps=12\ntemperature = 0.5\ntopp = 1\nseed = 42\njit = off\njit_cache = clear\nmode = repl\n' > "$1/seed1"; } ;;
+  lz4_fuzz)   seed() {  # 3 size bytes, then an LZ4 block of that size (or any bytes)
                 printf '\x0d\x00\x00\x22ab\x02\x00\x50xyz12' > "$1/seed1"
                 printf '\x10\x00\x00\x1f\x61\x01\x00\x00\x50vwxyz' > "$1/seed2"
                 head -c 4000 build/boot/stage2.bin > "$1/seed3" 2>/dev/null || true; } ;;
-  repl_fuzz)  srcs+=(app/repl_command.cpp)
-              seed() { printf 'gen -n 20 "The \\"robot\\"" it'"'"'s\n' > "$1/seed1"; printf 'load /MODELS/A.BIN' > "$1/seed2"; } ;;
+  repl_fuzz)  seed() { printf 'gen -n 20 "The \\"robot\\"" it'"'"'s\n' > "$1/seed1"; printf 'load /MODELS/A.BIN' > "$1/seed2"; } ;;
   *) seed() { :; } ;;
 esac
-if ! /usr/lib/llvm-19/bin/clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined \
-      -fno-sanitize-recover=undefined -I. -Iapp -Ikernel_lib/include "${srcs[@]}" "${libs[@]}" -o "$out/$name" \
-      > "$out/$name.build.log" 2>&1; then
+if ! { configure && cmake --build "$out" --target "$name" -j2; } > "$out/$name.build.log" 2>&1; then
   echo "fuzz $name: build failed"; cat "$out/$name.build.log"; exit 1
 fi
 seed "$out/corpus-$name" || { echo "fuzz $name: making seeds failed"; exit 1; }

@@ -2,10 +2,10 @@
 // endian) and the rest as the file; when it loads, encode strings derived from the input and
 // decode every token.
 //
-// Build (from the repository root):
-//   mkdir -p build/fuzz && /usr/lib/llvm-19/bin/clang++ -std=c++20 -g -O1 \
-//     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iapp \
-//     tests/fuzz/tokenizer_fuzz.cpp app/llm/tokenizer.cpp -o build/fuzz/tokenizer_fuzz
+// Build, seed and run: tests/fuzz/run.sh tokenizer_fuzz SECONDS (from the repository root).
+// The target is declared in tests/CMakeLists.txt (BF_FUZZ=ON); to build it alone:
+//   tests/fuzz/run.sh --build   (configures build/fuzz, builds every target), then
+//   cmake --build build/fuzz --target tokenizer_fuzz
 // Seeds and run (2 minutes):
 //   python3 tests/fuzz/make_seeds.py build/fuzz/corpus
 //   build/fuzz/tokenizer_fuzz -max_total_time=120 -max_len=8192 build/fuzz/corpus/tokenizer

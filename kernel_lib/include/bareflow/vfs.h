@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <string>
+
 namespace bf::vfs {
 
 // Hosted only: serve every vfs call from the FAT16 partition of a BareFlow disk image.
@@ -24,5 +26,29 @@ int list(const char *dir, void (*fn)(const char *name, bool is_dir, uint64_t siz
 // Writes a file so that it is never torn: a temporary file, flushed to disk, renamed over `path`.
 int write_atomic(const char *path, const void *data, size_t n);
 int sync();                                       // everything on disk (FAT clean bit set)
+
+// A whole file in memory, owned and move-only. The buffer is 64-byte aligned because model
+// weights are used in place (no copy) and the kernels' vector loads want aligned rows.
+class Bytes {
+public:
+    Bytes() = default;
+    Bytes(Bytes &&o) noexcept : p_(o.p_), n_(o.n_) { o.p_ = nullptr, o.n_ = 0; }
+    Bytes &operator=(Bytes &&o) noexcept;
+    Bytes(const Bytes &) = delete;
+    Bytes &operator=(const Bytes &) = delete;
+    ~Bytes();
+    const unsigned char *data() const { return p_; }
+    size_t size() const { return n_; }
+
+private:
+    friend bool read_all(const char *, uint64_t, Bytes &, std::string &);
+    unsigned char *p_ = nullptr;
+    size_t n_ = 0;
+};
+
+// Reads the regular file `path` whole. False with err naming the path: "cannot open X: reason",
+// "X is a directory", "X is N bytes, above the limit of M", "out of memory: X needs N bytes",
+// "error reading X (n of m bytes)". `out` is only written on success.
+bool read_all(const char *path, uint64_t max_bytes, Bytes &out, std::string &err);
 
 }  // namespace bf::vfs

@@ -1,9 +1,10 @@
 // load_model: validation of every header field and size; shared/separate classifier and
-// grouped-query attention; forward() guards.
+// grouped-query attention; forward() guards. The file loader (format sniffing, file errors).
 #include <limits.h>
 #include <math.h>
 
 #include "llm/generate.h"
+#include "llm/loader.h"
 #include "llm/model.h"
 #include "test_util.h"
 
@@ -265,4 +266,70 @@ TEST(Model, ForwardGuards) {
     other.seq_len = 64;
     ASSERT_TRUE(s.init(other, err)) << err;
     EXPECT_EQ(bf::llm::forward(m, s, 1, 0), nullptr);  // sized for another shape
+}
+
+// ---- the file loader (llm/loader.h) and bf::vfs::read_all under it ----
+
+namespace {
+
+std::string write_temp(const char *name, const std::string &bytes) {
+    const std::string p = testing::TempDir() + name;
+    FILE *f = fopen(p.c_str(), "wb");
+    fwrite(bytes.data(), 1, bytes.size(), f);
+    fclose(f);
+    return p;
+}
+
+}  // namespace
+
+TEST(Loader, GgufIsRefusedByName) {
+    const std::string p = write_temp("model.gguf", std::string("GGUF\3\0\0\0", 8) + std::string(100, 'x'));
+    bf::llm::LoadedModel m;
+    std::string err;
+    EXPECT_FALSE(bf::llm::load(p, "/nonexistent/tok.bin", m, err));
+    EXPECT_EQ(err, "model: GGUF models are not supported yet (only llama2.c checkpoints)");
+    EXPECT_TRUE(m.model_path.empty());  // untouched on failure
+}
+
+TEST(Loader, FileErrorsNameThePath) {
+    bf::llm::LoadedModel m;
+    std::string err;
+    EXPECT_FALSE(bf::llm::load("/nonexistent/m.bin", "/nonexistent/t.bin", m, err));
+    EXPECT_EQ(err, "cannot open /nonexistent/m.bin: No such file or directory");
+    const std::string dir = testing::TempDir();
+    EXPECT_FALSE(bf::llm::load_model_file(dir, m, err));
+    EXPECT_EQ(err, dir + " is a directory");
+}
+
+TEST(Loader, LoadsTheSharedModel) {
+    const std::string tok = shared_path("models/tok512.bin");
+    LLM_REQUIRE_FILE(kModel);
+    LLM_REQUIRE_FILE(tok);
+    bf::llm::LoadedModel m;
+    std::string err;
+    ASSERT_TRUE(bf::llm::load(kModel, tok, m, err)) << err;
+    EXPECT_STREQ(m.format, "llama2.c");
+    EXPECT_EQ(m.model.config.dim, 64);
+    EXPECT_EQ(m.tok.vocab_size, 512);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(m.file.data()) % 64, 0u);
+    bf::llm::LoadedModel moved = std::move(m);  // the weights stay where they point
+    EXPECT_EQ(moved.model.weights.token_embedding_table,
+              reinterpret_cast<const float *>(moved.file.data() + 28));
+    // A wrong tokenizer: the tokenizer's own error, nothing loaded.
+    bf::llm::LoadedModel bad;
+    EXPECT_FALSE(bf::llm::load(kModel, kModel, bad, err));
+    EXPECT_EQ(err.rfind("tokenizer:", 0), 0u) << err;
+}
+
+TEST(ReadAll, CapAndEmptyFile) {
+    const std::string p = write_temp("ten.bin", "0123456789");
+    bf::vfs::Bytes b;
+    std::string err;
+    EXPECT_FALSE(bf::vfs::read_all(p.c_str(), 9, b, err));
+    EXPECT_EQ(err, p + " is 10 bytes, above the limit of 9");
+    ASSERT_TRUE(bf::vfs::read_all(p.c_str(), 10, b, err)) << err;
+    EXPECT_EQ(std::string(reinterpret_cast<const char *>(b.data()), b.size()), "0123456789");
+    const std::string e = write_temp("empty.bin", "");
+    ASSERT_TRUE(bf::vfs::read_all(e.c_str(), 10, b, err)) << err;
+    EXPECT_EQ(b.size(), 0u);
 }

@@ -1,9 +1,10 @@
 // Unit tests: every optimized kernel (bf::kern::X) against its reference loop (bf::kern::ref::X)
 // on random data with fixed seeds and awkward shapes. Behaviour only, never timing.
 //
-// Build and run (from the repository root):
-//   cmake -S tests/unit/kernels -B build/unit-kernels && cmake --build build/unit-kernels -j2 &&
-//   ctest --test-dir build/unit-kernels --output-on-failure
+// Built three times with different tile sizes (tests/CMakeLists.txt: kernels_test, the v16. and
+// v4. variants). Build and run (from the repository root):
+//   cmake -S tests -B build/unit && cmake --build build/unit -j2 &&
+//   ctest --test-dir build/unit -L kernels --output-on-failure
 //
 // Tolerances. The optimized kernels sum in a different order than the reference loops (per-lane
 // partial sums, k blocking in sgemm, FMA contraction where the target has it) and use their own

@@ -6,12 +6,12 @@
 
 #include "config.h"
 
-using bf::app::Config;
+using bf::app::Settings;
 
 namespace {
 
 struct Parsed {
-    Config c;
+    Settings c;
     std::vector<std::string> errors;
     bool ok;
 };
@@ -154,7 +154,7 @@ TEST(Config, GarbageNeverCrashes) {
         s = s * 1103515245 + 12345;
         g += char(s >> 16);
     }
-    Config c;
+    Settings c;
     std::vector<std::string> errors;
     bf::app::parse_config(g, c, errors);
     for (const auto &e : errors) EXPECT_EQ(e.rfind("line ", 0), 0u) << e;
@@ -178,7 +178,7 @@ TEST(Config, EnvironmentOverridesFile) {
 }
 
 TEST(Config, ApplySetting) {
-    Config c;
+    Settings c;
     std::string err;
     EXPECT_TRUE(bf::app::apply_setting("Seed", "42", c, err));
     EXPECT_EQ(c.seed, 42u);

@@ -1,0 +1,38 @@
+// Loading a model from files: the one place that reads a checkpoint and its tokenizer (generate,
+// the REPL's `load`, bench-llm). The file's first bytes pick the format reader; today there is
+// only llama2.c's legacy checkpoint (model.h), and a GGUF file is refused by name.
+#pragma once
+#include <stddef.h>
+
+#include <string>
+
+#include "bareflow/vfs.h"
+#include "model.h"
+#include "tokenizer.h"
+
+namespace bf::llm {
+
+// A model and everything it points into. Movable: the weights point into file's heap buffer,
+// which a move does not relocate.
+struct LoadedModel {
+    std::string model_path, tok_path;  // tok_path empty: no tokenizer loaded
+    const char *format = "";           // the reader that took the file, e.g. "llama2.c"
+    bf::vfs::Bytes file;               // the checkpoint's bytes; the weights live here
+    Model model;
+    Tokenizer tok;
+};
+
+// The largest files accepted: a checkpoint can be at most the header plus kMaxModelValues floats
+// (model.cpp refuses more anyway); a tokenizer is a few MB at most in practice.
+constexpr uint64_t kMaxModelFileBytes = 28 + kMaxModelValues * 4;
+constexpr uint64_t kMaxTokenizerFileBytes = uint64_t(1) << 30;
+
+// The checkpoint alone (bench-llm needs no tokenizer). False with err set, `out` unchanged.
+bool load_model_file(const std::string &model_path, LoadedModel &out, std::string &err);
+
+// The checkpoint, then the tokenizer checked against its vocabulary. False with err set (a file
+// error names the path, a format error the field), `out` unchanged.
+bool load(const std::string &model_path, const std::string &tok_path, LoadedModel &out,
+          std::string &err);
+
+}  // namespace bf::llm
