@@ -1,6 +1,8 @@
 // The model loader (loader.h): sniff the format, read the file once, hand it to the format's reader.
 #include "loader.h"
 
+#include "model_gguf.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -8,8 +10,7 @@ namespace bf::llm {
 namespace {
 
 // One model file format. `matches` sees the file's first bytes (fewer if the file is shorter);
-// `read` parses the whole file into out.model (the weights may point into out.file), or is null
-// for a format that is recognised but not readable yet.
+// `read` parses the whole file into out.model (the weights may point into out.file).
 struct FormatReader {
     const char *name;
     bool (*matches)(const unsigned char *head, size_t n);
@@ -21,13 +22,17 @@ bool is_gguf(const unsigned char *head, size_t n) { return n >= 4 && !memcmp(hea
 // llama2.c's legacy format has no magic number: it takes whatever no other reader claims.
 bool any(const unsigned char *, size_t) { return true; }
 
+bool read_gguf(LoadedModel &out, std::string &err) {
+    return out.gguf.parse(out.file.data(), out.file.size(), err) && load_gguf_model(out.gguf, out.model, err);
+}
+
 bool read_llama2c(LoadedModel &out, std::string &err) {
     return load_model(out.file.data(), out.file.size(), out.model, err);
 }
 
 // First match wins: the catch-all llama2.c reader stays last.
 constexpr FormatReader kReaders[] = {
-    {"GGUF", is_gguf, nullptr},  // the next format (llama.cpp's)
+    {"GGUF", is_gguf, read_gguf},
     {"llama2.c", any, read_llama2c},
 };
 
@@ -48,11 +53,6 @@ bool load_model_file(const std::string &model_path, LoadedModel &out, std::strin
     const size_t n = read_head(model_path, head, sizeof head);
     const FormatReader *reader = &kReaders[0];
     while (!reader->matches(head, n)) reader++;
-    // Refused before the read: a GGUF file may be many GB.
-    if (!reader->read) {
-        err = std::string("model: ") + reader->name + " models are not supported yet (only llama2.c checkpoints)";
-        return false;
-    }
     LoadedModel l;
     l.model_path = model_path;
     l.format = reader->name;

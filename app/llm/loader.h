@@ -1,12 +1,13 @@
 // Loading a model from files: the one place that reads a checkpoint and its tokenizer (generate,
-// the REPL's `load`, bench-llm). The file's first bytes pick the format reader; today there is
-// only llama2.c's legacy checkpoint (model.h), and a GGUF file is refused by name.
+// the REPL's `load`, bench-llm). The file's first bytes pick the format reader: GGUF
+// (model_gguf.h) by its magic, else llama2.c's legacy checkpoint (model.h).
 #pragma once
 #include <stddef.h>
 
 #include <string>
 
 #include "bareflow/vfs.h"
+#include "gguf.h"
 #include "model.h"
 #include "tokenizer.h"
 
@@ -18,6 +19,7 @@ struct LoadedModel {
     std::string model_path, tok_path;  // tok_path empty: no tokenizer loaded
     const char *format = "";           // the reader that took the file, e.g. "llama2.c"
     bf::vfs::Bytes file;               // the checkpoint's bytes; the weights live here
+    gguf::File gguf;                   // a GGUF file's parsed metadata and tensor table
     Model model;
     Tokenizer tok;
 };

@@ -1,0 +1,18 @@
+// GGUF models (llama.cpp's format) as a Model: architecture `llama` (Llama 2, TinyLlama,
+// SmolLM, llama2.c conversions): hyperparameters from the metadata, tensors by llama.cpp's names
+// (token_embd, blk.N.attn_q/k/v/output, ffn_gate/down/up, attn_norm, ffn_norm, output_norm,
+// output; no output: tied to the embedding), the KV cache in fp16 as llama.cpp keeps it.
+#pragma once
+#include <string>
+
+#include "gguf.h"
+#include "model.h"
+
+namespace bf::llm {
+
+// Builds `out` over f's tensors (keep f's buffer alive). False, with err naming the key or
+// tensor, for another architecture, a missing or misshaped tensor, or a weight type forward()
+// cannot multiply yet.
+bool load_gguf_model(const gguf::File &f, Model &out, std::string &err);
+
+}  // namespace bf::llm
