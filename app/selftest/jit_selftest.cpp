@@ -9,6 +9,7 @@
 
 #include "jit/dispatch.h"
 #include "jit/jit.h"
+#include "jit/kernels/quant.h"
 
 #include <cmath>
 #include <malloc.h>
@@ -135,6 +136,64 @@ int run_jit_selftest(const Settings &settings) {
         }
         expect_close("add 768", ga, wa, 1);
         expect_close("mul 768", gm, wm, 1);
+    }
+    // Quantized weights: random blocks with sane fp16 scales (the first field of each block).
+    namespace Q = bf::kern::quant;
+    auto blocks = [](uint32_t type, int rows, int cols, unsigned seed) {
+        const size_t nb = size_t(rows) * size_t(cols) / size_t(Q::block_size(type)), bb = size_t(Q::block_bytes(type));
+        std::vector<unsigned char> b(nb * bb);
+        std::mt19937 g(seed);
+        for (auto &c : b) c = static_cast<unsigned char>(g());
+        for (size_t i = 0; i < nb; i++) {
+            const Q::fp16_t d = Q::fp32_to_fp16(0.001f + float(g() % 1000) * 1e-5f);
+            std::memcpy(&b[i * bb], &d, 2);
+        }
+        return b;
+    };
+    {
+        const int n = 288, d = 96;
+        auto x = rnd(n, 15);
+        std::vector<unsigned char> xq_want(size_t(n / 32) * 34), xq(xq_want.size());
+        K::ref::quantize_q8_0(xq_want.data(), x.data(), n);
+        for (int r = 0; r < reps; r++) D::quantize_q8_0(xq.data(), x.data(), n);
+        std::printf("jit-selftest: %-28s JIT result matches the reference: %s\n", "quantize_q8_0 288",
+                    xq == xq_want ? "ok" : "FAILED");
+        failures += xq != xq_want;
+        using MV = void (*)(float *, const void *, const void *, int, int);
+        const std::tuple<const char *, uint32_t, MV, MV> cases[] = {
+            {"matvec_q8_0 288x96", Q::Q8_0, K::ref::matvec_q8_0, D::matvec_q8_0},
+            {"matvec_q4_0 288x96", Q::Q4_0, K::ref::matvec_q4_0, D::matvec_q4_0},
+            {"matvec_q5_0 288x96", Q::Q5_0, K::ref::matvec_q5_0, D::matvec_q5_0}};
+        for (auto [name, type, ref, fast] : cases) {
+            auto w = blocks(type, d, n, 16 + type);
+            std::vector<float> want(d), got(d);
+            ref(want.data(), xq_want.data(), w.data(), n, d);
+            for (int r = 0; r < reps; r++) fast(got.data(), xq_want.data(), w.data(), n, d);
+            expect_close(name, got, want, std::sqrt(float(n)));
+        }
+        std::vector<Q::fp16_t> xh_want(n), xh(n), wh(size_t(n) * d);
+        K::ref::to_f16(xh_want.data(), x.data(), n);
+        for (int r = 0; r < reps; r++) D::to_f16(xh.data(), x.data(), n);
+        std::printf("jit-selftest: %-28s JIT result matches the reference: %s\n", "to_f16 288", xh == xh_want ? "ok" : "FAILED");
+        failures += xh != xh_want;
+        auto wf = rnd(wh.size(), 17);
+        K::ref::to_f16(wh.data(), wf.data(), int(wh.size()));
+        std::vector<float> want(d), got(d);
+        K::ref::matvec_f16(want.data(), xh_want.data(), wh.data(), n, d);
+        for (int r = 0; r < reps; r++) D::matvec_f16(got.data(), xh_want.data(), wh.data(), n, d);
+        expect_close("matvec_f16 288x96", got, want, std::sqrt(float(n)));
+    }
+    {
+        int nh = 6, nkv = 2, hs = 48, pos = 20, kv = nkv * hs;
+        auto q = rnd(size_t(nh) * hs, 18), kf = rnd(size_t(pos + 1) * kv, 19), vf = rnd(size_t(pos + 1) * kv, 20);
+        std::vector<Q::fp16_t> kc(kf.size()), vc(vf.size());
+        K::ref::to_f16(kc.data(), kf.data(), int(kf.size()));
+        K::ref::to_f16(vc.data(), vf.data(), int(vf.size()));
+        std::vector<float> want(size_t(nh) * hs), got(size_t(nh) * hs), att(size_t(nh) * (pos + 1));
+        K::ref::attention_f16(want.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs);
+        for (int r = 0; r < reps; r++)
+            D::attention_f16(got.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs);
+        expect_close("attention_f16 6/2/48 at 20", got, want, std::sqrt(float(hs)));
     }
     // Every registry row must have a case above: a kernel added without one fails here.
     for (int k = 0; k < bf::jit::kKernels; k++) {

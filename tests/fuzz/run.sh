@@ -37,6 +37,11 @@ case "$name" in
                 printf '\x10\x00\x00\x1f\x61\x01\x00\x00\x50vwxyz' > "$1/seed2"
                 head -c 4000 build/boot/stage2.bin > "$1/seed3" 2>/dev/null || true; } ;;
   repl_fuzz)  seed() { printf 'gen -n 20 "The \\"robot\\"" it'"'"'s\n' > "$1/seed1"; printf 'load /MODELS/A.BIN' > "$1/seed2"; } ;;
+  gguf_fuzz)  seed() {  # llama.cpp's own files: two small ones whole (tensor checks), all cut to
+                        # 4 KiB (the header, metadata and tensor infos, at ~10k execs/s)
+                cp -n ../shared/gguf/aidreams260K-*.gguf "$1"/ 2>/dev/null
+                for f in ../shared/gguf/*.gguf ../shared/gguf/quant/*.gguf ../shared/tokenizers/*.gguf; do
+                  [ -f "$f" ] && head -c 4096 "$f" > "$1/$(basename "$f").head"; done; true; } ;;
   *) seed() { :; } ;;
 esac
 if ! { configure && cmake --build "$out" --target "$name" -j2; } > "$out/$name.build.log" 2>&1; then

@@ -187,3 +187,37 @@ TEST(Cli, Errors) {
                   std::string::npos) << out;
     }
 }
+
+// GGUF files made by llama.cpp's own converter and quantizer, against llama.cpp's greedy texts
+// (../shared/gguf/README.md): f32, and Q4_K_M (a mix of Q5_0, Q8_0, F16 and F32 tensors). The
+// llama2.c tokenizer of the same 512-token vocabulary encodes the prompt.
+struct GgufCase {
+    const char *file, *name, *prompt;
+};
+void PrintTo(const GgufCase &c, std::ostream *os) { *os << c.file << " \"" << c.prompt << '"'; }
+
+class GgufReference : public ::testing::TestWithParam<GgufCase> {};
+
+TEST_P(GgufReference, GreedyOutputEqualsLlamaCpp) {
+    const GgufCase &c = GetParam();
+    const std::string model = shared_path((std::string("gguf/aidreams260K-") + c.file + ".gguf").c_str());
+    const std::string ref =
+        shared_path((std::string("reference/gguf/aidreams260K-") + c.file + ".greedy." + c.name + ".txt").c_str());
+    LLM_REQUIRE_FILE(model);
+    LLM_REQUIRE_FILE(ref);
+    // llama.cpp ran 128 positions (its context) once each, as run.c does.
+    int status = -1;
+    const std::string got = run_capture(std::string("'") + BF_LLM_CLI + "' generate '" + model + "' '" +
+                                            shared_path("models/tok512.bin") + "' -t 0 -n 128 -p '" + c.prompt +
+                                            "' 2>/dev/null",
+                                        &status);
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(got, read_text(ref));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Llamacpp, GgufReference,
+    ::testing::Values(GgufCase{"f32", "the_robot", "The robot"}, GgufCase{"f32", "echoes_of", "Echoes of"},
+                      GgufCase{"f32", "once_upon_a_time", "Once upon a time"},
+                      GgufCase{"Q4_K_M", "the_robot", "The robot"}, GgufCase{"Q4_K_M", "echoes_of", "Echoes of"},
+                      GgufCase{"Q4_K_M", "once_upon_a_time", "Once upon a time"}));
