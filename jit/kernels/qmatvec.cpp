@@ -102,7 +102,7 @@ void quantize_q8_0(void *y, const float *x, int n) {
         }
         const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         out[i].d = f2h(amax / 127.0f);
-        for (int j = 0; j < QK8_0; j++) out[i].qs[j] = int8_t(round_even(x[j] * id));
+        for (int j = 0; j < QK8_0; j++) out[i].qs[j] = quant::to_q8(round_even(x[j] * id));
     }
 }
 

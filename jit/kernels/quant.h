@@ -130,6 +130,10 @@ bool dequantize_row(uint32_t type, const void *src, float *dst, int64_t n);
 // shared reference texts round to even). An all-zero block gets d = 0 and q = 0.
 void quantize_row_q8_0(const float *x, block_q8_0 *y, int64_t n);
 
+// A rounded value as a Q8_0 integer: finite values are within [-127, 127] already; NaN (from a
+// NaN or infinite activation) becomes 0 and infinities saturate, instead of an undefined cast.
+inline int8_t to_q8(float v) { return v >= -127.0f && v <= 127.0f ? int8_t(v) : v > 0 ? 127 : v < 0 ? -127 : 0; }
+
 // Dot product of two Q8_0 rows of n values: per block the integer sum of qx * qy, then
 // sum += (float)sumi * (dx * dy) in fp32, block by block (ggml's generic C order).
 float vec_dot_q8_0_q8_0(const block_q8_0 *x, const block_q8_0 *y, int64_t n);

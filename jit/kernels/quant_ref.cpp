@@ -326,7 +326,7 @@ void quantize_row_q8_0(const float *x, block_q8_0 *y, int64_t n) {
         const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         block_q8_0 b;
         b.d = fp32_to_fp16(d);
-        for (int j = 0; j < QK8_0; j++) b.qs[j] = (int8_t)round_even(x[j] * id);
+        for (int j = 0; j < QK8_0; j++) b.qs[j] = to_q8(round_even(x[j] * id));
         memcpy(&y[i], &b, sizeof b);
     }
 }
