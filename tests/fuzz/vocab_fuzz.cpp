@@ -13,8 +13,11 @@
 //     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iapp -Ibuild/fuzz/gen \
 //     tests/fuzz/vocab_fuzz.cpp app/llm/vocab.cpp app/llm/vocab_spm.cpp app/llm/vocab_bpe.cpp \
 //     app/llm/unicode.cpp app/llm/gguf.cpp -o build/fuzz/vocab_fuzz
-// Seeds: the fixture cases, one per file, behind a selector byte (tests/fuzz/vocab_fuzz.cpp's
-//   comment in the report shows a one-line python for it).
+// Seeds: every fixture case behind its vocabulary's selector byte (and behind 4, aidreams):
+//   python3 -c "import sys;d=sys.argv[1];i=0
+//   for s,n in enumerate(['llama-spm','phi-3','gpt-2','starcoder']):
+//    for c in open('../shared/tokenizers/ggml-vocab-%s.gguf.inp'%n,'rb').read().split(b'\n__ggml_vocab_test__\n'):
+//     for k in (s,4): open('%s/seed%04d'%(d,i),'wb').write(bytes([k])+c); i+=1" build/fuzz/corpus-vocab_fuzz
 // Run: BF_SHARED_DIR=../shared build/fuzz/vocab_fuzz -max_total_time=60 -max_len=4096 build/fuzz/corpus-vocab_fuzz
 #include <stdint.h>
 #include <stdio.h>
