@@ -9,7 +9,7 @@ PKGS=(
   libzstd-dev zlib1g-dev liblz4-dev libxml2-dev libedit-dev libncurses-dev libffi-dev
   qemu-system-x86 qemu-utils mtools dosfstools
   cmake g++ libgtest-dev python3 zstd bc linux-libc-dev libclang-rt-19-dev
-  libopenblas-dev python3-matplotlib
+  libopenblas-dev python3-matplotlib unicode-data
 )
 
 missing=()
