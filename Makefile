@@ -65,6 +65,14 @@ $(B)/gen/syscall_names.inc: /usr/include/x86_64-linux-gnu/asm/unistd_64.h
 
 $(B)/kernel_lib/syscall/syscall.cpp.o: $(B)/gen/syscall_names.inc
 
+# Unicode categories for the BPE pre-tokenizers, from Debian's unicode-data (not typed in).
+UNICODE_DATA := /usr/share/unicode/UnicodeData.txt /usr/share/unicode/PropList.txt
+$(B)/gen/unicode_tables.inc: app/llm/gen_unicode.py $(UNICODE_DATA)
+	@mkdir -p $(@D)
+	python3 app/llm/gen_unicode.py $(UNICODE_DATA) > $@.tmp && mv $@.tmp $@
+
+$(B)/app/llm/unicode.cpp.o: $(B)/gen/unicode_tables.inc
+
 $(B)/jit/%.cpp.o: jit/%.cpp Makefile llvm-bare/llvm.mk
 	@mkdir -p $(@D)
 	$(CXX_K) $(KCXXFLAGS) $(LLVM_CXXFLAGS) -c -o $@ $<
@@ -133,11 +141,12 @@ $(IMG): $(B)/boot/mbr.bin $(B)/boot/stage2.bin $(B)/image/mkimage $(KERNEL) $(B)
 	$(B)/image/mkimage --mbr $(B)/boot/mbr.bin --stage2 $(B)/boot/stage2.bin \
 	  --kernel $(KERNEL) --fat $(B)/fat.img --out $@ --cmdline "$(CMDLINE)"
 
-# A bootable image carrying a model: make image MODEL=m.bin TOKENIZER=t.bin [PROMPT="..."]
+# A bootable image carrying a model: make image MODEL=m.bin TOKENIZER=t.bin [PROMPT="..."], or
+# MODEL=m.gguf (its own vocabulary; TOKENIZER may be left out or "-").
 MODEL_IMG ?= $(B)/bareflow-model.img
 image: all
-	@test -n "$(MODEL)" -a -n "$(TOKENIZER)" || { echo "usage: make image MODEL=model.bin TOKENIZER=tokenizer.bin [PROMPT=...] [MODEL_IMG=out.img]"; exit 2; }
-	image/bundle.sh $(MODEL_IMG) $(MODEL) $(TOKENIZER) 'generate /MODELS/MODEL.BIN /MODELS/TOKENIZ.BIN -t 0 -p "$(PROMPT)"'
+	@test -n "$(MODEL)" || { echo "usage: make image MODEL=model.bin|model.gguf [TOKENIZER=tokenizer.bin|-] [PROMPT=...] [MODEL_IMG=out.img]"; exit 2; }
+	PROMPT='$(PROMPT)' image/bundle.sh $(MODEL_IMG) $(MODEL) $(or $(TOKENIZER),-)
 	@echo "image: $(MODEL_IMG) (boot it with: tests/qemu/run.sh --interactive $(MODEL_IMG))"
 
 run: deps

@@ -31,7 +31,7 @@ int run_default_flow(uint64_t us_at_main) {
     if (c.mode == Mode::Bench) return run_bench_llm(c, us_at_main);
     bf::llm::GenerateRequest req;
     req.model = c.model;
-    req.tokenizer = c.tokenizer;
+    req.default_tokenizer = c.tokenizer;  // a GGUF model brings its own
     req.prompt = c.prompt;
     req.steps = c.steps;
     req.temperature = c.temperature;

@@ -8,6 +8,7 @@
 #include "jit/dispatch.h"
 #include "jit_setup.h"
 #include "llm/cli.h"
+#include "llm/vocab.h"
 #include "repl.h"
 #include "selftest/selftest.h"
 
@@ -67,7 +68,14 @@ constexpr CommandRow kCommands[] = {
     {"fs-selftest", [](const Invocation &) { return run_fs_selftest(); }, "file I/O through bf::vfs"},
     {"fs-stress", [](const Invocation &) { return run_fs_stress(); }, "endless atomic rewrites (the power-cut soak)"},
     {"jit-selftest", [](const Invocation &) { return run_jit_selftest(load_settings()); }, "every kernel JIT-compiled and checked"},
-    {"generate", cmd_generate, "MODEL TOKENIZER [-p prompt] [-n steps] [-t temp] [-P topp] [-s seed] [--trace] [-o FILE]"},
+    {"generate", cmd_generate, "MODEL [TOKENIZER] [-p prompt] [-n steps] [-t temp] [-P topp] [-s seed] [--trace] [-o FILE]"},
+    {"tokenize", [](const Invocation &in) {
+         if (!in.arg(2) || !in.arg(3)) {
+             std::fprintf(stderr, "usage: tokenize MODEL.gguf FILE\n");
+             return 2;
+         }
+         return bf::llm::run_tokenize(in.arg(2), in.arg(3));
+     }, "MODEL.gguf FILE: the token ids of FILE's bytes with the model's own vocabulary"},
     {"repl", cmd_repl, "the interactive REPL"},
     {"config-check", [](const Invocation &in) { return run_config_check(in.arg(2)); }, "FILE: check a BAREFLOW.CFG"},
     {"bench-llm", cmd_bench_llm, "[MODEL [TOKENIZER]]: pp/tg tokens/s, AOT and JIT"},

@@ -26,7 +26,7 @@ namespace {
 const char kHelp[] =
     "commands:\n"
     "  help                      this list\n"
-    "  models [DIR]              the *.bin files under DIR (default /MODELS)\n"
+    "  models [DIR]              *.bin and *.gguf files under DIR (default /MODELS)\n"
     "  load MODEL [TOKENIZER]    load a llama2.c checkpoint and its tokenizer\n"
     "  info                      the loaded model's dimensions, parameters and bytes\n"
     "  generate|gen [-n STEPS] PROMPT...   generate text from PROMPT\n"
@@ -157,7 +157,8 @@ void Repl::cmd_models(const Command &c) {
         dir.c_str(),
         [](const char *name, bool is_dir, uint64_t size, void *p) {
             const size_t len = strlen(name);
-            if (!is_dir && len > 4 && !strcasecmp(name + len - 4, ".bin"))
+            if (!is_dir && ((len > 4 && !strcasecmp(name + len - 4, ".bin")) ||
+                            (len > 5 && !strcasecmp(name + len - 5, ".gguf"))))
                 static_cast<ListCtx *>(p)->files.emplace_back(name, size);
         },
         &ctx);
@@ -165,7 +166,7 @@ void Repl::cmd_models(const Command &c) {
         say("models: cannot list %s: %s\n", dir.c_str(), strerror(-r));
         return;
     }
-    if (ctx.files.empty()) say("models: no .bin files in %s\n", dir.c_str());
+    if (ctx.files.empty()) say("models: no .bin or .gguf files in %s\n", dir.c_str());
     for (auto &[name, size] : ctx.files)
         say("  %s/%s %llu bytes\n", dir == "/" ? "" : dir.c_str(), name.c_str(),
             static_cast<unsigned long long>(size));
@@ -178,7 +179,7 @@ void Repl::cmd_load(const Command &c) {
     }
     auto l = std::make_unique<bf::llm::LoadedModel>();
     std::string err;
-    if (!bf::llm::load(c.args[0], c.args.size() > 1 ? c.args[1] : settings_.tokenizer, *l, err)) {
+    if (!bf::llm::load(c.args[0], c.args.size() > 1 ? c.args[1] : "", *l, err, settings_.tokenizer)) {
         say("load: %s\n", err.c_str());
         return;
     }
@@ -194,14 +195,18 @@ void Repl::cmd_info() {
         return;
     }
     const auto &c = cur_->model.config;
-    say("model: %s\n  dim %d, hidden_dim %d, layers %d, heads %d, kv_heads %d, head_size %d\n"
-        "  vocab %d, seq_len %d, classifier %s\n  parameters %llu, bytes %llu (file %zu)\n"
-        "tokenizer: %s (%d tokens, max token length %d)\n",
-        cur_->model_path.c_str(), c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.head_size,
-        c.vocab_size, c.seq_len, c.shared_classifier ? "shared" : "separate",
+    say("model: %s (%s)\n  dim %d, hidden_dim %d, layers %d, heads %d, kv_heads %d, head_size %d\n"
+        "  vocab %d, seq_len %d, classifier %s, KV cache %s\n  parameters %llu, bytes %llu (file %zu)\n",
+        cur_->model_path.c_str(), cur_->format, c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads,
+        c.head_size, c.vocab_size, c.seq_len, c.shared_classifier ? "shared" : "separate", c.kv_f16 ? "f16" : "f32",
         static_cast<unsigned long long>(cur_->model.n_params),
-        static_cast<unsigned long long>(cur_->model.bytes_needed), cur_->file.size(), cur_->tok_path.c_str(),
-        cur_->tok.vocab_size, cur_->tok.max_token_length);
+        static_cast<unsigned long long>(cur_->model.bytes_needed), cur_->file.size());
+    if (cur_->has_vocab)
+        say("tokenizer: %s (%s, %d tokens)\n", cur_->tok_path.c_str(),
+            cur_->vocab.kind() == bf::llm::VocabKind::kSpm ? "SentencePiece" : "byte-level BPE", cur_->vocab.n_tokens());
+    else
+        say("tokenizer: %s (%d tokens, max token length %d)\n", cur_->tok_path.c_str(), cur_->tok.vocab_size,
+            cur_->tok.max_token_length);
 }
 
 void Repl::cmd_generate(const Command &c) {
@@ -231,7 +236,7 @@ void Repl::cmd_generate(const Command &c) {
     };
     std::string text, err;
     bf::llm::GenerateStats st;
-    if (!bf::llm::generate(cur_->model, cur_->tok, sampler, prompt, s.steps, text, err, &hooks, &st)) {
+    if (!bf::llm::generate(cur_->model, cur_->codec(), sampler, prompt, s.steps, text, err, &hooks, &st)) {
         say("\ngenerate: %s\n", err.c_str());
         return;
     }

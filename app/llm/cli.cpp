@@ -1,4 +1,5 @@
-// The `generate` command: load a llama2.c checkpoint and tokenizer from files, run generation and
+// The `generate` command: load a model (llama2.c checkpoint + tokenizer file, or a GGUF file with
+// its own vocabulary) through the one loader, run generation and
 // print what run.c prints (the text, then one newline; "achieved tok/s" on stderr), or with
 // --trace one line per position: `pos P token T logits l0 .. l7 argmax A max M`.
 #include "cli.h"
@@ -23,8 +24,10 @@ namespace bf::llm {
 namespace {
 
 const char kUsage[] =
-    "usage: generate MODEL TOKENIZER [-p prompt] [-n steps] [-t temperature] [-P topp] "
+    "usage: generate MODEL [TOKENIZER] [-p prompt] [-n steps] [-t temperature] [-P topp] "
     "[-s seed] [--trace]\n"
+    "  MODEL      a llama2.c checkpoint (then TOKENIZER is its tokenizer.bin) or a GGUF file\n"
+    "             (its own vocabulary unless TOKENIZER names a llama2.c one; '-' = its own)\n"
     "  -n steps   positions to run (default 256; 0 or above seq_len means seq_len)\n"
     "  -t temp    0 = greedy (default 1.0)\n"
     "  -P topp    nucleus sampling threshold in [0,1] (default 0.9)\n"
@@ -107,12 +110,12 @@ int run_generate(int argc, char **argv) {
             return 2;
         }
     }
-    if (!model_path || !tok_path) {
+    if (!model_path) {
         fputs(kUsage, stderr);
         return 2;
     }
     req.model = model_path;
-    req.tokenizer = tok_path;
+    req.tokenizer = tok_path ? tok_path : "";
     req.steps = steps;
     req.seed = seed;
     return run_generate_request(req);
@@ -129,7 +132,7 @@ int run_generate_request(const GenerateRequest &req) {
 
     std::string err;
     LoadedModel m;
-    if (!load(req.model, req.tokenizer, m, err)) {
+    if (!load(req.model, req.tokenizer, m, err, req.default_tokenizer)) {
         fprintf(stderr, "generate: %s\n", err.c_str());
         return 1;
     }
@@ -149,7 +152,7 @@ int run_generate_request(const GenerateRequest &req) {
         hooks.on_piece = print_piece;
     std::string text;
     GenerateStats st;
-    if (!generate(m.model, m.tok, sampler, req.prompt, int(steps), text, err, &hooks, &st)) {
+    if (!generate(m.model, m.codec(), sampler, req.prompt, int(steps), text, err, &hooks, &st)) {
         if (out != stdout) fclose(out);
         fflush(stdout);
         fprintf(stderr, "generate: %s\n", err.c_str());

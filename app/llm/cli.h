@@ -9,8 +9,9 @@ namespace bf::llm {
 
 // One generation, as run.c's flags describe it; the defaults are run.c's.
 struct GenerateRequest {
-    std::string model;      // llama2.c checkpoint path (through bf::vfs)
-    std::string tokenizer;  // tokenizer.bin path
+    std::string model;      // llama2.c checkpoint or GGUF file (through bf::vfs)
+    std::string tokenizer;  // tokenizer.bin path; empty or "-": a GGUF file's own vocabulary
+    std::string default_tokenizer;  // for a llama2.c model when `tokenizer` is empty
     std::string prompt;
     int64_t steps = 256;       // 0 or above seq_len: seq_len
     float temperature = 1.0f;  // 0: greedy

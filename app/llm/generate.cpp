@@ -220,21 +220,29 @@ bool forward_batch(const Model &m, RunState &s, const int *tokens, int n, int po
     return true;
 }
 
-bool generate(const Model &m, const Tokenizer &tok, Sampler &sampler, std::string_view prompt,
+bool generate(const Model &m, const Tokenizer &tok, Sampler &sampler, std::string_view prompt, int steps,
+              std::string &text, std::string &err, const GenerateHooks *hooks, GenerateStats *stats) {
+    Codec codec;
+    codec.tok = &tok;
+    return generate(m, codec, sampler, prompt, steps, text, err, hooks, stats);
+}
+
+bool generate(const Model &m, const Codec &tok, Sampler &sampler, std::string_view prompt,
               int steps, std::string &text, std::string &err, const GenerateHooks *hooks,
               GenerateStats *stats) {
     using clock = std::chrono::steady_clock;
     text.clear();
     const Config &c = m.config;
-    if (tok.vocab_size != c.vocab_size || sampler.vocab_size != c.vocab_size) {
-        err = "generate: the tokenizer (" + std::to_string(tok.vocab_size) + ") or sampler (" +
+    if (tok.vocab_size() != c.vocab_size || sampler.vocab_size != c.vocab_size) {
+        err = "generate: the tokenizer (" + std::to_string(tok.vocab_size()) + ") or sampler (" +
               std::to_string(sampler.vocab_size) + ") vocabulary differs from the model's (" +
               std::to_string(c.vocab_size) + ")";
         return false;
     }
     if (steps <= 0 || steps > c.seq_len) steps = c.seq_len;
-    const std::vector<int> prompt_tokens = tok.encode(prompt, true, false);
-    const int n_prompt = int(prompt_tokens.size());  // >= 1: BOS
+    std::vector<int> prompt_tokens = tok.encode_prompt(prompt);
+    if (prompt_tokens.empty()) prompt_tokens.push_back(0);  // a vocabulary without BOS, empty text
+    const int n_prompt = int(prompt_tokens.size());
     RunState s;
     if (!s.init(c, err)) return false;
     GenerateHooks none;
@@ -290,11 +298,11 @@ bool generate(const Model &m, const Tokenizer &tok, Sampler &sampler, std::strin
         if (pos == n_prompt - 1) st.prompt_ms = ms_since(t_start);
         if (h.on_token) h.on_token(h.user, pos, token, next, in_prompt);
         pos++;
-        if (next == kBosToken) break;  // BOS delimits sequences
-        const char *piece = tok.decode(token, next);
-        if (piece_is_printable(piece)) {
+        if (tok.ends(next)) break;  // run.c: BOS delimits sequences; GGUF: end of generation
+        const std::string piece = tok.piece(token, next);
+        if (!piece.empty()) {
             text += piece;
-            if (h.on_piece) h.on_piece(h.user, piece);
+            if (h.on_piece) h.on_piece(h.user, piece.c_str());
         }
         token = next;
         if (!timer_started && (pos >= n_batched || pos == batch_end)) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "codec.h"
 #include "model.h"
 #include "sampler.h"
 #include "tokenizer.h"
@@ -92,12 +93,17 @@ struct GenerateStats {
     double runc_tok_per_s = 0;  // run.c's "achieved tok/s" (timer from the end of position 0)
 };
 
-// run.c's generate(): encode the prompt with BOS, run positions 0..steps-1 (steps <= 0 or above
-// seq_len means seq_len), force the prompt tokens then sample, stop early when BOS is produced.
+// run.c's generate(): encode the prompt (with BOS), run positions 0..steps-1 (steps <= 0 or
+// above seq_len means seq_len), force the prompt tokens then sample, stop early when the codec
+// says (run.c: BOS; GGUF: end of generation).
 // The prompt's positions go through forward_batch, kBatch at a time; the rest one by one.
 // `text` receives what run.c prints, without its final newline.
-bool generate(const Model &m, const Tokenizer &tok, Sampler &sampler, std::string_view prompt,
-              int steps, std::string &text, std::string &err, const GenerateHooks *hooks = nullptr,
+bool generate(const Model &m, const Codec &tok, Sampler &sampler, std::string_view prompt, int steps,
+              std::string &text, std::string &err, const GenerateHooks *hooks = nullptr,
+              GenerateStats *stats = nullptr);
+// The same with a llama2.c tokenizer.
+bool generate(const Model &m, const Tokenizer &tok, Sampler &sampler, std::string_view prompt, int steps,
+              std::string &text, std::string &err, const GenerateHooks *hooks = nullptr,
               GenerateStats *stats = nullptr);
 
 }  // namespace bf::llm

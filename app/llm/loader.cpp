@@ -62,16 +62,41 @@ bool load_model_file(const std::string &model_path, LoadedModel &out, std::strin
     return true;
 }
 
-bool load(const std::string &model_path, const std::string &tok_path, LoadedModel &out, std::string &err) {
+bool load(const std::string &model_path, const std::string &tok_arg, LoadedModel &out, std::string &err,
+          const std::string &default_tok) {
     LoadedModel l;
     if (!load_model_file(model_path, l, err)) return false;
-    bf::vfs::Bytes tok_file;
-    if (!bf::vfs::read_all(tok_path.c_str(), kMaxTokenizerFileBytes, tok_file, err) ||
-        !load_tokenizer(tok_file.data(), tok_file.size(), l.model.config.vocab_size, l.tok, err))
+    const int vocab_size = l.model.config.vocab_size;
+    const bool own = tok_arg.empty() || tok_arg == "-";
+    const std::string tok_path = own && !l.gguf.n_keys() ? default_tok : tok_arg;
+    if (own && l.gguf.n_keys()) {  // the GGUF file's own vocabulary
+        if (!load_vocab(l.gguf, l.vocab, err)) return false;
+        if (l.vocab.n_tokens() != vocab_size) {
+            err = "tokenizer: the vocabulary has " + std::to_string(l.vocab.n_tokens()) +
+                  " tokens but the model's embedding has " + std::to_string(vocab_size) + " rows";
+            return false;
+        }
+        l.has_vocab = true;
+        l.tok_path = model_path + " (its own vocabulary)";
+    } else if (tok_path.empty() || tok_path == "-") {
+        err = "tokenizer: " + model_path + " is a llama2.c checkpoint: it needs a tokenizer file";
         return false;
-    l.tok_path = tok_path;
+    } else {
+        bf::vfs::Bytes tok_file;
+        if (!bf::vfs::read_all(tok_path.c_str(), kMaxTokenizerFileBytes, tok_file, err) ||
+            !load_tokenizer(tok_file.data(), tok_file.size(), vocab_size, l.tok, err))
+            return false;
+        l.tok_path = tok_path;
+    }
     out = std::move(l);
     return true;
+}
+
+Codec LoadedModel::codec() const {
+    Codec c;
+    if (has_vocab) c.vocab = &vocab;
+    else c.tok = &tok;
+    return c;
 }
 
 }  // namespace bf::llm

@@ -120,8 +120,8 @@ private:
 // `out` keeps its own copies: the file image may be freed afterwards.
 bool load_vocab(const gguf::File &f, Vocab &out, std::string &err);
 
-// The future `tokenize MODEL FILE` command: prints the ids of FILE's text encoded with MODEL's
-// vocabulary (BOS first when the vocabulary says so), space-separated on one line. 0 on success.
+// The `tokenize MODEL FILE` command: prints the ids of FILE's exact bytes encoded with MODEL's
+// vocabulary (no BOS/EOS), space-separated on one line. 0, or 1 with a message.
 int run_tokenize(const char *model_path, const char *file_path);
 
 }  // namespace bf::llm

@@ -42,6 +42,18 @@ case "$name" in
                 cp -n ../shared/gguf/aidreams260K-*.gguf "$1"/ 2>/dev/null
                 for f in ../shared/gguf/*.gguf ../shared/gguf/quant/*.gguf ../shared/tokenizers/*.gguf; do
                   [ -f "$f" ] && head -c 4096 "$f" > "$1/$(basename "$f").head"; done; true; } ;;
+  vocab_fuzz) seed() {  # every llama.cpp fixture case behind its vocabulary's selector byte (and 4: aidreams)
+                python3 - "$1" <<'PY'
+import sys, os
+d = sys.argv[1]; i = 0
+for s, n in enumerate(['llama-spm', 'phi-3', 'gpt-2', 'starcoder']):
+    p = '../shared/tokenizers/ggml-vocab-%s.gguf.inp' % n
+    if not os.path.exists(p): continue
+    for c in open(p, 'rb').read().split(b'\n__ggml_vocab_test__\n'):
+        for k in (s, 4):
+            open('%s/seed%04d' % (d, i), 'wb').write(bytes([k]) + c); i += 1
+PY
+              } ;;
   *) seed() { :; } ;;
 esac
 if ! { configure && cmake --build "$out" --target "$name" -j2; } > "$out/$name.build.log" 2>&1; then

@@ -7,18 +7,8 @@
 // valid UTF-8 and each of its bytes has a token (starcoder has none for 0xF1: llama.cpp drops
 // such bytes too), and for llama-spm (every byte token) when the text holds no U+2581.
 //
-// Build (from the repository root; the table generation step is the same as for the product):
-//   mkdir -p build/fuzz/gen && python3 app/llm/gen_unicode.py /usr/share/unicode/UnicodeData.txt \
-//     > build/fuzz/gen/unicode_tables.inc && /usr/lib/llvm-19/bin/clang++ -std=c++20 -g -O1 \
-//     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iapp -Ibuild/fuzz/gen \
-//     tests/fuzz/vocab_fuzz.cpp app/llm/vocab.cpp app/llm/vocab_spm.cpp app/llm/vocab_bpe.cpp \
-//     app/llm/unicode.cpp app/llm/gguf.cpp -o build/fuzz/vocab_fuzz
-// Seeds: every fixture case behind its vocabulary's selector byte (and behind 4, aidreams):
-//   python3 -c "import sys;d=sys.argv[1];i=0
-//   for s,n in enumerate(['llama-spm','phi-3','gpt-2','starcoder']):
-//    for c in open('../shared/tokenizers/ggml-vocab-%s.gguf.inp'%n,'rb').read().split(b'\n__ggml_vocab_test__\n'):
-//     for k in (s,4): open('%s/seed%04d'%(d,i),'wb').write(bytes([k])+c); i+=1" build/fuzz/corpus-vocab_fuzz
-// Run: BF_SHARED_DIR=../shared build/fuzz/vocab_fuzz -max_total_time=60 -max_len=4096 build/fuzz/corpus-vocab_fuzz
+// Built and seeded by tests/fuzz/run.sh vocab_fuzz SECONDS: every fixture case behind its
+// vocabulary's selector byte. The shared data is read from BF_SHARED_DIR (default ../shared).
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

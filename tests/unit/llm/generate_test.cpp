@@ -189,8 +189,8 @@ TEST(Cli, Errors) {
 }
 
 // GGUF files made by llama.cpp's own converter and quantizer, against llama.cpp's greedy texts
-// (../shared/gguf/README.md): f32, and Q4_K_M (a mix of Q5_0, Q8_0, F16 and F32 tensors). The
-// llama2.c tokenizer of the same 512-token vocabulary encodes the prompt.
+// (../shared/gguf/README.md): f32, and Q4_K_M (a mix of Q5_0, Q8_0, F16 and F32 tensors), each
+// with its own vocabulary; and once with the llama2.c tokenizer of the same 512 tokens instead.
 struct GgufCase {
     const char *file, *name, *prompt;
 };
@@ -207,12 +207,17 @@ TEST_P(GgufReference, GreedyOutputEqualsLlamaCpp) {
     LLM_REQUIRE_FILE(ref);
     // llama.cpp ran 128 positions (its context) once each, as run.c does.
     int status = -1;
-    const std::string got = run_capture(std::string("'") + BF_LLM_CLI + "' generate '" + model + "' '" +
-                                            shared_path("models/tok512.bin") + "' -t 0 -n 128 -p '" + c.prompt +
-                                            "' 2>/dev/null",
+    const std::string got = run_capture(std::string("'") + BF_LLM_CLI + "' generate '" + model +
+                                            "' -t 0 -n 128 -p '" + c.prompt + "' 2>/dev/null",
                                         &status);
     EXPECT_EQ(status, 0);
     EXPECT_EQ(got, read_text(ref));
+    const std::string with_bin = run_capture(std::string("'") + BF_LLM_CLI + "' generate '" + model + "' '" +
+                                                 shared_path("models/tok512.bin") + "' -t 0 -n 128 -p '" + c.prompt +
+                                                 "' 2>/dev/null",
+                                             &status);
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(with_bin, got);
 }
 
 INSTANTIATE_TEST_SUITE_P(
