@@ -13,6 +13,7 @@
 
 #include "llm/unicode.h"
 #include "llm/vocab.h"
+#include "llm/vocab_merge.h"
 
 namespace bf::llm {
 
@@ -259,22 +260,7 @@ void Vocab::encode_bpe(std::string_view text, std::vector<int> &out) const {
             const int rank = merge_rank(w.substr(sym[l].off, sym[l].n), w.substr(sym[r].off, sym[r].n));
             if (rank >= 0) queue.push({l, r, rank, sym[l].n + sym[r].n});
         };
-        for (int i = 1; i < int(sym.size()); i++) try_add(i - 1, i);
-        while (!queue.empty()) {
-            const Pair b = queue.top();
-            queue.pop();
-            Sym &l = sym[b.left];
-            Sym &r = sym[b.right];
-            // Stale when either side changed since it was queued (llama.cpp compares texts;
-            // symbols only grow to the right, so equal sizes mean equal texts).
-            if (l.n == 0 || r.n == 0 || l.n + r.n != b.size) continue;
-            l.n += r.n;
-            r.n = 0;
-            l.next = r.next;
-            if (r.next >= 0) sym[r.next].prev = b.left;
-            try_add(l.prev, b.left);
-            try_add(b.left, l.next);
-        }
+        merge_symbols(sym, queue, try_add);
 
         for (int i = sym.empty() ? -1 : 0; i != -1; i = sym[i].next) {
             const std::string_view s = w.substr(sym[i].off, sym[i].n);

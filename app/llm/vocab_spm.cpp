@@ -8,6 +8,7 @@
 
 #include "llm/unicode.h"
 #include "llm/vocab.h"
+#include "llm/vocab_merge.h"
 
 namespace bf::llm {
 
@@ -51,21 +52,7 @@ void Vocab::encode_spm(std::string_view text, std::vector<int> &out) const {
         if (id < 0) return;
         queue.push({l, r, scores_[id], pair.size()});
     };
-    for (int i = 1; i < int(sym.size()); i++) try_add(i - 1, i);
-
-    while (!queue.empty()) {
-        const Bigram b = queue.top();
-        queue.pop();
-        Symbol &l = sym[b.left];
-        Symbol &r = sym[b.right];
-        if (l.n == 0 || r.n == 0 || l.n + r.n != b.size) continue;
-        l.n += r.n;
-        r.n = 0;
-        l.next = r.next;
-        if (r.next >= 0) sym[r.next].prev = b.left;
-        try_add(l.prev, b.left);
-        try_add(b.left, l.next);
-    }
+    merge_symbols(sym, queue, try_add);
 
     // llama.cpp also keeps a map from merged texts back to their halves to re-split a final
     // symbol that is no token; every merged symbol is a token, so only single characters reach

@@ -23,40 +23,9 @@ using quant::block_q8_0;
 using quant::fp16_t;
 using quant::QK8_0;
 
-// fp16 <-> fp32 without a call (quant.h's functions are the reference; these must agree with
-// them, which tests/unit/kernels_test.cpp checks for all 65536 values).
-inline float h2f(fp16_t h) {
-    const uint32_t sign = uint32_t(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-    uint32_t u;
-    if (exp == 0) {
-        float mag = float(mant) * 0x1p-24f;
-        memcpy(&u, &mag, 4);
-        u |= sign;
-    } else if (exp == 31) {
-        u = sign | 0x7f800000u | (mant << 13);
-    } else {
-        u = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-    }
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-inline fp16_t f2h(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    const uint16_t sign = uint16_t((u >> 16) & 0x8000);
-    const uint32_t x = u & 0x7fffffffu;
-    if (x > 0x7f800000u) return fp16_t(sign | 0x7e00 | ((x >> 13) & 0x3ff));
-    if (x >= 0x477ff000u) return fp16_t(sign | 0x7c00);
-    if (x >= 0x38800000u) return fp16_t(sign | (((x + 0xfffu + ((x >> 13) & 1)) >> 13) - ((127 - 15) << 10)));
-    if (x <= 0x33000000u) return sign;
-    const uint32_t e = x >> 23, mant = (x & 0x7fffffu) | 0x800000u, shift = 126 - e;
-    uint32_t q = mant >> shift;
-    const uint32_t rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
-    if (rem > half || (rem == half && (q & 1))) q++;
-    return fp16_t(sign | q);
-}
+// fp16 conversions: quant.h's inline ones.
+inline float h2f(fp16_t h) { return quant::fp16_to_fp32(h); }
+inline fp16_t f2h(float f) { return quant::fp32_to_fp16(f); }
 
 // Round to nearest even for |v| < 2^22 by the 1.5 * 2^23 trick (the FPU's default rounding;
 // without -ffast-math the compiler may not fold the two operations).

@@ -13,6 +13,7 @@
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 namespace bf::kern::quant {
 
@@ -99,9 +100,43 @@ int block_size(uint32_t type);
 int block_bytes(uint32_t type);
 
 // fp16: exact widening (subnormals, inf, NaN payloads kept); narrowing rounds to nearest even,
-// overflows to inf, keeps NaN a (quiet) NaN.
-float fp16_to_fp32(fp16_t h);
-fp16_t fp32_to_fp16(float f);
+// overflows to inf, keeps NaN a (quiet) NaN. Inline: the kernels convert per value, and the
+// kernel files make no library calls (the JIT compiles them too).
+inline float fp16_to_fp32(fp16_t h) {
+    const uint32_t sign = uint32_t(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+    uint32_t u;
+    if (exp == 0) {  // zero or subnormal: mant * 2^-24, exact in fp32
+        const float mag = float(mant) * 0x1p-24f;
+        memcpy(&u, &mag, 4);
+        u |= sign;
+    } else if (exp == 31) {
+        u = sign | 0x7f800000u | (mant << 13);  // inf, NaN (payload kept)
+    } else {
+        u = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+    }
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+inline fp16_t fp32_to_fp16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    const uint16_t sign = uint16_t((u >> 16) & 0x8000);
+    const uint32_t x = u & 0x7fffffffu;
+    if (x > 0x7f800000u) return fp16_t(sign | 0x7e00 | ((x >> 13) & 0x3ff));  // quiet NaN
+    if (x >= 0x477ff000u) return fp16_t(sign | 0x7c00);  // >= 65520 rounds to inf (and inf)
+    if (x >= 0x38800000u)  // normal in fp16: drop 13 bits, nearest even; a carry bumps the exponent
+        return fp16_t(sign | (((x + 0xfffu + ((x >> 13) & 1)) >> 13) - ((127 - 15) << 10)));
+    if (x <= 0x33000000u) return sign;  // <= 2^-25: half the smallest subnormal, ties to 0
+    // Subnormal in fp16: the value in units of 2^-24, nearest even (may become 0x400, the
+    // smallest normal, which is the right encoding).
+    const uint32_t e = x >> 23, mant = (x & 0x7fffffu) | 0x800000u, shift = 126 - e;
+    uint32_t q = mant >> shift;
+    const uint32_t rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (q & 1))) q++;
+    return fp16_t(sign | q);
+}
 // bf16: widening is exact; narrowing rounds to nearest even (NaN stays a quiet NaN).
 float bf16_to_fp32(bf16_t h);
 bf16_t fp32_to_bf16(float f);

@@ -45,43 +45,6 @@ float h2f(fp16_t h) { return fp16_to_fp32(h); }
 
 // ---- fp16 / bf16 -------------------------------------------------------------------------------
 
-float fp16_to_fp32(fp16_t h) {
-    const uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    const uint32_t exp = (h >> 10) & 0x1f;
-    const uint32_t mant = h & 0x3ff;
-    if (exp == 0) {
-        // Zero or subnormal: mant * 2^-24, exact in fp32.
-        const float mag = (float)mant * 0x1p-24f;
-        return bits_f32(f32_bits(mag) | sign);
-    }
-    if (exp == 31) return bits_f32(sign | 0x7f800000u | (mant << 13));  // inf, NaN (payload kept)
-    return bits_f32(sign | ((exp + 127 - 15) << 23) | (mant << 13));
-}
-
-fp16_t fp32_to_fp16(float f) {
-    const uint32_t u = f32_bits(f);
-    const uint16_t sign = (uint16_t)((u >> 16) & 0x8000);
-    const uint32_t x = u & 0x7fffffffu;
-    if (x > 0x7f800000u) return (fp16_t)(sign | 0x7e00 | ((x >> 13) & 0x3ff));  // quiet NaN
-    if (x >= 0x477ff000u) return (fp16_t)(sign | 0x7c00);  // >= 65520 rounds to inf (and inf)
-    if (x >= 0x38800000u) {
-        // Normal in fp16: drop 13 mantissa bits, round to nearest even; a carry out of the
-        // mantissa correctly bumps the exponent.
-        const uint32_t r = (x + 0xfffu + ((x >> 13) & 1)) >> 13;
-        return (fp16_t)(sign | (r - ((127 - 15) << 10)));
-    }
-    if (x <= 0x33000000u) return sign;  // <= 2^-25: half of the smallest subnormal, ties to 0
-    // Subnormal in fp16: the value in units of 2^-24, rounded to nearest even (may become the
-    // smallest normal, 0x400, which is the right encoding).
-    const uint32_t e = x >> 23;                       // biased exponent, 102..112
-    const uint32_t mant = (x & 0x7fffffu) | 0x800000u;  // 24 significant bits
-    const uint32_t shift = 126 - e;                   // value = mant * 2^-shift units
-    uint32_t q = mant >> shift;
-    const uint32_t rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
-    if (rem > half || (rem == half && (q & 1))) q++;
-    return (fp16_t)(sign | q);
-}
-
 float bf16_to_fp32(bf16_t h) { return bits_f32((uint32_t)h << 16); }
 
 bf16_t fp32_to_bf16(float f) {
