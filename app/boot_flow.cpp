@@ -16,6 +16,14 @@
 
 namespace bf::app {
 
+bf::llm::LoadOptions load_options(const Settings &s) {
+    bf::llm::LoadOptions o;
+    o.default_tokenizer = s.tokenizer;
+    o.ctx = s.ctx;
+    o.kv_f16 = s.kv == KvType::Auto ? -1 : s.kv == KvType::F16 ? 1 : 0;
+    return o;
+}
+
 int run_default_flow(uint64_t us_at_main) {
     std::vector<std::string> errors;
     Settings c = config_from_file_and_env(kConfigPath, errors);
@@ -31,7 +39,7 @@ int run_default_flow(uint64_t us_at_main) {
     if (c.mode == Mode::Bench) return run_bench_llm(c, us_at_main);
     bf::llm::GenerateRequest req;
     req.model = c.model;
-    req.default_tokenizer = c.tokenizer;  // a GGUF model brings its own
+    req.load = load_options(c);  // a GGUF model brings its own tokenizer
     req.prompt = c.prompt;
     req.steps = c.steps;
     req.temperature = c.temperature;

@@ -15,7 +15,8 @@ namespace {
 
 constexpr const char *kKeys[] = {"model", "tokenizer",  "prompt",        "steps",
                                  "temperature", "topp", "seed",          "jit",
-                                 "jit_cache",   "jit_hot_calls", "jit_hot_cycles", "mode"};
+                                 "jit_cache",   "jit_hot_calls", "jit_hot_cycles", "mode",
+                                 "ctx",         "kv"};
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
 
@@ -229,6 +230,17 @@ bool apply_setting(std::string_view key, std::string_view value, Settings &out, 
         (iequal(key, "jit_hot_calls") ? out.jit_hot_calls : out.jit_hot_cycles) = i;
         return true;
     }
+    if (iequal(key, "ctx")) {
+        if (!int_value(value, 0, 1 << 22, i, err)) return false;
+        out.ctx = int(i);
+        return true;
+    }
+    if (iequal(key, "kv")) {
+        const int w = word_value(value, {"auto", "f16", "f32"}, err);
+        if (w < 0) return false;
+        out.kv = KvType(w);
+        return true;
+    }
     if (iequal(key, "mode")) {
         const int w = word_value(value, {"generate", "repl", "bench"}, err);
         if (w < 0) return false;
@@ -316,8 +328,9 @@ std::string describe(const Settings &c) {
     for (char ch : c.prompt) o += ch == '"' ? std::string("\\\"") : ch == '\\' ? std::string("\\\\") :
                                   ch == '\n' ? std::string("\\n") : std::string(1, ch);
     snprintf(b, sizeof b,
-             "\"\nsteps = %d\ntemperature = %g\ntopp = %g\nseed = %llu\nmode = %s\n", c.steps,
-             double(c.temperature), double(c.topp), static_cast<unsigned long long>(c.seed), mode_name(c.mode));
+             "\"\nsteps = %d\ntemperature = %g\ntopp = %g\nseed = %llu\nmode = %s\nctx = %d\nkv = %s\n", c.steps,
+             double(c.temperature), double(c.topp), static_cast<unsigned long long>(c.seed), mode_name(c.mode), c.ctx,
+             c.kv == KvType::F16 ? "f16" : c.kv == KvType::F32 ? "f32" : "auto");
     o += b;
     return o;
 }

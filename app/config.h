@@ -14,6 +14,7 @@ namespace bf::app {
 enum class Tristate : uint8_t { Unset, On, Off };
 enum class JitCache : uint8_t { Unset, On, Off, Clear };
 enum class Mode : uint8_t { Generate, Repl, Bench };
+enum class KvType : uint8_t { Auto, F16, F32 };  // Auto: the format's (llama2.c f32, GGUF f16)
 
 // The BAREFLOW.CFG settings. (bf::llm::Config is something else: a model's dimensions.)
 struct Settings {
@@ -29,6 +30,8 @@ struct Settings {
     int64_t jit_hot_calls = -1;   // -1: the JIT's default
     int64_t jit_hot_cycles = -1;
     Mode mode = Mode::Generate;
+    int ctx = 0;                  // KV cache positions; 0: the model's context, capped by free memory
+    KvType kv = KvType::Auto;
 };
 
 constexpr size_t kMaxConfigLine = 4096;

@@ -30,8 +30,11 @@ struct Invocation {
 
 // Commands that run kernels start the JIT as the settings (BAREFLOW.CFG + environment) say.
 int cmd_generate(const Invocation &in) {
-    start_jit(jit_options_from_config(load_settings()));
-    int rc = bf::llm::run_generate(in.argc, in.argv);
+    const Settings s = load_settings();
+    start_jit(jit_options_from_config(s));
+    bf::llm::LoadOptions load = load_options(s);
+    load.default_tokenizer.clear();  // on the command line a llama2.c model names its tokenizer
+    int rc = bf::llm::run_generate(in.argc, in.argv, load);
     std::fflush(stdout);
     bf::jit::report();  // per kernel and shape: calls and cycles on AOT and on JIT code
     return rc;

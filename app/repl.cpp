@@ -2,6 +2,8 @@
 // quit/exit or the end of input.
 #include "repl.h"
 
+#include "boot_flow.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -179,11 +181,12 @@ void Repl::cmd_load(const Command &c) {
     }
     auto l = std::make_unique<bf::llm::LoadedModel>();
     std::string err;
-    if (!bf::llm::load(c.args[0], c.args.size() > 1 ? c.args[1] : "", *l, err, settings_.tokenizer)) {
+    if (!bf::llm::load(c.args[0], c.args.size() > 1 ? c.args[1] : "", *l, err, load_options(settings_))) {
         say("load: %s\n", err.c_str());
         return;
     }
     cur_ = std::move(l);
+    if (!cur_->note.empty()) say("%s\n", cur_->note.c_str());
     const auto &m = cur_->model.config;
     say("loaded %s (dim %d, %d layers, vocab %d) with tokenizer %s\n", cur_->model_path.c_str(), m.dim,
         m.n_layers, m.vocab_size, cur_->tok_path.c_str());

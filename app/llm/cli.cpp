@@ -65,7 +65,7 @@ void print_piece(void *user, const char *piece) {
 
 }  // namespace
 
-int run_generate(int argc, char **argv) {
+int run_generate(int argc, char **argv, const LoadOptions &load) {
     int i = 1;
     if (i < argc && !strcmp(argv[i], "generate")) i++;
     GenerateRequest req;
@@ -116,6 +116,7 @@ int run_generate(int argc, char **argv) {
     }
     req.model = model_path;
     req.tokenizer = tok_path ? tok_path : "";
+    req.load = load;
     req.steps = steps;
     req.seed = seed;
     return run_generate_request(req);
@@ -132,10 +133,11 @@ int run_generate_request(const GenerateRequest &req) {
 
     std::string err;
     LoadedModel m;
-    if (!load(req.model, req.tokenizer, m, err, req.default_tokenizer)) {
+    if (!load(req.model, req.tokenizer, m, err, req.load)) {
         fprintf(stderr, "generate: %s\n", err.c_str());
         return 1;
     }
+    if (!m.note.empty()) fprintf(stderr, "generate: %s\n", m.note.c_str());
     Sampler sampler(m.model.config.vocab_size, temperature, topp, uint64_t(seed));
     // -o FILE: exactly what stdout would get, in a file (the console also carries log lines).
     const char *out_path = req.out_path.empty() ? nullptr : req.out_path.c_str();

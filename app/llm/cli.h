@@ -5,13 +5,15 @@
 
 #include <string>
 
+#include "loader.h"
+
 namespace bf::llm {
 
 // One generation, as run.c's flags describe it; the defaults are run.c's.
 struct GenerateRequest {
     std::string model;      // llama2.c checkpoint or GGUF file (through bf::vfs)
     std::string tokenizer;  // tokenizer.bin path; empty or "-": a GGUF file's own vocabulary
-    std::string default_tokenizer;  // for a llama2.c model when `tokenizer` is empty
+    LoadOptions load;       // default tokenizer, context, KV cache type (BAREFLOW.CFG)
     std::string prompt;
     int64_t steps = 256;       // 0 or above seq_len: seq_len
     float temperature = 1.0f;  // 0: greedy
@@ -27,6 +29,6 @@ int run_generate_request(const GenerateRequest &req);
 
 // The command line: argv[0] is the program; argv[1] may be the word "generate" (skipped).
 // Returns the exit status (2 for a usage error).
-int run_generate(int argc, char **argv);
+int run_generate(int argc, char **argv, const LoadOptions &load = {});
 
 }  // namespace bf::llm

@@ -32,22 +32,40 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 
 RunState::~RunState() { free(mem_); }
 
-bool RunState::init(const Config &c, std::string &err, uint64_t max_bytes) {
-    free(mem_);
-    mem_ = nullptr;
-    bytes_ = 0;
-    // Sizes in bytes. The config passed its loader: every factor is bounded, so the products
-    // cannot overflow 64 bits; the cap below catches the merely huge.
+namespace {
+
+constexpr int kBufs = 20;
+
+// The state's buffers in bytes, in RunState's member order. The config passed its loader: every
+// factor is bounded, so the products cannot overflow 64 bits.
+void buffer_sizes(const Config &c, uint64_t sizes[kBufs]) {
     const uint64_t F = sizeof(float), kv_elem = c.kv_f16 ? 2 : 4;
     const uint64_t kv = uint64_t(c.n_layers) * uint64_t(c.seq_len) * uint64_t(c.kv_dim) * kv_elem;
-    const uint64_t B = kBatch, D = uint64_t(c.dim), H = uint64_t(c.hidden_dim), V = uint64_t(c.vocab_size);
+    const uint64_t B = RunState::kBatch, D = uint64_t(c.dim), H = uint64_t(c.hidden_dim), V = uint64_t(c.vocab_size);
     const uint64_t widest = D > H ? D : H;
-    constexpr int kBufs = 20;
-    const uint64_t sizes[kBufs] = {
+    const uint64_t s[kBufs] = {
         D * F, D * F, D * F, H * F, H * F, D * F, uint64_t(c.n_heads) * uint64_t(c.seq_len) * F, V * F, kv, kv,
         B * D * F, B * D * F, B * D * F, B * D * F, B * H * F, B * H * F, B * V * F,
         widest * 2,  // xq: an activation as fp16 (2 bytes a value) or Q8_0 (34 bytes per 32)
         uint64_t(c.kv_dim) * F, uint64_t(c.kv_dim) * F};
+    for (int i = 0; i < kBufs; i++) sizes[i] = s[i];
+}
+
+}  // namespace
+
+uint64_t RunState::bytes_for(const Config &c) {
+    uint64_t sizes[kBufs], total = 0;
+    buffer_sizes(c, sizes);
+    for (uint64_t n : sizes) total += round_up(n);
+    return total;
+}
+
+bool RunState::init(const Config &c, std::string &err, uint64_t max_bytes) {
+    free(mem_);
+    mem_ = nullptr;
+    bytes_ = 0;
+    uint64_t sizes[kBufs];
+    buffer_sizes(c, sizes);
     uint64_t total = 0;
     for (uint64_t n : sizes) total += round_up(n);
     if (c.dim <= 0 || c.kv_dim <= 0 || total > max_bytes) {

@@ -26,6 +26,8 @@ public:
     // allocation fails; never aborts.
     bool init(const Config &c, std::string &err, uint64_t max_bytes = kDefaultMaxBytes);
     bool ready() const { return mem_ != nullptr; }
+    // What init(c) allocates: activations, the KV cache (the bulk: 2 x layers x seq_len x kv_dim).
+    static uint64_t bytes_for(const Config &c);
     uint64_t bytes() const { return bytes_; }
 
     static constexpr uint64_t kDefaultMaxBytes = uint64_t(1) << 36;

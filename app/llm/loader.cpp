@@ -1,9 +1,11 @@
 // The model loader (loader.h): sniff the format, read the file once, hand it to the format's reader.
 #include "loader.h"
 
+#include "generate.h"
 #include "model_gguf.h"
 
 #include <stdio.h>
+#include <sys/sysinfo.h>
 #include <string.h>
 
 namespace bf::llm {
@@ -62,8 +64,41 @@ bool load_model_file(const std::string &model_path, LoadedModel &out, std::strin
     return true;
 }
 
+namespace {
+
+// The context: opt.ctx, or the model's capped by free memory (see load()).
+bool fit_context(LoadedModel &l, const LoadOptions &opt, std::string &err) {
+    Config &c = l.model.config;
+    if (opt.kv_f16 >= 0) c.kv_f16 = opt.kv_f16 == 1;
+    const int declared = c.seq_len;
+    if (opt.ctx > 0 && opt.ctx < c.seq_len) c.seq_len = opt.ctx;
+    struct sysinfo si {};
+    const uint64_t free_bytes = sysinfo(&si) == 0 ? uint64_t(si.freeram) * si.mem_unit : 0;
+    const uint64_t budget = free_bytes / 10 * 9;  // leave room for the allocator and the JIT
+    auto mib = [](uint64_t b) { return std::to_string((b + (1 << 20) - 1) >> 20); };
+    const uint64_t need = RunState::bytes_for(c);
+    if (!free_bytes || need <= budget) return true;
+    if (opt.ctx > 0) {
+        err = "model: a context of " + std::to_string(c.seq_len) + " positions needs " + mib(need) +
+              " MiB (KV cache and activations) but " + mib(free_bytes) + " MiB are free: set ctx lower";
+        return false;
+    }
+    while (c.seq_len > 16 && RunState::bytes_for(c) > budget) c.seq_len = c.seq_len > 32 ? c.seq_len / 2 : 16;
+    if (RunState::bytes_for(c) > budget) {
+        err = "model: even 16 positions need " + mib(RunState::bytes_for(c)) + " MiB; " + mib(free_bytes) +
+              " MiB are free";
+        return false;
+    }
+    l.note = "model: its context of " + std::to_string(declared) + " positions needs " + mib(need) + " MiB, " +
+             mib(free_bytes) + " MiB are free: using " + std::to_string(c.seq_len) + " (ctx = N sets it)";
+    return true;
+}
+
+}  // namespace
+
 bool load(const std::string &model_path, const std::string &tok_arg, LoadedModel &out, std::string &err,
-          const std::string &default_tok) {
+          const LoadOptions &opt) {
+    const std::string &default_tok = opt.default_tokenizer;
     LoadedModel l;
     if (!load_model_file(model_path, l, err)) return false;
     const int vocab_size = l.model.config.vocab_size;
@@ -88,6 +123,7 @@ bool load(const std::string &model_path, const std::string &tok_arg, LoadedModel
             return false;
         l.tok_path = tok_path;
     }
+    if (!fit_context(l, opt, err)) return false;
     out = std::move(l);
     return true;
 }

@@ -187,3 +187,16 @@ TEST(Config, ApplySetting) {
     EXPECT_FALSE(bf::app::apply_setting("nope", "1", c, err));
     EXPECT_EQ(err, "unknown key");
 }
+
+TEST(Config, ContextAndKvCache) {
+    const Parsed p = parse("ctx = 2048\nkv = f32\n");
+    EXPECT_TRUE(p.ok);
+    EXPECT_EQ(p.c.ctx, 2048);
+    EXPECT_EQ(p.c.kv, bf::app::KvType::F32);
+    const Parsed bad = parse("ctx = -1\nkv = f8\n");
+    ASSERT_EQ(bad.errors.size(), 2u);
+    EXPECT_EQ(bad.errors[0], "line 1: key 'ctx': '-1' is out of range [0, 4194304]");
+    EXPECT_EQ(bad.errors[1], "line 2: key 'kv': 'f8' is not one of auto|f16|f32");
+    EXPECT_EQ(bad.c.ctx, 0);
+    EXPECT_EQ(bad.c.kv, bf::app::KvType::Auto);
+}

@@ -372,3 +372,31 @@ TEST(Loader, GgufWeightTypeNotYetMultipliedIsNamed) {
     EXPECT_FALSE(bf::llm::load(model, shared_path("models/tok512.bin"), m, err));
     EXPECT_NE(err.find("is q4_K: generation with this weight type is not implemented yet"), std::string::npos) << err;
 }
+
+// ctx and kv (BAREFLOW.CFG): a shorter KV cache, and an fp32 cache for a GGUF model, which then
+// takes the batched prompt path and still prints llama.cpp's text for the f32 file.
+TEST(Loader, ContextAndKvTypeOptions) {
+    const std::string model = shared_path("gguf/aidreams260K-f32.gguf");
+    const std::string ref = shared_path("reference/gguf/aidreams260K-f32.greedy.the_robot.txt");
+    LLM_REQUIRE_FILE(model);
+    LLM_REQUIRE_FILE(ref);
+    bf::llm::LoadedModel m;
+    std::string err;
+    bf::llm::LoadOptions opt;
+    opt.ctx = 64;
+    ASSERT_TRUE(bf::llm::load(model, "", m, err, opt)) << err;
+    EXPECT_EQ(m.model.config.seq_len, 64);
+    EXPECT_TRUE(m.model.config.kv_f16);
+    EXPECT_FALSE(m.model.batched_prompt());
+    opt.ctx = 0;
+    opt.kv_f16 = 0;
+    ASSERT_TRUE(bf::llm::load(model, "-", m, err, opt)) << err;
+    EXPECT_EQ(m.model.config.seq_len, 128);
+    EXPECT_FALSE(m.model.config.kv_f16);
+    EXPECT_TRUE(m.model.batched_prompt());
+    EXPECT_TRUE(m.note.empty()) << m.note;
+    bf::llm::Sampler sampler(m.model.config.vocab_size, 0.0f, 0.9f, 1);
+    std::string text;
+    ASSERT_TRUE(bf::llm::generate(m.model, m.codec(), sampler, "The robot", 128, text, err)) << err;
+    EXPECT_EQ(text + "\n", read_text(ref));
+}
