@@ -5,11 +5,38 @@
 #include "model_gguf.h"
 
 #include <stdio.h>
-#include <sys/sysinfo.h>
 #include <string.h>
+#include <sys/sysinfo.h>
+
+#include <chrono>
 
 namespace bf::llm {
 namespace {
+
+// A progress line on stderr while a large model is read (a USB stick reads 5-80 MB/s: a model of
+// a few hundred MB takes a while): percent, MB, MB/s, time left; redrawn at most 4 times a second.
+struct Progress {
+    const char *path;
+    std::chrono::steady_clock::time_point start, last;
+};
+
+void show_progress(size_t done, size_t total, void *ctx) {
+    constexpr size_t kQuiet = size_t(32) << 20;  // smaller files are read before anyone notices
+    if (total < kQuiet) return;
+    Progress &p = *static_cast<Progress *>(ctx);
+    const auto now = std::chrono::steady_clock::now();
+    if (done < total && now - p.last < std::chrono::milliseconds(250)) return;
+    p.last = now;
+    const double s = std::chrono::duration<double>(now - p.start).count();
+    const double mbs = s > 0 ? double(done) / 1e6 / s : 0.0;
+    const int pct = int(100.0 * double(done) / double(total));
+    char bar[21];
+    for (int i = 0; i < 20; i++) bar[i] = i < pct / 5 ? '#' : '.';
+    bar[20] = 0;
+    fprintf(stderr, "\rreading %s [%s] %3d%% %.0f/%.0f MB %.1f MB/s, %.0f s left ", p.path, bar, pct,
+            double(done) / 1e6, double(total) / 1e6, mbs, mbs > 0 ? double(total - done) / 1e6 / mbs : 0.0);
+    if (done == total) fprintf(stderr, "\n");
+}
 
 // One model file format. `matches` sees the file's first bytes (fewer if the file is shorter);
 // `read` parses the whole file into out.model (the weights may point into out.file).
@@ -58,7 +85,9 @@ bool load_model_file(const std::string &model_path, LoadedModel &out, std::strin
     LoadedModel l;
     l.model_path = model_path;
     l.format = reader->name;
-    if (!bf::vfs::read_all(model_path.c_str(), kMaxModelFileBytes, l.file, err) || !reader->read(l, err))
+    Progress bar{model_path.c_str(), std::chrono::steady_clock::now(), {}};
+    if (!bf::vfs::read_all(model_path.c_str(), kMaxModelFileBytes, l.file, err, show_progress, &bar) ||
+        !reader->read(l, err))
         return false;
     out = std::move(l);
     return true;

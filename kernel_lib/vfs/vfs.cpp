@@ -239,7 +239,8 @@ Bytes &Bytes::operator=(Bytes &&o) noexcept {
 
 Bytes::~Bytes() { free(p_); }
 
-bool read_all(const char *path, uint64_t max_bytes, Bytes &out, std::string &err) {
+bool read_all(const char *path, uint64_t max_bytes, Bytes &out, std::string &err, ReadProgress progress,
+              void *ctx) {
     // The size first, so that the buffer is allocated once (a model may be most of the memory).
     uint64_t size = 0;
     bool is_dir = false;
@@ -269,11 +270,15 @@ bool read_all(const char *path, uint64_t max_bytes, Bytes &out, std::string &err
         err = std::string("out of memory: ") + path + " needs " + std::to_string(size) + " bytes";
         return false;
     }
+    // In 4 MiB steps when someone watches (a USB stick reads a large model for minutes), else at once.
+    const size_t step = progress ? size_t(4) << 20 : size_t(size);
     size_t n = 0;
     while (n < size) {
-        const size_t got = fread(buf + n, 1, size_t(size) - n, f);
+        const size_t want = size_t(size) - n < step ? size_t(size) - n : step;
+        const size_t got = fread(buf + n, 1, want, f);
         if (got == 0) break;
         n += got;
+        if (progress) progress(n, size_t(size), ctx);
     }
     const bool bad = ferror(f);
     ::fclose(f);

@@ -41,14 +41,17 @@ public:
     size_t size() const { return n_; }
 
 private:
-    friend bool read_all(const char *, uint64_t, Bytes &, std::string &);
+    friend bool read_all(const char *, uint64_t, Bytes &, std::string &, void (*)(size_t, size_t, void *), void *);
     unsigned char *p_ = nullptr;
     size_t n_ = 0;
 };
 
 // Reads the regular file `path` whole. False with err naming the path: "cannot open X: reason",
 // "X is a directory", "X is N bytes, above the limit of M", "out of memory: X needs N bytes",
-// "error reading X (n of m bytes)". `out` is only written on success.
-bool read_all(const char *path, uint64_t max_bytes, Bytes &out, std::string &err);
+// "error reading X (n of m bytes)". `out` is only written on success. `progress`, when given, is
+// called with (bytes read, total) after every 4 MiB.
+using ReadProgress = void (*)(size_t done, size_t total, void *ctx);
+bool read_all(const char *path, uint64_t max_bytes, Bytes &out, std::string &err, ReadProgress progress = nullptr,
+              void *ctx = nullptr);
 
 }  // namespace bf::vfs
