@@ -46,7 +46,8 @@ void buffer_sizes(const Config &c, uint64_t sizes[kBufs]) {
     const uint64_t s[kBufs] = {
         D * F, D * F, D * F, H * F, H * F, D * F, uint64_t(c.n_heads) * uint64_t(c.seq_len) * F, V * F, kv, kv,
         B * D * F, B * D * F, B * D * F, B * D * F, B * H * F, B * H * F, B * V * F,
-        widest * 2,  // xq: an activation as fp16 (2 bytes a value) or Q8_0 (34 bytes per 32)
+        widest * 2,  // xq: an activation as fp16/bf16 (2 bytes a value), Q8_0/Q8_1 (34/36 bytes per
+                     // 32) or Q8_K (292 bytes per 256): 2 bytes a value covers them all
         uint64_t(c.kv_dim) * F, uint64_t(c.kv_dim) * F};
     for (int i = 0; i < kBufs; i++) sizes[i] = s[i];
 }
@@ -101,32 +102,45 @@ bool RunState::init(const Config &c, std::string &err, uint64_t max_bytes) {
 namespace {
 
 // out = W x, whatever type W is stored in. F32 is a plain matvec; the others take the
-// activation in the type's dot-product format first (Q8_0 blocks, fp16), as llama.cpp does.
+// activation in the type's dot-product format first (Q8_0, Q8_1 or Q8_K blocks, fp16, bf16), as
+// llama.cpp does.
 void matmul(RunState &s, float *out, const float *x, const Matrix &w) {
     namespace D = kern::dispatch;
+    using MV = void (*)(float *, const void *, const void *, int, int);
+    using Q = void (*)(void *, const float *, int);
+    Q to = nullptr;
+    MV mv = nullptr;
     switch (w.type) {
     case quant::F32: D::matvec(out, x, w.f32(), w.cols, w.rows); return;
-    case quant::F16:
-        D::to_f16(s.xq, x, w.cols);
-        D::matvec_f16(out, s.xq, w.data, w.cols, w.rows);
-        return;
-    case quant::Q8_0:
-    case quant::Q4_0:
-    case quant::Q5_0:
-        D::quantize_q8_0(s.xq, x, w.cols);
-        if (w.type == quant::Q8_0) D::matvec_q8_0(out, s.xq, w.data, w.cols, w.rows);
-        else if (w.type == quant::Q4_0) D::matvec_q4_0(out, s.xq, w.data, w.cols, w.rows);
-        else D::matvec_q5_0(out, s.xq, w.data, w.cols, w.rows);
-        return;
+    case quant::F16: to = D::to_f16, mv = D::matvec_f16; break;
+    case quant::BF16: to = D::to_bf16, mv = D::matvec_bf16; break;
+    case quant::Q8_0: to = D::quantize_q8_0, mv = D::matvec_q8_0; break;
+    case quant::Q4_0: to = D::quantize_q8_0, mv = D::matvec_q4_0; break;
+    case quant::Q5_0: to = D::quantize_q8_0, mv = D::matvec_q5_0; break;
+    case quant::Q4_1: to = D::quantize_q8_1, mv = D::matvec_q4_1; break;
+    case quant::Q5_1: to = D::quantize_q8_1, mv = D::matvec_q5_1; break;
+    case quant::Q2_K: to = D::quantize_q8_k, mv = D::matvec_q2_k; break;
+    case quant::Q3_K: to = D::quantize_q8_k, mv = D::matvec_q3_k; break;
+    case quant::Q4_K: to = D::quantize_q8_k, mv = D::matvec_q4_k; break;
+    case quant::Q5_K: to = D::quantize_q8_k, mv = D::matvec_q5_k; break;
+    case quant::Q6_K: to = D::quantize_q8_k, mv = D::matvec_q6_k; break;
+    default: return;  // the loaders only accept the types above (matmul_supported)
     }
-    // The loaders only accept the types above (model_gguf.cpp: matmul_supported).
+    to(s.xq, x, w.cols);
+    mv(out, s.xq, w.data, w.cols, w.rows);
 }
 
 }  // namespace
 
 bool matmul_supported(uint32_t type) {
-    return type == quant::F32 || type == quant::F16 || type == quant::Q8_0 || type == quant::Q4_0 ||
-           type == quant::Q5_0;
+    switch (type) {
+    case quant::F32: case quant::F16: case quant::BF16: case quant::Q8_0: case quant::Q4_0: case quant::Q5_0:
+    case quant::Q4_1: case quant::Q5_1: case quant::Q2_K: case quant::Q3_K: case quant::Q4_K: case quant::Q5_K:
+    case quant::Q6_K:
+        return true;
+    default:
+        return false;
+    }
 }
 
 float *forward(const Model &m, RunState &s, int token, int pos) {

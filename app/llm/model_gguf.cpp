@@ -80,7 +80,8 @@ struct Reader {
         if (!matmul_supported(t->type)) {
             const char *tn = gguf::type_name(t->type);
             err = fmt("model: tensor %s is %s: generation with this weight type is not implemented yet "
-                      "(f32, f16, q8_0, q4_0, q5_0 are)", name.c_str(), tn ? tn : "?");
+                      "(f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_K, q3_K, q4_K, q5_K, q6_K are)",
+                      name.c_str(), tn ? tn : "?");
             return false;
         }
         out.data = t->data;

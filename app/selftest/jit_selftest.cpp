@@ -12,6 +12,7 @@
 #include "jit/kernels/quant.h"
 
 #include <cmath>
+#include <cstddef>
 #include <malloc.h>
 #include <cstdio>
 #include <cstdlib>
@@ -144,10 +145,21 @@ int run_jit_selftest(const Settings &settings) {
         std::vector<unsigned char> b(nb * bb);
         std::mt19937 g(seed);
         for (auto &c : b) c = static_cast<unsigned char>(g());
-        for (size_t i = 0; i < nb; i++) {
-            const Q::fp16_t d = Q::fp32_to_fp16(0.001f + float(g() % 1000) * 1e-5f);
-            std::memcpy(&b[i * bb], &d, 2);
+        // Offsets of the fp16 scale (d) and min scale (m / dmin) fields; -1: none.
+        int od = 0, om = -1;
+        switch (type) {
+        case Q::Q4_1: case Q::Q5_1: case Q::Q4_K: case Q::Q5_K: om = 2; break;
+        case Q::Q2_K: od = offsetof(Q::block_q2_K, d), om = offsetof(Q::block_q2_K, dmin); break;
+        case Q::Q3_K: od = offsetof(Q::block_q3_K, d); break;
+        case Q::Q6_K: od = offsetof(Q::block_q6_K, d); break;
+        default: break;
         }
+        for (size_t i = 0; i < nb; i++)
+            for (int off : {od, om}) {
+                if (off < 0) continue;
+                const Q::fp16_t d = Q::fp32_to_fp16(0.001f + float(g() % 1000) * 1e-5f);
+                std::memcpy(&b[i * bb + size_t(off)], &d, 2);
+            }
         return b;
     };
     {
@@ -182,6 +194,55 @@ int run_jit_selftest(const Settings &settings) {
         K::ref::matvec_f16(want.data(), xh_want.data(), wh.data(), n, d);
         for (int r = 0; r < reps; r++) D::matvec_f16(got.data(), xh_want.data(), wh.data(), n, d);
         expect_close("matvec_f16 288x96", got, want, std::sqrt(float(n)));
+    }
+    {
+        // The other weight types: activation quantizers bit for bit, matvecs to rounding.
+        using MV = void (*)(float *, const void *, const void *, int, int);
+        using QZ = void (*)(void *, const float *, int);
+        struct Family {
+            const char *qname;
+            QZ ref_q, fast_q;
+            int n;
+            size_t xq_bytes;
+            std::vector<std::tuple<const char *, uint32_t, MV, MV>> mv;
+        };
+        const int d = 96;
+        const Family fams[] = {
+            {"quantize_q8_1 288", K::ref::quantize_q8_1, D::quantize_q8_1, 288, 288 / 32 * sizeof(Q::block_q8_1),
+             {{"matvec_q4_1 288x96", Q::Q4_1, K::ref::matvec_q4_1, D::matvec_q4_1},
+              {"matvec_q5_1 288x96", Q::Q5_1, K::ref::matvec_q5_1, D::matvec_q5_1}}},
+            {"quantize_q8_k 512", K::ref::quantize_q8_k, D::quantize_q8_k, 512, 2 * sizeof(Q::block_q8_K),
+             {{"matvec_q2_k 512x96", Q::Q2_K, K::ref::matvec_q2_k, D::matvec_q2_k},
+              {"matvec_q3_k 512x96", Q::Q3_K, K::ref::matvec_q3_k, D::matvec_q3_k},
+              {"matvec_q4_k 512x96", Q::Q4_K, K::ref::matvec_q4_k, D::matvec_q4_k},
+              {"matvec_q5_k 512x96", Q::Q5_K, K::ref::matvec_q5_k, D::matvec_q5_k},
+              {"matvec_q6_k 512x96", Q::Q6_K, K::ref::matvec_q6_k, D::matvec_q6_k}}},
+            {"to_bf16 288", K::ref::to_bf16, D::to_bf16, 288, 288 * 2,
+             {{"matvec_bf16 288x96", Q::BF16, K::ref::matvec_bf16, D::matvec_bf16}}},
+        };
+        for (const Family &f : fams) {
+            auto x = rnd(size_t(f.n), 21);
+            std::vector<unsigned char> xq_want(f.xq_bytes), xq(f.xq_bytes);
+            f.ref_q(xq_want.data(), x.data(), f.n);
+            for (int r = 0; r < reps; r++) f.fast_q(xq.data(), x.data(), f.n);
+            std::printf("jit-selftest: %-28s JIT result matches the reference: %s\n", f.qname,
+                        xq == xq_want ? "ok" : "FAILED");
+            failures += xq != xq_want;
+            for (auto [name, type, ref, fast] : f.mv) {
+                std::vector<unsigned char> w;
+                if (type == Q::BF16) {  // random bf16 weights: any bit pattern could be NaN
+                    auto wf = rnd(size_t(f.n) * d, 22);
+                    w.resize(wf.size() * 2);
+                    K::ref::to_bf16(w.data(), wf.data(), int(wf.size()));
+                } else {
+                    w = blocks(type, d, f.n, 16 + type);
+                }
+                std::vector<float> want(d), got(d);
+                ref(want.data(), xq_want.data(), w.data(), f.n, d);
+                for (int r = 0; r < reps; r++) fast(got.data(), xq_want.data(), w.data(), f.n, d);
+                expect_close(name, got, want, std::sqrt(float(f.n)));
+            }
+        }
     }
     {
         int nh = 6, nkv = 2, hs = 48, pos = 20, kv = nkv * hs;

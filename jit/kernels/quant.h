@@ -82,6 +82,23 @@ struct block_q6_K {
     fp16_t d;
 };
 
+// Activation blocks (llama.cpp's "vec_dot types"; never stored in a GGUF file).
+// Q8_1, the partner of Q4_1/Q5_1: s = d * sum(qs) lets the weight's min term be one multiply.
+constexpr int QK8_1 = 32;
+struct block_q8_1 {
+    fp16_t d, s;
+    int8_t qs[QK8_1];
+};
+// Q8_K, the partner of the K-quants: a float scale and the sums of each 16 values (the
+// sub-block granularity of the weights' mins).
+struct block_q8_K {
+    float d;
+    int8_t qs[QK_K];
+    int16_t bsums[QK_K / 16];
+};
+static_assert(sizeof(block_q8_1) == 36, "block_q8_1");
+static_assert(sizeof(block_q8_K) == 292, "block_q8_K");
+
 static_assert(sizeof(block_q4_0) == 18, "block_q4_0");
 static_assert(sizeof(block_q4_1) == 20, "block_q4_1");
 static_assert(sizeof(block_q5_0) == 22, "block_q5_0");
@@ -94,6 +111,28 @@ static_assert(sizeof(block_q5_K) == 176, "block_q5_K");
 static_assert(sizeof(block_q6_K) == 210, "block_q6_K");
 // All members are 1- or 2-byte: blocks may sit at any even address in a mapped file; the
 // reference loops read them through memcpy, so any address works.
+
+// Packed K-quant sub-block scales (inline: the reference loops and the kernels share them).
+// Q3_K: scale k (0-15) of 16 6-bit scales, offset by 32: low 4 bits in bytes 0-7 (low nibbles
+// for scales 0-7, high nibbles for 8-15), high 2 bits in bytes 8-11 (2-bit field k/4 of byte
+// 8 + k%4).
+inline int scale_q3_K(const uint8_t *scales, int k) {
+    const int lo = (scales[k % 8] >> (4 * (k / 8))) & 0xf;
+    const int hi = (scales[8 + k % 4] >> (2 * (k / 4))) & 3;
+    return (lo | (hi << 4)) - 32;
+}
+// Q4_K/Q5_K: scale and min of sub-block j (0-7) from the 12 packed bytes (ggml's
+// get_scale_min_k4): for j < 4 the low 6 bits of bytes j and j+4; for j >= 4 a nibble of byte
+// j+4 plus the top 2 bits of bytes j-4 and j.
+inline void scale_min_k4(int j, const uint8_t *q, int &sc, int &m) {
+    if (j < 4) {
+        sc = q[j] & 63;
+        m = q[j + 4] & 63;
+    } else {
+        sc = (q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4);
+        m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
 
 // Values per block and bytes per block of a type; 0 for types not handled here.
 int block_size(uint32_t type);
@@ -168,6 +207,19 @@ void quantize_row_q8_0(const float *x, block_q8_0 *y, int64_t n);
 // A rounded value as a Q8_0 integer: finite values are within [-127, 127] already; NaN (from a
 // NaN or infinite activation) becomes 0 and infinities saturate, instead of an undefined cast.
 inline int8_t to_q8(float v) { return v >= -127.0f && v <= 127.0f ? int8_t(v) : v > 0 ? 127 : v < 0 ? -127 : 0; }
+
+// Activation quantization to Q8_1 as llama.cpp's x86 path does it: Q8_0's d and q, plus
+// s = d * sum(q) computed with the unrounded fp32 d, stored as fp16.
+void quantize_row_q8_1(const float *x, block_q8_1 *y, int64_t n);
+
+// Activation quantization to Q8_K (llama.cpp's quantize_row_q8_K_ref, which its x86 build also
+// uses): per 256 values m = the value of largest magnitude (first one on ties, sign kept),
+// iscale = -127 / m, q = iscale * x rounded to nearest even, d = 1 / iscale (fp32), bsums the
+// sums of each 16 q. An all-zero block is all zero.
+void quantize_row_q8_K(const float *x, block_q8_K *y, int64_t n);
+
+// Round to nearest, ties to even, whatever the floating-point environment (|v| < 2^22).
+float round_nearest_even(float v);
 
 // Dot product of two Q8_0 rows of n values: per block the integer sum of qx * qy, then
 // sum += (float)sumi * (dx * dy) in fp32, block by block (ggml's generic C order).

@@ -187,14 +187,8 @@ void dequantize_row_q3_K(const void *src, float *dst, int64_t n) {
     for (int64_t i = 0; i < n / QK_K; i++, dst += QK_K) {
         const block_q3_K b = load_block<block_q3_K>(src, i);
         const float d = h2f(b.d);
-        // 16 6-bit scales: low 4 bits in bytes 0-7 (low nibbles for scales 0-7, high nibbles
-        // for 8-15), high 2 bits in bytes 8-11 (2-bit field k/4 of byte 8 + k%4).
         int scale[16];
-        for (int k = 0; k < 16; k++) {
-            const int lo = (b.scales[k % 8] >> (4 * (k / 8))) & 0xf;
-            const int hi = (b.scales[8 + k % 4] >> (2 * (k / 4))) & 3;
-            scale[k] = (lo | (hi << 4)) - 32;
-        }
+        for (int k = 0; k < 16; k++) scale[k] = scale_q3_K(b.scales, k);
         for (int v = 0; v < QK_K; v++) {
             const int half = v / 128, field = (v % 128) / 32, l = v % 32;
             const int low = (b.qs[half * 32 + l] >> (2 * field)) & 3;
@@ -206,19 +200,6 @@ void dequantize_row_q3_K(const void *src, float *dst, int64_t n) {
     }
 }
 
-namespace {
-// Scale and min of sub-block j (0-7) from Q4_K/Q5_K's 12 packed bytes: for j < 4 the low 6 bits
-// of bytes j and j+4; for j >= 4 a nibble of byte j+4 plus the top 2 bits of bytes j-4 and j.
-void scale_min_k4(int j, const uint8_t *q, int &sc, int &m) {
-    if (j < 4) {
-        sc = q[j] & 63;
-        m = q[j + 4] & 63;
-    } else {
-        sc = (q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4);
-        m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
-}
-}  // namespace
 
 void dequantize_row_q4_K(const void *src, float *dst, int64_t n) {
     for (int64_t i = 0; i < n / QK_K; i++, dst += QK_K) {
@@ -270,16 +251,13 @@ void dequantize_row_q6_K(const void *src, float *dst, int64_t n) {
 
 // ---- Q8_0 activations and dot product ---------------------------------------------------------
 
-namespace {
-// Round to nearest, ties to even, independent of the floating-point environment (|v| < 2^22).
-float round_even(float v) {
+float round_nearest_even(float v) {
     const float f = floorf(v);
     const float frac = v - f;  // exact for |v| < 2^23
     if (frac > 0.5f) return f + 1.0f;
     if (frac < 0.5f) return f;
     return fmodf(f, 2.0f) == 0.0f ? f : f + 1.0f;
 }
-}  // namespace
 
 void quantize_row_q8_0(const float *x, block_q8_0 *y, int64_t n) {
     for (int64_t i = 0; i < n / QK8_0; i++, x += QK8_0) {
@@ -289,7 +267,7 @@ void quantize_row_q8_0(const float *x, block_q8_0 *y, int64_t n) {
         const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         block_q8_0 b;
         b.d = fp32_to_fp16(d);
-        for (int j = 0; j < QK8_0; j++) b.qs[j] = to_q8(round_even(x[j] * id));
+        for (int j = 0; j < QK8_0; j++) b.qs[j] = to_q8(round_nearest_even(x[j] * id));
         memcpy(&y[i], &b, sizeof b);
     }
 }

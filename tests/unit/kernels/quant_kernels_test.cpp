@@ -1,12 +1,13 @@
 // The registry's quantized-weight kernels (qmatvec.cpp) against their reference twins
-// (quant_ref.cpp): Q8_0 activation quantization bit for bit, the integer block dot products to
-// rounding, fp16 conversions for every value.
+// (quant_ref.cpp, quant_ref_dot.cpp): activation quantization (Q8_0, Q8_1, Q8_K, bf16) bit for
+// bit, the integer block dot products to rounding, fp16 conversions for every value.
 #include "jit/kernels/kernels.h"
 #include "jit/kernels/quant.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -30,10 +31,21 @@ std::vector<unsigned char> blocks(uint32_t type, int rows, int cols, unsigned se
     std::vector<unsigned char> b(nb * bb);
     std::mt19937 g(seed);
     for (auto &c : b) c = static_cast<unsigned char>(g());
-    for (size_t i = 0; i < nb; i++) {
-        const Q::fp16_t d = Q::fp32_to_fp16(0.001f + float(g() % 1000) * 1e-5f);
-        std::memcpy(&b[i * bb], &d, 2);
+    // Offsets of the fp16 scale (d) and min scale (m / dmin) fields; -1: none.
+    int od = 0, om = -1;
+    switch (type) {
+    case Q::Q4_1: case Q::Q5_1: case Q::Q4_K: case Q::Q5_K: om = 2; break;
+    case Q::Q2_K: od = offsetof(Q::block_q2_K, d), om = offsetof(Q::block_q2_K, dmin); break;
+    case Q::Q3_K: od = offsetof(Q::block_q3_K, d); break;
+    case Q::Q6_K: od = offsetof(Q::block_q6_K, d); break;
+    default: break;
     }
+    for (size_t i = 0; i < nb; i++)
+        for (int off : {od, om}) {
+            if (off < 0) continue;
+            const Q::fp16_t d = Q::fp32_to_fp16(0.001f + float(g() % 1000) * 1e-5f);
+            std::memcpy(&b[i * bb + size_t(off)], &d, 2);
+        }
     return b;
 }
 
@@ -124,5 +136,122 @@ TEST(QuantKernels, AttentionOverFp16CacheMatchesTheReference) {
         K::ref::attention_f16(want.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs);
         K::attention_f16(got.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs);
         expect_close(got, want, std::sqrt(float(hs)));
+    }
+}
+
+// ---- the other weight types: Q8_1 / Q8_K / bf16 activations and their matvecs -------------------
+
+namespace {
+
+using QZ = void (*)(void *, const float *, int);
+
+// Inputs that probe the quantizers' edges: random values, an all-zero block, exact ties at
+// q + 0.5 (nearest even), a block whose largest magnitude is negative, and equal magnitudes of
+// both signs (the first one sets the sign of Q8_K's scale).
+std::vector<float> edge_input(int n, int block) {
+    auto x = rnd(size_t(n), 8, 2.0f);
+    for (int j = 0; j < block && j < n; j++) x[size_t(j)] = 0.0f;
+    if (n >= 2 * block) {
+        float *b = x.data() + block;
+        b[0] = 127.0f;  // scale 1: the others quantize to themselves, rounded
+        for (int j = 1; j < 12; j++) b[j] = float(j) - 5.5f;  // ties
+    }
+    if (n >= 3 * block) {
+        float *b = x.data() + 2 * block;
+        b[3] = -3.0f;
+        b[7] = 3.0f;
+    }
+    if (n >= 4 * block) x[size_t(3 * block + 1)] = -2.5f;
+    return x;
+}
+
+void expect_bit_exact(QZ fast, QZ ref, int n, size_t bytes, int block) {
+    auto x = edge_input(n, block);
+    std::vector<unsigned char> want(bytes, 0xAB), got(bytes, 0xCD);
+    ref(want.data(), x.data(), n);
+    fast(got.data(), x.data(), n);
+    EXPECT_EQ(got, want) << n;
+}
+
+}  // namespace
+
+TEST(QuantKernels, QuantizeQ8_1IsBitExact) {
+    for (int n : {32, 288, 2048}) expect_bit_exact(K::quantize_q8_1, K::ref::quantize_q8_1, n, size_t(n / 32) * 36, 32);
+    // s = d * sum(q) with the unrounded d: a block of 127 and 31 ones.
+    std::vector<float> x(32, 1.0f);
+    x[0] = 127.0f;
+    Q::block_q8_1 b;
+    K::quantize_q8_1(&b, x.data(), 32);
+    EXPECT_EQ(Q::fp16_to_fp32(b.d), 1.0f);
+    EXPECT_EQ(Q::fp16_to_fp32(b.s), 158.0f);
+    EXPECT_EQ(b.qs[0], 127);
+    EXPECT_EQ(b.qs[1], 1);
+}
+
+TEST(QuantKernels, QuantizeQ8_KIsBitExact) {
+    for (int n : {256, 1024, 2048})
+        expect_bit_exact(K::quantize_q8_k, K::ref::quantize_q8_k, n, size_t(n / 256) * sizeof(Q::block_q8_K), 256);
+    // The value of largest magnitude maps to -127 exactly; d is negative when it is positive.
+    std::vector<float> x(256, 0.5f);
+    x[9] = 2.0f;
+    x[10] = -2.0f;  // same magnitude, later: does not take over
+    Q::block_q8_K b;
+    K::quantize_q8_k(&b, x.data(), 256);
+    EXPECT_EQ(b.qs[9], -127);
+    EXPECT_EQ(b.qs[10], 127);
+    EXPECT_EQ(b.qs[0], -32);  // 0.5 * 63.5 = 31.75
+    EXPECT_FLOAT_EQ(b.d, -2.0f / 127.0f);
+    EXPECT_EQ(b.bsums[0], -32 * 14 - 127 + 127);
+    EXPECT_EQ(b.bsums[1], -32 * 16);
+}
+
+TEST(QuantKernels, ToBf16IsBitExact) {
+    auto x = rnd(5000, 9, 1e5f);
+    for (float v : {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1.00390625f, 1.01171875f, 3.4e38f, 1e-40f}) x.push_back(v);
+    std::vector<uint16_t> want(x.size()), got(x.size());
+    K::ref::to_bf16(want.data(), x.data(), int(x.size()));
+    K::to_bf16(got.data(), x.data(), int(x.size()));
+    EXPECT_EQ(got, want);
+}
+
+TEST(QuantKernels, OtherTypeMatvecsMatchTheReference) {
+    using MV = void (*)(float *, const void *, const void *, int, int);
+    struct Case {
+        uint32_t type;
+        MV fast, ref;
+        QZ quantize;
+        int block;
+        size_t xblock_bytes;
+    };
+    const Case cases[] = {
+        {Q::Q4_1, K::matvec_q4_1, K::ref::matvec_q4_1, K::ref::quantize_q8_1, 32, 36},
+        {Q::Q5_1, K::matvec_q5_1, K::ref::matvec_q5_1, K::ref::quantize_q8_1, 32, 36},
+        {Q::Q2_K, K::matvec_q2_k, K::ref::matvec_q2_k, K::ref::quantize_q8_k, 256, sizeof(Q::block_q8_K)},
+        {Q::Q3_K, K::matvec_q3_k, K::ref::matvec_q3_k, K::ref::quantize_q8_k, 256, sizeof(Q::block_q8_K)},
+        {Q::Q4_K, K::matvec_q4_k, K::ref::matvec_q4_k, K::ref::quantize_q8_k, 256, sizeof(Q::block_q8_K)},
+        {Q::Q5_K, K::matvec_q5_k, K::ref::matvec_q5_k, K::ref::quantize_q8_k, 256, sizeof(Q::block_q8_K)},
+        {Q::Q6_K, K::matvec_q6_k, K::ref::matvec_q6_k, K::ref::quantize_q8_k, 256, sizeof(Q::block_q8_K)},
+        {Q::BF16, K::matvec_bf16, K::ref::matvec_bf16, K::ref::to_bf16, 1, 2},
+    };
+    for (auto [n, d] : {std::pair{256, 1}, std::pair{768, 33}, std::pair{2048, 20}}) {
+        auto x = rnd(size_t(n), 10);
+        for (const auto &c : cases) {
+            SCOPED_TRACE(c.type);
+            std::vector<unsigned char> xq(size_t(n / c.block) * c.xblock_bytes), w;
+            c.quantize(xq.data(), x.data(), n);
+            if (c.type == Q::BF16) {  // random bit patterns could be NaN: real values instead
+                auto wf = rnd(size_t(n) * d, 11);
+                w.resize(wf.size() * 2);
+                K::ref::to_bf16(w.data(), wf.data(), int(wf.size()));
+            } else {
+                w = blocks(c.type, d, n, 12 + c.type);
+            }
+            std::vector<float> want(static_cast<size_t>(d)), got(static_cast<size_t>(d));
+            c.ref(want.data(), xq.data(), w.data(), n, d);
+            c.fast(got.data(), xq.data(), w.data(), n, d);
+            float scale = 0;
+            for (float v : want) scale = std::fmax(scale, std::fabs(v));
+            expect_close(got, want, scale);
+        }
     }
 }

@@ -1,6 +1,7 @@
 // Quantized formats: fp16/bf16 conversions at their edges, and reference dequantization of
 // blk.0.ffn_up.weight of every syn3M-<type>.gguf compared bit for bit with gguf-py's numpy
-// dequantization (../shared/gguf/quant/syn3M-<type>.blk0.ffn_up.f32).
+// dequantization (../shared/gguf/quant/syn3M-<type>.blk0.ffn_up.f32); the matvec kernels of the
+// types added after Q8_0/Q4_0/Q5_0 against a double-precision product of those references.
 #include <gtest/gtest.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "jit/kernels/kernels.h"
 #include "jit/kernels/quant.h"
 #include "llm/gguf.h"
 
@@ -324,5 +326,85 @@ TEST(QuantShared, DequantizeMatchesGgufPyBitwise) {
             }
         }
         EXPECT_EQ(mismatches, 0u) << "max |difference| " << max_diff;
+    }
+}
+
+// The matvec kernels against an independent computation: row i of the shared reference
+// dequantization (gguf-py's numpy code) dotted in double precision with the activation as the
+// kernel sees it (quantized the same way, dequantized here). What is left is fp32 rounding, and
+// for Q4_1/Q5_1 the fp16 rounding of Q8_1's s = d * sum(q) (computed with the unrounded d):
+// within 1e-3 of the output's largest magnitude.
+TEST(QuantShared, MatvecMatchesDoubleProductOfTheReference) {
+    if (!std::filesystem::is_directory(std::string(BF_SHARED_DIR) + "/gguf/quant"))
+        GTEST_SKIP() << "no shared test data at " << BF_SHARED_DIR;
+    using MV = void (*)(float *, const void *, const void *, int, int);
+    enum Act { Q8_1, Q8_K, BF16 };
+    const struct { const char *file; uint32_t type; MV mv; Act act; } cases[] = {
+        {"q4_1", q::Q4_1, bf::kern::matvec_q4_1, Q8_1},   {"q5_1", q::Q5_1, bf::kern::matvec_q5_1, Q8_1},
+        {"q2_K", q::Q2_K, bf::kern::matvec_q2_k, Q8_K},   {"q3_K_S", q::Q3_K, bf::kern::matvec_q3_k, Q8_K},
+        {"q4_K_S", q::Q4_K, bf::kern::matvec_q4_k, Q8_K}, {"q5_K_S", q::Q5_K, bf::kern::matvec_q5_k, Q8_K},
+        {"q6_K", q::Q6_K, bf::kern::matvec_q6_k, Q8_K},   {"bf16", q::BF16, bf::kern::matvec_bf16, BF16},
+    };
+    constexpr int n = 256, rows = 768;
+    // A fixed activation vector: a xorshift stream mapped to [-1, 1).
+    std::vector<float> x(n);
+    uint32_t st = 2463534242u;
+    for (float &v : x) {
+        st ^= st << 13, st ^= st >> 17, st ^= st << 5;
+        v = float(st >> 8) * 0x1p-23f - 1.0f;
+    }
+    for (const auto &c : cases) {
+        SCOPED_TRACE(c.file);
+        const std::string base = std::string(BF_SHARED_DIR) + "/gguf/quant/syn3M-" + c.file;
+        const std::vector<uint8_t> img = read_file(base + ".gguf");
+        const std::vector<uint8_t> ref_bytes = read_file(base + ".blk0.ffn_up.f32");
+        bf::llm::gguf::File f;
+        std::string err;
+        ASSERT_TRUE(f.parse(img.data(), img.size(), err)) << err;
+        const bf::llm::gguf::Tensor *t = f.find_tensor("blk.0.ffn_up.weight");
+        ASSERT_NE(t, nullptr);
+        ASSERT_EQ(t->type, c.type);
+        ASSERT_EQ(ref_bytes.size(), size_t(rows) * n * 4);
+        std::vector<float> w(size_t(rows) * n);
+        memcpy(w.data(), ref_bytes.data(), ref_bytes.size());
+
+        // The activation as the kernel sees it, and its values.
+        std::vector<uint8_t> xq(size_t(n) * 2);
+        std::vector<double> xv(n);
+        if (c.act == Q8_1) {
+            bf::kern::ref::quantize_q8_1(xq.data(), x.data(), n);
+            for (int b = 0; b < n / 32; b++) {
+                q::block_q8_1 blk;
+                memcpy(&blk, xq.data() + b * sizeof blk, sizeof blk);
+                for (int j = 0; j < 32; j++) xv[b * 32 + j] = double(blk.qs[j]) * q::fp16_to_fp32(blk.d);
+            }
+        } else if (c.act == Q8_K) {
+            bf::kern::ref::quantize_q8_k(xq.data(), x.data(), n);
+            q::block_q8_K blk;
+            memcpy(&blk, xq.data(), sizeof blk);
+            for (int j = 0; j < n; j++) xv[j] = double(blk.qs[j]) * double(blk.d);
+        } else {
+            bf::kern::ref::to_bf16(xq.data(), x.data(), n);
+            for (int j = 0; j < n; j++) {
+                q::bf16_t h;
+                memcpy(&h, xq.data() + 2 * j, 2);
+                xv[j] = q::bf16_to_fp32(h);
+            }
+        }
+        std::vector<float> got(rows);
+        c.mv(got.data(), xq.data(), t->data, n, rows);
+        std::vector<double> want(rows);
+        double scale = 0, max_err = 0;
+        for (int i = 0; i < rows; i++) {
+            double s = 0;
+            for (int j = 0; j < n; j++) s += double(w[size_t(i) * n + j]) * xv[j];
+            want[i] = s;
+            scale = fmax(scale, fabs(s));
+        }
+        for (int i = 0; i < rows; i++) max_err = fmax(max_err, fabs(double(got[i]) - want[i]));
+        EXPECT_GT(scale, 0.1);  // a real comparison: 256 products of ~0.03 * ~0.5
+        EXPECT_LE(max_err, 1e-3 * scale);
+        printf("[ matvec  ] %-7s max |error| %.3g of output scale %.3g (%.2e relative)\n", c.file, max_err, scale,
+               max_err / scale);
     }
 }

@@ -1,0 +1,31 @@
+// Helpers shared by the quantized-weight kernels (qmatvec.cpp, qmatvec_k.cpp); internal, not
+// part of the kernel interface. Call-free like every kernel (the JIT compiles them from bitcode).
+#pragma once
+#include <string.h>
+
+#include "quant.h"
+
+namespace bf::kern::qdetail {
+
+using quant::fp16_t;
+
+// fp16 conversions: quant.h's inline ones (call-free).
+inline float h2f(fp16_t h) { return quant::fp16_to_fp32(h); }
+inline fp16_t f2h(float f) { return quant::fp32_to_fp16(f); }
+
+// Round to nearest even for |v| < 2^22 by the 1.5 * 2^23 trick (the FPU's default rounding;
+// without -ffast-math the compiler may not fold the two operations).
+inline float round_even(float v) {
+    constexpr float shifter = 12582912.0f;
+    return (v + shifter) - shifter;
+}
+
+// Sum of 16 or 32 int8 products (a sub-block of weights, already unpacked, against activations).
+template <int N>
+inline int dot_i8(const int8_t *w, const int8_t *x) {
+    int s = 0;
+    for (int j = 0; j < N; j++) s += int(w[j]) * int(x[j]);
+    return s;
+}
+
+}  // namespace bf::kern::qdetail
