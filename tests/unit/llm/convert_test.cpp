@@ -295,6 +295,42 @@ TEST(Convert, Q4_0LoadsAndGenerates) {
     EXPECT_GT(text.size(), 200u);
 }
 
+// A classifier of its own (negative vocab_size in the header, wcls after freq_cis) is written as
+// output.weight: aidreams260K with the negated embedding appended as that classifier.
+TEST(Convert, SeparateClassifierIsWritten) {
+    LLM_REQUIRE_FILE(shared_path("models/aidreams260K.bin"));
+    llmtest::Image im = llmtest::read_image(shared_path("models/aidreams260K.bin"));
+    const size_t old = im.size, n = 512 * 64;
+    std::vector<float> emb(n);
+    memcpy(emb.data(), im.bytes() + 28, n * 4);
+    im.resize(old + n * 4);  // the vector keeps the checkpoint's bytes
+    for (size_t i = 0; i < n; i++) {
+        const float v = -emb[i];
+        memcpy(im.bytes() + old + i * 4, &v, 4);
+    }
+    im.set_header(5, -512);
+    bf::llm::Model m;
+    bf::llm::Tokenizer tok;
+    std::string err;
+    const std::string t = llmtest::read_text(shared_path("models/tok512.bin"));
+    ASSERT_TRUE(bf::llm::load_model(im.data(), im.size, m, err)) << err;
+    ASSERT_FALSE(m.config.shared_classifier);
+    ASSERT_TRUE(bf::llm::load_tokenizer(t.data(), t.size(), 512, tok, err)) << err;
+    std::vector<uint8_t> bytes;
+    ASSERT_TRUE(bf::llm::convert_to_gguf(m, tok, q::F32, bytes, err)) << err;
+    gguf::File f;
+    ASSERT_TRUE(f.parse(bytes.data(), bytes.size(), err)) << err;
+    const gguf::Tensor *out = f.find_tensor("output.weight");
+    ASSERT_NE(out, nullptr);
+    EXPECT_EQ(f.tensor(2).name, "output.weight");  // llama.cpp's place: after output_norm
+    std::vector<float> got(n);
+    memcpy(got.data(), out->data, n * 4);
+    for (size_t i = 0; i < n; i++) ASSERT_EQ(got[i], -emb[i]) << i;
+    bf::llm::Model back;
+    ASSERT_TRUE(bf::llm::load_gguf_model(f, back, err)) << err;
+    EXPECT_FALSE(back.config.shared_classifier);
+}
+
 TEST(Convert, RefusesBadInput) {
     LLM_REQUIRE_FILE(shared_path("models/aidreams260K.bin"));
     Converted c;
