@@ -79,7 +79,7 @@ int Writer::add_tensor(std::string_view name, uint32_t type, uint32_t n_dims, co
     return int(tensors_.size() - 1);
 }
 
-bool Writer::image(std::vector<uint8_t> &out, std::string &err) const {
+bool Writer::image(std::vector<uint8_t> &out, std::string &err) {
     uint64_t head = 4 + 4 + 8 + 8 + kv_.size();
     for (const Info &t : tensors_) head += 8 + t.name.size() + 4 + 8 * uint64_t(t.n_dims) + 4 + 8;
     data_offset_ = align_up(head, alignment_);

@@ -38,7 +38,7 @@ public:
     uint64_t tensor_bytes(size_t i) const { return tensors_[i].size; }
 
     // The file image with every tensor's bytes zero: false with err if it does not fit in memory.
-    bool image(std::vector<uint8_t> &out, std::string &err) const;
+    bool image(std::vector<uint8_t> &out, std::string &err);
     // Where tensor i's bytes go in an image made by image().
     uint8_t *tensor_data(std::vector<uint8_t> &img, size_t i) const { return img.data() + data_offset_ + tensors_[i].offset; }
 
@@ -60,7 +60,7 @@ private:
     uint64_t n_kv_ = 0;
     std::vector<Info> tensors_;
     uint64_t data_bytes_ = 0;       // the data section's size so far (aligned)
-    mutable uint64_t data_offset_ = 0;  // set by image()
+    uint64_t data_offset_ = 0;  // set by image()
 };
 
 }  // namespace bf::llm::gguf
