@@ -8,6 +8,7 @@
 #include "jit/dispatch.h"
 #include "jit_setup.h"
 #include "llm/cli.h"
+#include "llm/convert.h"
 #include "llm/vocab.h"
 #include "repl.h"
 #include "selftest/selftest.h"
@@ -79,6 +80,8 @@ constexpr CommandRow kCommands[] = {
          }
          return bf::llm::run_tokenize(in.arg(2), in.arg(3));
      }, "MODEL.gguf FILE: the token ids of FILE's bytes with the model's own vocabulary"},
+    {"quantize", [](const Invocation &in) { return bf::llm::run_quantize(in.arg(2), in.arg(3), in.arg(4), in.arg(5)); },
+     "MODEL.bin TOKENIZER.bin OUT.gguf f32|q8_0|q4_0: a llama2.c checkpoint as GGUF"},
     {"repl", cmd_repl, "the interactive REPL"},
     {"config-check", [](const Invocation &in) { return run_config_check(in.arg(2)); }, "FILE: check a BAREFLOW.CFG"},
     {"bench-llm", cmd_bench_llm, "[MODEL [TOKENIZER]]: pp/tg tokens/s, AOT and JIT"},

@@ -204,6 +204,16 @@ bool dequantize_row(uint32_t type, const void *src, float *dst, int64_t n);
 // shared reference texts round to even). An all-zero block gets d = 0 and q = 0.
 void quantize_row_q8_0(const float *x, block_q8_0 *y, int64_t n);
 
+// Weight quantization as llama-quantize writes files (ggml's quantize_row_q8_0_ref /
+// quantize_row_q4_0_ref, byte for byte). Not the activation path above: Q8_0 weights use
+// d = amax / 127, id = 1 / d and roundf (ties away from zero); Q4_0 uses d = m / -8 with m the
+// signed value of largest magnitude and q = min(15, trunc(x / d + 8.5)). n is a multiple of 32.
+void quantize_row_q8_0_weights(const float *x, block_q8_0 *y, int64_t n);
+void quantize_row_q4_0_weights(const float *x, block_q4_0 *y, int64_t n);
+// By type: F32 (a copy), Q8_0, Q4_0. False, dst untouched, for other types or an n that is
+// negative or not a multiple of the block size.
+bool quantize_row_weights(uint32_t type, const float *src, void *dst, int64_t n);
+
 // A rounded value as a Q8_0 integer: finite values are within [-127, 127] already; NaN (from a
 // NaN or infinite activation) becomes 0 and infinities saturate, instead of an undefined cast.
 inline int8_t to_q8(float v) { return v >= -127.0f && v <= 127.0f ? int8_t(v) : v > 0 ? 127 : v < 0 ? -127 : 0; }

@@ -272,6 +272,66 @@ void quantize_row_q8_0(const float *x, block_q8_0 *y, int64_t n) {
     }
 }
 
+// ---- Weight quantization (llama-quantize's reference rows) ------------------------------------
+// The float operations are ggml's quantize_row_*_ref ones in the same order, so a file written
+// here matches llama-quantize byte for byte: the scale is derived from amax (Q8_0) or the signed
+// value of largest magnitude (Q4_0), its reciprocal multiplies each value, Q8_0 rounds with roundf
+// (ties away from zero), Q4_0 adds 8.5 and truncates. NaN weights give 0 (Q8_0) / nibble 0 (Q4_0)
+// where ggml's C would hit an undefined cast.
+
+void quantize_row_q8_0_weights(const float *x, block_q8_0 *y, int64_t n) {
+    for (int64_t i = 0; i < n / QK8_0; i++, x += QK8_0) {
+        float amax = 0.0f;
+        for (int j = 0; j < QK8_0; j++) amax = amax > fabsf(x[j]) ? amax : fabsf(x[j]);  // ggml's MAX
+        const float d = amax / 127.0f;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        block_q8_0 b;
+        b.d = fp32_to_fp16(d);
+        for (int j = 0; j < QK8_0; j++) b.qs[j] = to_q8(roundf(x[j] * id));
+        memcpy(&y[i], &b, sizeof b);
+    }
+}
+
+void quantize_row_q4_0_weights(const float *x, block_q4_0 *y, int64_t n) {
+    // (int8_t)(v + 8.5f) clamped to 15: v is within [-8, 8] for finite weights.
+    auto nibble = [](float v) -> uint8_t {
+        const float t = v + 8.5f;
+        if (!(t >= 0.0f)) return 0;
+        return t >= 15.0f ? 15 : uint8_t(t);
+    };
+    for (int64_t i = 0; i < n / QK4_0; i++, x += QK4_0) {
+        float amax = 0.0f, max = 0.0f;
+        for (int j = 0; j < QK4_0; j++)
+            if (amax < fabsf(x[j])) {
+                amax = fabsf(x[j]);
+                max = x[j];
+            }
+        const float d = max / -8.0f;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        block_q4_0 b;
+        b.d = fp32_to_fp16(d);
+        for (int j = 0; j < QK4_0 / 2; j++)
+            b.qs[j] = uint8_t(nibble(x[j] * id) | nibble(x[QK4_0 / 2 + j] * id) << 4);
+        memcpy(&y[i], &b, sizeof b);
+    }
+}
+
+bool quantize_row_weights(uint32_t type, const float *src, void *dst, int64_t n) {
+    if (n < 0) return false;
+    switch (type) {
+    case F32: memcpy(dst, src, size_t(n) * sizeof(float)); return true;
+    case Q8_0:
+        if (n % QK8_0) return false;
+        quantize_row_q8_0_weights(src, static_cast<block_q8_0 *>(dst), n);
+        return true;
+    case Q4_0:
+        if (n % QK4_0) return false;
+        quantize_row_q4_0_weights(src, static_cast<block_q4_0 *>(dst), n);
+        return true;
+    default: return false;
+    }
+}
+
 float vec_dot_q8_0_q8_0(const block_q8_0 *x, const block_q8_0 *y, int64_t n) {
     float sum = 0.0f;
     for (int64_t i = 0; i < n / QK8_0; i++) {
