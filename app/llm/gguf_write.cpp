@@ -1,6 +1,8 @@
 // GGUF writer (see gguf_write.h). Little-endian host assumed, as everywhere in BareFlow (x86-64).
 #include "gguf_write.h"
 
+#include <sys/sysinfo.h>
+
 #include <string.h>
 
 #include "fmt.h"
@@ -86,6 +88,14 @@ bool Writer::image(std::vector<uint8_t> &out, std::string &err) {
     const uint64_t total = data_offset_ + data_bytes_;
     if (total > out.max_size() || total > (uint64_t(1) << 52)) {
         err = fmt("gguf write: the file would be %llu bytes", (unsigned long long)total);
+        return false;
+    }
+    // std::vector cannot report a failed allocation without exceptions: check the memory first.
+    struct sysinfo si {};
+    const uint64_t free_bytes = sysinfo(&si) == 0 ? uint64_t(si.freeram) * si.mem_unit : 0;
+    if (free_bytes && total > free_bytes / 10 * 9) {
+        err = fmt("gguf write: the file would be %llu MiB but %llu MiB are free", (unsigned long long)(total >> 20),
+                  (unsigned long long)(free_bytes >> 20));
         return false;
     }
     out.assign(size_t(total), 0);  // zero padding everywhere the data does not go
