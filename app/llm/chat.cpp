@@ -3,7 +3,6 @@
 // approximations where they differ (Llama 2's bos_token per user turn, TinyLlama's eos_token).
 #include "chat.h"
 
-#include <string.h>
 
 #include <vector>
 
