@@ -4,6 +4,7 @@
 // the KV cache, reset empties it, a full context is a message.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -145,6 +146,32 @@ TEST(ChatSpecial, ControlTokensParsedOnRequest) {
     ASSERT_GE(ids.size(), 2u);
     EXPECT_EQ(ids[0], v.bos());
     EXPECT_NE(ids[1], v.bos());
+}
+
+// A Phi-3 turn as the session encodes it: the template's markers are their own tokens, in order.
+TEST(ChatSpecial, Phi3TurnMarkup) {
+    const std::string image = llmtest::read_text(llmtest::shared_path("tokenizers/ggml-vocab-phi-3.gguf"));
+    ASSERT_FALSE(image.empty());
+    gguf::File f;
+    Vocab v;
+    std::string err;
+    ASSERT_TRUE(f.parse(reinterpret_cast<const uint8_t *>(image.data()), image.size(), err)) << err;
+    ASSERT_TRUE(load_vocab(f, v, err)) << err;
+    ChatFormat fmt;
+    fmt.family = ChatTemplate::kPhi3;
+    fmt.bos = std::string(v.text(v.bos()));
+    Codec c;
+    c.vocab = &v;
+    const std::vector<int> ids = c.encode(chat_turn_text(fmt, "Hello", true), true, true);
+    const int markers[] = {v.bos(), v.find("<|user|>"), v.find("<|end|>"), v.find("<|assistant|>")};
+    size_t at = 0;
+    for (int m : markers) {
+        ASSERT_GE(m, 0);
+        while (at < ids.size() && ids[at] != m) at++;
+        ASSERT_LT(at, ids.size()) << "marker " << m << " missing or out of order";
+    }
+    EXPECT_EQ(std::count(ids.begin(), ids.end(), v.bos()), 1);
+    EXPECT_EQ(ids[0], v.bos());
 }
 
 struct Session : ::testing::Test {
