@@ -17,6 +17,7 @@
 #include "jit/dispatch.h"
 #include "jit/jit.h"
 #include "bench/bench.h"
+#include "llm/chat.h"
 #include "llm/generate.h"
 #include "llm/loader.h"
 #include "llm/sampler.h"
@@ -32,6 +33,7 @@ const char kHelp[] =
     "  load MODEL [TOKENIZER]    load a llama2.c checkpoint and its tokenizer\n"
     "  info                      the loaded model's dimensions, parameters and bytes\n"
     "  generate|gen [-n STEPS] PROMPT...   generate text from PROMPT\n"
+    "  chat                      talk to the loaded model (/reset, /exit inside)\n"
     "  set temperature|topp|seed|steps VALUE\n"
     "  show                      the current settings\n"
     "  profile                   profiler regions and the AOT-vs-JIT kernel table\n"
@@ -59,11 +61,16 @@ private:
     void cmd_set(const Command &c);
     void cmd_show();
     void cmd_jit();
+    void cmd_chat();
+    void chat_line(const std::string &line);
     void say(const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
     const ReplOptions &opt_;
     Settings settings_;
     std::unique_ptr<bf::llm::LoadedModel> cur_;
+    // Chat mode (cmd_chat): every line is a user turn until /exit.
+    std::unique_ptr<bf::llm::ChatSession> chat_;
+    std::unique_ptr<bf::llm::Sampler> chat_sampler_;
     bool quit_ = false;
 };
 
@@ -78,7 +85,7 @@ int Repl::run() {
     say("BareFlow REPL: type help for the commands\n");
     std::string line;
     while (!quit_) {
-        if (opt_.prompt) say("bareflow> ");
+        if (opt_.prompt) say(chat_ ? "you> " : "bareflow> ");
         fflush(opt_.out);
         line.clear();
         size_t total = 0;
@@ -93,6 +100,11 @@ int Repl::run() {
         }
         if (total > kMaxReplLine) {
             say("line too long (%zu bytes), ignored\n", total);
+            continue;
+        }
+        if (chat_) {
+            chat_line(line);
+            if (ch == EOF) break;
             continue;
         }
         const Command c = parse_command(line);
@@ -118,6 +130,8 @@ void Repl::dispatch(const Command &c) {
         cmd_info();
     } else if (n == "generate" || n == "gen") {
         cmd_generate(c);
+    } else if (n == "chat") {
+        cmd_chat();
     } else if (n == "set") {
         cmd_set(c);
     } else if (n == "show") {
@@ -246,6 +260,61 @@ void Repl::cmd_generate(const Command &c) {
     const double ms = st.prompt_ms + st.gen_ms;
     say("\n[%d prompt tokens, %d generated, %.1f ms, %.1f tok/s]\n", st.n_prompt_tokens, st.n_generated, ms,
         ms > 0 ? st.n_positions * 1000.0 / ms : 0.0);
+}
+
+void Repl::cmd_chat() {
+    if (!cur_) {
+        say("chat: no model loaded: use load MODEL [TOKENIZER] (a GGUF model with a chat template)\n");
+        return;
+    }
+    auto session = std::make_unique<bf::llm::ChatSession>();
+    std::string note, err;
+    if (!session->init(*cur_, note, err)) {
+        say("chat: %s\n", err.c_str());
+        return;
+    }
+    const uint64_t seed = settings_.seed ? settings_.seed : (tsc() | 1);
+    chat_sampler_ = std::make_unique<bf::llm::Sampler>(cur_->model.config.vocab_size, settings_.temperature,
+                                                       settings_.topp, seed);
+    chat_ = std::move(session);
+    say("%s\nchat: %d positions of context, up to %d tokens a reply; /reset starts over, /exit leaves\n",
+        note.c_str(), chat_->context(), settings_.steps);
+}
+
+// One line in chat mode: a command of the mode or the user's next turn.
+void Repl::chat_line(const std::string &line) {
+    for (char ch : line) {
+        const unsigned char u = static_cast<unsigned char>(ch);
+        if ((u < 0x20 && u != '\t') || u == 0x7f) {
+            say("ignored: line has control bytes\n");
+            return;
+        }
+    }
+    if (line.find_first_not_of(" \t") == std::string::npos) return;
+    if (line == "/exit") {
+        chat_.reset();
+        chat_sampler_.reset();
+        say("chat: left chat mode\n");
+        return;
+    }
+    if (line == "/reset") {
+        chat_->reset();
+        say("chat: conversation cleared\n");
+        return;
+    }
+    bf::llm::GenerateHooks hooks;
+    hooks.user = opt_.out;
+    hooks.on_piece = [](void *u, const char *piece) {
+        fputs(piece, static_cast<FILE *>(u));
+        fflush(static_cast<FILE *>(u));
+    };
+    std::string reply, err;
+    if (!chat_->turn(line, *chat_sampler_, settings_.steps, reply, err, &hooks)) {
+        say("%s\n", err.c_str());
+        return;
+    }
+    say("\n[%d new tokens, %d generated, %d of %d positions]\n", chat_->last_prompt_tokens(),
+        chat_->last_generated(), chat_->positions(), chat_->context());
 }
 
 void Repl::cmd_set(const Command &c) {

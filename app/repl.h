@@ -1,6 +1,6 @@
 // The interactive REPL for the serial console and the keyboard (stdin/stdout; on bare metal stdin
 // is the line-disciplined console). Commands: help, models, load, info, generate|gen, set, show,
-// profile, jit, bench, quit|exit (`help` lists them with their arguments).
+// profile, jit, bench, chat, quit|exit (`help` lists them with their arguments).
 #pragma once
 #include <stdio.h>
 

@@ -5,11 +5,14 @@ namespace bf::llm {
 
 int Codec::vocab_size() const { return vocab ? vocab->n_tokens() : tok ? tok->vocab_size : 0; }
 
-std::vector<int> Codec::encode_prompt(std::string_view text) const {
-    if (!vocab) return tok->encode(text, true, false);
+std::vector<int> Codec::encode(std::string_view text, bool bos, bool special) const {
+    if (!vocab) return tok->encode(text, bos, false);
     std::vector<int> ids;
-    if (vocab->add_bos() && vocab->bos() >= 0) ids.push_back(vocab->bos());
-    vocab->encode(text, ids);
+    vocab->encode(text, ids, special);
+    // A template that writes bos_token itself (parsed as special) already has it: never two.
+    const bool has_bos = special && !ids.empty() && ids[0] == vocab->bos();
+    if (bos && vocab->add_bos() && vocab->bos() >= 0 && !has_bos)
+        ids.insert(ids.begin(), vocab->bos());
     return ids;
 }
 

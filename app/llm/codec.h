@@ -17,7 +17,10 @@ struct Codec {
 
     int vocab_size() const;
     // The prompt's ids: BOS first (llama2.c always; GGUF when the vocabulary says), then the text.
-    std::vector<int> encode_prompt(std::string_view text) const;
+    std::vector<int> encode_prompt(std::string_view text) const { return encode(text, true, false); }
+    // The text's ids, with BOS first if `bos` (and the tokenizer uses one); `special`: control
+    // tokens written in the text become their ids (GGUF only: a chat template's markup).
+    std::vector<int> encode(std::string_view text, bool bos, bool special) const;
     // What to print for token `next` following `prev`: llama2.c as run.c's decode + safe_printf
     // (nothing for an unprintable byte); GGUF the token's piece (control tokens print nothing),
     // without the space prefix's leading space right after BOS, as llama.cpp prints it.

@@ -252,6 +252,16 @@ bool forward_batch(const Model &m, RunState &s, const int *tokens, int n, int po
     return true;
 }
 
+bool emit_token(const Codec &tok, int prev, int next, std::string &text, const GenerateHooks &h) {
+    if (tok.ends(next)) return false;  // run.c: BOS delimits sequences; GGUF: end of generation
+    const std::string piece = tok.piece(prev, next);
+    if (!piece.empty()) {
+        text += piece;
+        if (h.on_piece) h.on_piece(h.user, piece.c_str());
+    }
+    return true;
+}
+
 bool generate(const Model &m, const Tokenizer &tok, Sampler &sampler, std::string_view prompt, int steps,
               std::string &text, std::string &err, const GenerateHooks *hooks, GenerateStats *stats) {
     Codec codec;
@@ -330,12 +340,7 @@ bool generate(const Model &m, const Codec &tok, Sampler &sampler, std::string_vi
         if (pos == n_prompt - 1) st.prompt_ms = ms_since(t_start);
         if (h.on_token) h.on_token(h.user, pos, token, next, in_prompt);
         pos++;
-        if (tok.ends(next)) break;  // run.c: BOS delimits sequences; GGUF: end of generation
-        const std::string piece = tok.piece(token, next);
-        if (!piece.empty()) {
-            text += piece;
-            if (h.on_piece) h.on_piece(h.user, piece.c_str());
-        }
+        if (!emit_token(tok, token, next, text, h)) break;
         token = next;
         if (!timer_started && (pos >= n_batched || pos == batch_end)) {
             t_first = clock::now();

@@ -86,6 +86,11 @@ struct GenerateHooks {
     void (*on_token)(void *user, int pos, int token, int next, bool in_prompt) = nullptr;
 };
 
+// The step after sampling `next` (following `prev`): false when it ends generation
+// (Codec::ends); else its piece goes to `text` and hooks.on_piece. Shared by generate() and the
+// chat session (chat.h).
+bool emit_token(const Codec &tok, int prev, int next, std::string &text, const GenerateHooks &hooks);
+
 struct GenerateStats {
     int n_prompt_tokens = 0;  // including BOS
     int n_positions = 0;      // forward passes run

@@ -341,11 +341,15 @@ bool load_vocab(const gguf::File &f, Vocab &out, std::string &err) {
         v.byte_token_[b] = id;
     }
 
-    // ---- user-defined tokens (matched in the text before encoding), strip flags ----
+    // ---- special tokens (matched in the text before encoding), strip flags ----
     v.strip_.assign(n, 0);
-    for (int i = 0; i < n; i++)
-        if (v.types_[i] == TokenType::kUserDefined) v.user_defined_.push_back(i);
-    std::sort(v.user_defined_.begin(), v.user_defined_.end(), [&](int x, int y) {
+    for (int i = 0; i < n; i++) {
+        const TokenType t = v.types_[i];
+        if ((t == TokenType::kUserDefined || t == TokenType::kControl || t == TokenType::kUnknown) &&
+            !v.text(i).empty())
+            v.special_.push_back(i);
+    }
+    std::sort(v.special_.begin(), v.special_.end(), [&](int x, int y) {
         const size_t lx = v.text(x).size(), ly = v.text(y).size();
         return lx > ly || (lx == ly && x < y);  // llama.cpp leaves ties unordered
     });
@@ -463,15 +467,16 @@ void Vocab::decode(const int *ids, size_t n, std::string &out, bool strip_space_
     }
 }
 
-// llama.cpp's tokenizer_st_partition with parse_special = false: user-defined tokens, longest
-// first, are cut out of the raw text wherever they occur; lstrip/rstrip tokens also take the
-// whitespace (C isspace) next to them.
-void Vocab::partition(std::string_view text, std::vector<Fragment> &out) const {
+// llama.cpp's tokenizer_st_partition: user-defined tokens (and with parse_special control and
+// unknown ones too), longest first, are cut out of the raw text wherever they occur; lstrip/rstrip
+// tokens also take the whitespace (C isspace) next to them.
+void Vocab::partition(std::string_view text, bool parse_special, std::vector<Fragment> &out) const {
     out.clear();
     out.push_back({-1, 0, text.size()});
     std::vector<Fragment> next;
     auto is_space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
-    for (int id : user_defined_) {
+    for (int id : special_) {
+        if (!parse_special && types_[size_t(id)] != TokenType::kUserDefined) continue;
         const std::string_view t = this->text(id);
         next.clear();
         for (const Fragment &fr : out) {
@@ -496,10 +501,10 @@ void Vocab::partition(std::string_view text, std::vector<Fragment> &out) const {
     }
 }
 
-void Vocab::encode(std::string_view text, std::vector<int> &out) const {
+void Vocab::encode(std::string_view text, std::vector<int> &out, bool parse_special) const {
     if (text.empty() || types_.empty()) return;
     std::vector<Fragment> frags;
-    partition(text, frags);
+    partition(text, parse_special, frags);
     bool prev_special = true;  // SPM: the space prefix goes before the first raw fragment
     for (const Fragment &fr : frags) {
         if (fr.token >= 0) {

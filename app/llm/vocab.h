@@ -62,9 +62,11 @@ public:
     TokenType type(int id) const;
     float score(int id) const;
 
-    // Appends the ids of `text` (no BOS/EOS: the caller adds them). Control tokens written in the
-    // text are not recognised (llama.cpp's parse_special = false); user-defined tokens are.
-    void encode(std::string_view text, std::vector<int> &out) const;
+    // Appends the ids of `text` (no BOS/EOS: the caller adds them). User-defined tokens written in
+    // the text are always recognised; control tokens (<|im_start|>, </s>) only with parse_special
+    // (llama.cpp's flag of that name), which a chat template's own markup needs and user text must
+    // not get (typing "</s>" would end the turn).
+    void encode(std::string_view text, std::vector<int> &out, bool parse_special = false) const;
 
     // What a token prints: SPM U+2581 as a space and <0xXX> as the byte; BPE pieces mapped back
     // to raw bytes; control and unknown tokens print nothing; "" for an id out of range.
@@ -84,7 +86,7 @@ private:
         int token;     // -1 for raw text
         size_t off, len;
     };
-    void partition(std::string_view text, std::vector<Fragment> &out) const;
+    void partition(std::string_view text, bool parse_special, std::vector<Fragment> &out) const;
     void encode_spm(std::string_view text, std::vector<int> &out) const;  // one raw fragment
     void encode_bpe(std::string_view text, std::vector<int> &out) const;  // one raw fragment
     int merge_rank(std::string_view left, std::string_view right) const;  // -1 if none
@@ -110,7 +112,7 @@ private:
     std::vector<uint32_t> merge_split_;  // length of `first`
     std::vector<int32_t> merge_hash_;
 
-    std::vector<int> user_defined_;     // ids of user-defined tokens, longest text first
+    std::vector<int> special_;          // user-defined, control, unknown ids; longest text first
     std::vector<uint8_t> strip_;        // per token: 1 = lstrip, 2 = rstrip (user-defined matches)
     int byte_token_[256] = {};          // per byte: its fallback token or -1 (see load_vocab)
 };

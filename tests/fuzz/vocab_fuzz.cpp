@@ -79,6 +79,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     e.vocab.encode(text, ids);
     for (int id : ids)
         if (id < 0 || id >= e.vocab.n_tokens()) abort();
+    // Chat turns parse control tokens in the text too (chat.cpp): the same ranges hold.
+    std::vector<int> special_ids;
+    e.vocab.encode(text, special_ids, true);
+    for (int id : special_ids)
+        if (id < 0 || id >= e.vocab.n_tokens()) abort();
     std::string back;
     e.vocab.decode(ids.data(), ids.size(), back, true);
     const bool valid = bf::llm::unicode::valid_utf8(text);
