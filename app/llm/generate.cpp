@@ -166,7 +166,13 @@ float *forward(const Model &m, RunState &s, int token, int pos) {
         matmul(s, s.q, s.xb, y.wq);
         matmul(s, k, s.xb, y.wk);
         matmul(s, v, s.xb, y.wv);
-        kern::dispatch::rope(s.q, k, pos, dim, kv_dim, p.head_size, p.rope_theta);
+        if (y.bq) {  // qwen2
+            kern::dispatch::add(s.q, y.bq, dim);
+            kern::dispatch::add(k, y.bk, kv_dim);
+            kern::dispatch::add(v, y.bv, kv_dim);
+        }
+        if (p.rope_neox) kern::dispatch::rope_neox(s.q, k, pos, dim, kv_dim, p.head_size, p.rope_theta);
+        else kern::dispatch::rope(s.q, k, pos, dim, kv_dim, p.head_size, p.rope_theta);
         if (p.kv_f16) {
             kern::dispatch::to_f16(kc + size_t(pos) * KV * kv_elem, k, kv_dim);
             kern::dispatch::to_f16(vc + size_t(pos) * KV * kv_elem, v, kv_dim);

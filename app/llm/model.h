@@ -31,6 +31,7 @@ struct Config {
     float norm_eps = 1e-5f;       // RMS norm epsilon (llama2.c: 1e-5)
     float rope_theta = 10000.0f;  // RoPE base (llama2.c: 10000)
     bool kv_f16 = false;          // KV cache in fp16 (GGUF, as llama.cpp) or fp32 (llama2.c)
+    bool rope_neox = false;       // RoPE pairs (i, i + head_size/2) (qwen2) instead of (2i, 2i+1)
 };
 
 // A weight matrix as the file stores it: rows x cols values of a ggml type (kern::quant::Type;
@@ -46,6 +47,7 @@ struct Matrix {
 struct Layer {
     const float *attn_norm = nullptr;  // dim
     Matrix wq, wk, wv, wo;             // dim x dim, kv_dim x dim, kv_dim x dim, dim x dim
+    const float *bq = nullptr, *bk = nullptr, *bv = nullptr;  // qwen2's biases: dim, kv_dim, kv_dim
     const float *ffn_norm = nullptr;   // dim
     Matrix w1, w2, w3;                 // hidden x dim, dim x hidden, hidden x dim
 };
@@ -62,7 +64,8 @@ struct Model {
     Weights weights;
     uint64_t n_params = 0;      // values the file holds (llama2.c: incl. freq_cis)
     uint64_t bytes_needed = 0;  // bytes of the file the model uses
-    // Every matrix F32 and the KV cache F32: the prompt may go through forward_batch's sgemm.
+    // Every matrix F32, the KV cache F32, llama's RoPE and no biases: the prompt may go through
+    // forward_batch's sgemm.
     bool batched_prompt() const;
 };
 

@@ -92,13 +92,13 @@ struct Reader {
         return true;
     }
 
-    // Norm weights are used as fp32 vectors in place.
+    // Norm weights (and qwen2's biases) are used as fp32 vectors in place.
     bool norm(const std::string &name, int n, const float *&out) {
         const gguf::Tensor *t = tensor(name, n, 0);
         if (!t) return false;
         if (t->type != gguf::kF32) {
             const char *tn = gguf::type_name(t->type);
-            err = fmt("model: tensor %s is %s: norm weights must be f32", name.c_str(), tn ? tn : "?");
+            err = fmt("model: tensor %s is %s: norm weights and biases must be f32", name.c_str(), tn ? tn : "?");
             return false;
         }
         out = reinterpret_cast<const float *>(t->data);
@@ -115,8 +115,11 @@ bool load_gguf_model(const gguf::File &f, Model &out, std::string &err) {
         err = "model: GGUF key general.architecture: " + e;
         return false;
     }
-    if (arch != "llama") {
-        err = "model: architecture '" + std::string(arch.substr(0, 40)) + "' is not supported (supported: llama)";
+    // qwen2 is llama's layer plus Q/K/V biases, with the NEOX RoPE pairing (its converter does not
+    // permute Q/K rows the way llama's does).
+    const bool qwen2 = arch == "qwen2";
+    if (arch != "llama" && !qwen2) {
+        err = "model: architecture '" + std::string(arch.substr(0, 40)) + "' is not supported (supported: llama, qwen2)";
         return false;
     }
     Reader r{f, std::string(arch), err};
@@ -156,6 +159,7 @@ bool load_gguf_model(const gguf::File &f, Model &out, std::string &err) {
         return false;
     }
     c.kv_f16 = true;  // llama.cpp's default; its texts depend on it
+    c.rope_neox = qwen2;
 
     Weights w;
     w.token_embedding = {emb->data, emb->type, c.vocab_size, c.dim, size_t(emb->row_bytes)};
@@ -170,6 +174,9 @@ bool load_gguf_model(const gguf::File &f, Model &out, std::string &err) {
             !r.matrix(b + "ffn_gate.weight", c.hidden_dim, c.dim, y.w1) ||
             !r.matrix(b + "ffn_down.weight", c.dim, c.hidden_dim, y.w2) ||
             !r.matrix(b + "ffn_up.weight", c.hidden_dim, c.dim, y.w3))
+            return false;
+        if (qwen2 && (!r.norm(b + "attn_q.bias", c.dim, y.bq) || !r.norm(b + "attn_k.bias", c.kv_dim, y.bk) ||
+                      !r.norm(b + "attn_v.bias", c.kv_dim, y.bv)))
             return false;
     }
     if (!r.norm("output_norm.weight", c.dim, w.rms_final_weight)) return false;

@@ -1,5 +1,5 @@
-// GGUF models (llama.cpp's format) as a Model: architecture `llama` (Llama 2, TinyLlama,
-// SmolLM, llama2.c conversions): hyperparameters from the metadata, tensors by llama.cpp's names
+// GGUF models (llama.cpp's format) as a Model: architectures `llama` (Llama 2, TinyLlama,
+// SmolLM, llama2.c conversions) and `qwen2` (Qwen2/2.5: Q/K/V biases, NEOX RoPE): hyperparameters from the metadata, tensors by llama.cpp's names
 // (token_embd, blk.N.attn_q/k/v/output, ffn_gate/down/up, attn_norm, ffn_norm, output_norm,
 // output; no output: tied to the embedding), the KV cache in fp16 as llama.cpp keeps it.
 #pragma once

@@ -108,6 +108,15 @@ int run_jit_selftest(const Settings &settings) {
         }
         expect_close("rope 288/96/48 (q)", qg, qw, 1);
         expect_close("rope 288/96/48 (k)", kg, kw, 1);
+        qw = q0, kw = k0;
+        K::ref::rope_neox(qw.data(), kw.data(), 17, 288, 96, 48, 1000000.0f);
+        for (int r = 0; r < reps; r++) {
+            qg = q0;
+            kg = k0;
+            D::rope_neox(qg.data(), kg.data(), 17, 288, 96, 48, 1000000.0f);
+        }
+        expect_close("rope_neox 288/96/48 (q)", qg, qw, 1);
+        expect_close("rope_neox 288/96/48 (k)", kg, kw, 1);
     }
     {
         int nh = 6, nkv = 2, hs = 48, pos = 20, kv = nkv * hs;

@@ -182,6 +182,31 @@ void rope(float *q, float *k, int pos, int dim, int kv_dim, int head_size, float
     }
 }
 
+void rope_neox(float *q, float *k, int pos, int dim, int kv_dim, int head_size, float theta) {
+    // The angles of one head, computed once as in rope(), then every whole head of q and k.
+    constexpr int kMaxPairs = 256;
+    const int pairs = head_size / 2;
+    if (pairs > kMaxPairs) return ref::rope_neox(q, k, pos, dim, kv_dim, head_size, theta);  // not in real models
+    float fcr[kMaxPairs], fci[kMaxPairs];
+    for (int t = 0; t < pairs; t++) {
+        const float val = float(pos) * (1.0f / powf(theta, float(2 * t) / float(head_size)));
+        fcr[t] = cosf(val);
+        fci[t] = sinf(val);
+    }
+    for (int v = 0; v < 2; v++) {
+        float *__restrict vec = v == 0 ? q : k;
+        const int len = v == 0 ? dim : kv_dim;
+        for (int base = 0; base + head_size <= len; base += head_size) {
+            float *__restrict h = vec + base;
+            for (int t = 0; t < pairs; t++) {
+                const float v0 = h[t], v1 = h[t + pairs];
+                h[t] = v0 * fcr[t] - v1 * fci[t];
+                h[t + pairs] = v0 * fci[t] + v1 * fcr[t];
+            }
+        }
+    }
+}
+
 void attention(float *out, float *att, const float *q, const float *key_cache,
                const float *value_cache, int pos, int n_heads, int n_kv_heads, int head_size) {
     const int kv_dim = n_kv_heads * head_size;

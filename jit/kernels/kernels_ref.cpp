@@ -99,4 +99,20 @@ void mul(float *x, const float *y, int n) {
     for (int i = 0; i < n; i++) x[i] *= y[i];
 }
 
+void rope_neox(float *q, float *k, int pos, int dim, int kv_dim, int head_size, float theta) {
+    const int half = head_size / 2;
+    for (int v = 0; v < 2; v++) {
+        float *vec = v == 0 ? q : k;
+        const int len = v == 0 ? dim : kv_dim;
+        for (int h = 0; h + head_size <= len; h += head_size)
+            for (int i = 0; i < half; i++) {
+                const float val = float(pos) * (1.0f / powf(theta, float(2 * i) / float(head_size)));
+                const float fcr = cosf(val), fci = sinf(val);
+                const float v0 = vec[h + i], v1 = vec[h + i + half];
+                vec[h + i] = v0 * fcr - v1 * fci;
+                vec[h + i + half] = v0 * fci + v1 * fcr;
+            }
+    }
+}
+
 }  // namespace bf::kern::ref

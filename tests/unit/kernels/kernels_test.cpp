@@ -35,6 +35,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -306,6 +307,28 @@ TEST(Rope, Shapes) {
         check_rope(pos, 12, 12, 3);       // odd head_size (generic path)
         check_rope(pos, 1024, 1024, 1024);  // head_size beyond the cos/sin table (generic path)
     }
+}
+
+// NEOX pairing (qwen2): whole heads of q and k, elements i and i + head_size/2 rotate together.
+TEST(RopeNeox, ShapesAndPairing) {
+    for (int pos : {0, 1, 17, 4095}) {
+        for (auto [dim, kv_dim, hs] : {std::tuple{896, 128, 64}, std::tuple{288, 96, 48}, std::tuple{64, 64, 16}}) {
+            const auto q0 = random_vec(dim, 600 + pos), k0 = random_vec(kv_dim, 700 + pos);
+            std::vector<float> wq = q0, wk = k0, gq = q0, gk = k0;
+            kern::ref::rope_neox(wq.data(), wk.data(), pos, dim, kv_dim, hs, 1000000.0f);
+            kern::rope_neox(gq.data(), gk.data(), pos, dim, kv_dim, hs, 1000000.0f);
+            EXPECT_TRUE(close(gq.data(), wq.data(), dim, 1e-6, 1e-6));
+            EXPECT_TRUE(close(gk.data(), wk.data(), kv_dim, 1e-6, 1e-6));
+        }
+    }
+    // The pairing itself: with only element 0 and element head_size/2 of a head set, a rotation
+    // by pos * theta^0 = pos radians moves exactly those two.
+    std::vector<float> q(16, 0.0f), k(16, 0.0f);
+    q[0] = 1.0f;
+    kern::rope_neox(q.data(), k.data(), 1, 16, 16, 16, 10000.0f);
+    EXPECT_NEAR(q[0], std::cos(1.0f), 1e-6);
+    EXPECT_NEAR(q[8], std::sin(1.0f), 1e-6);
+    for (int i : {1, 2, 7, 9, 15}) EXPECT_EQ(q[i], 0.0f);
 }
 
 // ------------------------------------------------------------------------------------- attention

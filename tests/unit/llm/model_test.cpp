@@ -4,9 +4,11 @@
 #include <math.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "llm/generate.h"
 #include "llm/gguf.h"
+#include "llm/gguf_write.h"
 #include "llm/loader.h"
 #include "llm/model.h"
 #include "test_util.h"
@@ -429,6 +431,103 @@ TEST(Loader, ContextAndKvTypeOptions) {
     EXPECT_FALSE(m.model.config.kv_f16);
     EXPECT_TRUE(m.model.batched_prompt());
     EXPECT_TRUE(m.note.empty()) << m.note;
+    bf::llm::Sampler sampler(m.model.config.vocab_size, 0.0f, 0.9f, 1);
+    std::string text;
+    ASSERT_TRUE(bf::llm::generate(m.model, m.codec(), sampler, "The robot", 128, text, err)) << err;
+    EXPECT_EQ(text + "\n", read_text(ref));
+}
+
+// qwen2 = llama's layer + Q/K/V biases + the NEOX RoPE pairing. llama's GGUF converter permutes
+// each head's Q/K rows so that pairs (2i, 2i+1) rotate together; undoing that permutation (row
+// 2i+j of a head becomes row j*hs/2+i) and declaring the model qwen2, with zero biases, gives the
+// same function: the aidreams260K f32 model rewritten that way must print llama.cpp's text.
+TEST(Loader, Qwen2IsLlamaWithNeoxRopeAndBiases) {
+    namespace G = bf::llm::gguf;
+    const std::string src_path = shared_path("gguf/aidreams260K-f32.gguf");
+    const std::string ref = shared_path("reference/gguf/aidreams260K-f32.greedy.the_robot.txt");
+    LLM_REQUIRE_FILE(src_path);
+    LLM_REQUIRE_FILE(ref);
+    const std::string bytes = read_text(src_path);
+    G::File src;
+    std::string err;
+    ASSERT_TRUE(src.parse(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), err)) << err;
+    G::Writer w;
+    for (size_t i = 0; i < src.n_keys(); i++) {
+        const G::KeyValue &kv = src.key(i);
+        std::string key(kv.key);
+        if (key.rfind("llama.", 0) == 0) key = "qwen2." + key.substr(6);
+        uint32_t u;
+        float f;
+        std::string_view sv;
+        G::Array a;
+        if (key == "general.architecture") {
+            w.add_string(key, "qwen2");
+        } else if (src.get_u32(kv.key, u)) {
+            w.add_u32(key, u);
+        } else if (src.get_f32(kv.key, f)) {
+            w.add_f32(key, f);
+        } else if (src.get_string(kv.key, sv)) {
+            w.add_string(key, sv);
+        } else if (src.get_array(kv.key, a)) {
+            if (a.elem_type == G::ValueType::String) {
+                std::vector<std::string> v;
+                G::StringCursor c = a.strings();
+                while (c.next(sv)) v.emplace_back(sv);
+                w.add_strings(key, v);
+            } else if (a.elem_type == G::ValueType::F32) {
+                std::vector<float> v(a.count);
+                for (uint64_t j = 0; j < a.count; j++) a.get_f32(j, v[j]);
+                w.add_f32s(key, v.data(), v.size());
+            } else {
+                std::vector<int32_t> v(a.count);
+                for (uint64_t j = 0; j < a.count; j++) a.get_i32(j, v[j]);
+                w.add_i32s(key, v.data(), v.size());
+            }
+        } else {
+            FAIL() << "key " << key << " of an unexpected type";
+        }
+    }
+    uint32_t n_head = 0, n_layer = 0;
+    ASSERT_TRUE(src.get_u32("llama.attention.head_count", n_head));
+    ASSERT_TRUE(src.get_u32("llama.block_count", n_layer));
+    struct Out { const G::Tensor *from; int index; bool permute; };
+    std::vector<Out> outs;
+    for (size_t i = 0; i < src.n_tensors(); i++) {
+        const G::Tensor &t = src.tensor(i);
+        const std::string name(t.name);
+        const bool permute = name.find("attn_q.weight") != std::string::npos || name.find("attn_k.weight") != std::string::npos;
+        outs.push_back({&t, w.add_tensor(name, t.type, t.n_dims, t.ne, err), permute});
+        ASSERT_GE(outs.back().index, 0) << err;
+    }
+    std::vector<int> biases;
+    const int64_t dim = src.find_tensor("blk.0.attn_q.weight")->ne[1], kv_dim = src.find_tensor("blk.0.attn_k.weight")->ne[1];
+    for (uint32_t l = 0; l < n_layer; l++)
+        for (const char *b : {"q", "k", "v"}) {
+            const int64_t ne[1] = {*b == 'q' ? dim : kv_dim};
+            biases.push_back(w.add_tensor("blk." + std::to_string(l) + ".attn_" + b + ".bias", G::kF32, 1, ne, err));
+            ASSERT_GE(biases.back(), 0) << err;
+        }
+    std::vector<uint8_t> img;
+    ASSERT_TRUE(w.image(img, err)) << err;  // biases stay zero
+    const int64_t hs = dim / n_head;
+    for (const Out &o : outs) {
+        uint8_t *dst = w.tensor_data(img, size_t(o.index));
+        const size_t rb = size_t(o.from->row_bytes);
+        if (!o.permute) {
+            std::memcpy(dst, o.from->data, size_t(o.from->size));
+            continue;
+        }
+        for (int64_t h = 0; h < o.from->ne[1] / hs; h++)
+            for (int64_t i = 0; i < hs / 2; i++)
+                for (int64_t j = 0; j < 2; j++)
+                    std::memcpy(dst + size_t(h * hs + j * (hs / 2) + i) * rb, o.from->data + size_t(h * hs + 2 * i + j) * rb, rb);
+    }
+    const std::string path = write_temp("qwen2.gguf", std::string(img.begin(), img.end()));
+    bf::llm::LoadedModel m;
+    ASSERT_TRUE(bf::llm::load(path, "", m, err)) << err;
+    EXPECT_TRUE(m.model.config.rope_neox);
+    EXPECT_NE(m.model.weights.layers[0].bq, nullptr);
+    EXPECT_FALSE(m.model.batched_prompt());
     bf::llm::Sampler sampler(m.model.config.vocab_size, 0.0f, 0.9f, 1);
     std::string text;
     ASSERT_TRUE(bf::llm::generate(m.model, m.codec(), sampler, "The robot", 128, text, err)) << err;
