@@ -218,6 +218,22 @@ void Repl::cmd_info() {
         c.head_size, c.vocab_size, c.seq_len, c.shared_classifier ? "shared" : "separate", c.kv_f16 ? "f16" : "f32",
         static_cast<unsigned long long>(cur_->model.n_params),
         static_cast<unsigned long long>(cur_->model.bytes_needed), cur_->file.size());
+    say("  RAM: %.1f MiB of weights (the file, used in place) + %.1f MiB run state (KV cache)\n",
+        double(cur_->file.size()) / 1048576.0, double(bf::llm::RunState::bytes_for(c)) / 1048576.0);
+    if (cur_->gguf.n_tensors()) {  // GGUF: architecture, tensor types as stored, chat template
+        std::string_view arch = "?", jinja;
+        cur_->gguf.get_string("general.architecture", arch);
+        std::string types;
+        for (uint32_t t = 0; t < 64; t++) {
+            size_t n = 0;
+            for (size_t i = 0; i < cur_->gguf.n_tensors(); i++) n += cur_->gguf.tensor(i).type == t;
+            if (n) types += std::string(types.empty() ? "" : ", ") + bf::llm::gguf::type_name(t) + " " + std::to_string(n);
+        }
+        const bool has_template = cur_->gguf.get_string("tokenizer.chat_template", jinja);
+        say("  architecture %.*s; tensors %s\n  chat template: %s\n", int(arch.size() > 20 ? 20 : arch.size()),
+            arch.data(), types.c_str(),
+            has_template ? bf::llm::chat_template_name(bf::llm::detect_chat_template(jinja)) : "none in the file");
+    }
     if (cur_->has_vocab)
         say("tokenizer: %s (%s, %d tokens)\n", cur_->tok_path.c_str(),
             cur_->vocab.kind() == bf::llm::VocabKind::kSpm ? "SentencePiece" : "byte-level BPE", cur_->vocab.n_tokens());
