@@ -172,7 +172,7 @@ float *forward(const Model &m, RunState &s, int token, int pos) {
             kern::dispatch::add(v, y.bv, kv_dim);
         }
         if (p.rope_neox) kern::dispatch::rope_neox(s.q, k, pos, dim, kv_dim, p.head_size, p.rope_theta);
-        else kern::dispatch::rope(s.q, k, pos, dim, kv_dim, p.head_size, p.rope_theta);
+        else kern::dispatch::rope(s.q, k, pos, dim, kv_dim, p.head_size, p.rope_theta, w.rope_factors);
         if (p.kv_f16) {
             kern::dispatch::to_f16(kc + size_t(pos) * KV * kv_elem, k, kv_dim);
             kern::dispatch::to_f16(vc + size_t(pos) * KV * kv_elem, v, kv_dim);
@@ -233,7 +233,8 @@ bool forward_batch(const Model &m, RunState &s, const int *tokens, int n, int po
         // Position pos0+i attends to 0..pos0+i only (causal), so computing every row's K and V
         // first is the same as forward()'s one position at a time.
         for (int i = 0; i < n; i++) {
-            kern::dispatch::rope(s.bq + i * D, k + i * KV, pos0 + i, dim, kv_dim, p.head_size, p.rope_theta);
+            kern::dispatch::rope(s.bq + i * D, k + i * KV, pos0 + i, dim, kv_dim, p.head_size, p.rope_theta,
+                                 w.rope_factors);
             kern::dispatch::attention(s.bxb + i * D, s.att, s.bq + i * D, kc, vc, pos0 + i, p.n_heads, p.n_kv_heads,
                                       p.head_size);
         }

@@ -56,6 +56,7 @@ struct Weights {
     Matrix token_embedding;  // vocab_size x dim
     std::vector<Layer> layers;
     const float *rms_final_weight = nullptr;  // dim
+    const float *rope_factors = nullptr;      // head_size / 2: Llama 3.1's RoPE frequency factors
     Matrix wcls;             // vocab_size x dim (the embedding when shared)
 };
 

@@ -144,8 +144,11 @@ bool load_gguf_model(const gguf::File &f, Model &out, std::string &err) {
                   rope_dims, c.head_size);
         return false;
     }
-    if (f.find(r.arch + ".rope.scaling.type") || f.find_tensor("rope_freqs.weight")) {
-        err = "model: RoPE scaling (Llama 3.1 style) is not supported yet";
+    // Llama 3.1's RoPE scaling arrives as per-frequency factors (the tensor rope_freqs.weight,
+    // read below); the other schemes (linear, YaRN) are declared by rope.scaling.type.
+    std::string_view scaling;
+    if (f.get_string(r.arch + ".rope.scaling.type", scaling) && scaling != "none") {
+        err = "model: RoPE scaling '" + std::string(scaling.substr(0, 20)) + "' is not supported (Llama 3.1's rope_freqs is)";
         return false;
     }
     const gguf::Tensor *emb = f.find_tensor("token_embd.weight");
@@ -180,6 +183,18 @@ bool load_gguf_model(const gguf::File &f, Model &out, std::string &err) {
             return false;
     }
     if (!r.norm("output_norm.weight", c.dim, w.rms_final_weight)) return false;
+    if (f.find_tensor("rope_freqs.weight")) {
+        if (qwen2) {
+            err = "model: rope_freqs.weight with the NEOX RoPE (qwen2) is not supported";
+            return false;
+        }
+        if (!r.norm("rope_freqs.weight", c.head_size / 2, w.rope_factors)) return false;
+        for (int i = 0; i < c.head_size / 2; i++)
+            if (!(w.rope_factors[i] > 0.0f) || w.rope_factors[i] > 1e6f) {
+                err = fmt("model: rope_freqs.weight[%d] is %g (must be a positive factor)", i, double(w.rope_factors[i]));
+                return false;
+            }
+    }
     // No output.weight: the classifier is the token embedding (tied), as llama.cpp does.
     c.shared_classifier = !f.find_tensor("output.weight");
     if (c.shared_classifier) {

@@ -100,11 +100,11 @@ int run_jit_selftest(const Settings &settings) {
     {
         auto q0 = rnd(288, 8), k0 = rnd(96, 9);
         std::vector<float> qw = q0, kw = k0, qg, kg;
-        K::ref::rope(qw.data(), kw.data(), 17, 288, 96, 48, 10000.0f);
+        K::ref::rope(qw.data(), kw.data(), 17, 288, 96, 48, 10000.0f, nullptr);
         for (int r = 0; r < reps; r++) {
             qg = q0;
             kg = k0;
-            D::rope(qg.data(), kg.data(), 17, 288, 96, 48, 10000.0f);
+            D::rope(qg.data(), kg.data(), 17, 288, 96, 48, 10000.0f, nullptr);
         }
         expect_close("rope 288/96/48 (q)", qg, qw, 1);
         expect_close("rope 288/96/48 (k)", kg, kw, 1);

@@ -134,7 +134,7 @@ void softmax(float *x, int n) {
     softmax_impl(x, n);
 }
 
-void rope(float *q, float *k, int pos, int dim, int kv_dim, int head_size, float theta) {
+void rope(float *q, float *k, int pos, int dim, int kv_dim, int head_size, float theta, const float *factors) {
     // The rotation angle depends only on i mod head_size: compute cos/sin once per pair of a head
     // (head_size / 2 transcendental pairs instead of dim / 2), exactly as ref::rope does, then
     // rotate every head of q and k with the table.
@@ -142,7 +142,9 @@ void rope(float *q, float *k, int pos, int dim, int kv_dim, int head_size, float
     if (head_size % 2 != 0 || head_size / 2 > kMaxPairs) {  // not in real models
         for (int i = 0; i < dim; i += 2) {
             const float freq = 1.0f / powf(theta, float(i % head_size) / float(head_size));
-            const float fr = cosf(float(pos) * freq), fi = sinf(float(pos) * freq);
+            float val = float(pos) * freq;
+            if (factors) val /= factors[(i % head_size) / 2];
+            const float fr = cosf(val), fi = sinf(val);
             for (int v = 0; v < (i < kv_dim ? 2 : 1); v++) {
                 float *vec = v == 0 ? q : k;
                 const float v0 = vec[i], v1 = vec[i + 1];
@@ -156,7 +158,8 @@ void rope(float *q, float *k, int pos, int dim, int kv_dim, int head_size, float
     float fcr[kMaxPairs], fci[kMaxPairs];
     for (int t = 0; t < pairs; t++) {
         const float freq = 1.0f / powf(theta, float(2 * t) / float(head_size));
-        const float val = float(pos) * freq;
+        float val = float(pos) * freq;
+        if (factors) val /= factors[t];
         fcr[t] = cosf(val);
         fci[t] = sinf(val);
     }

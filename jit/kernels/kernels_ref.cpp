@@ -45,11 +45,12 @@ void softmax(float *x, int n) {
     for (int i = 0; i < n; i++) x[i] /= sum;
 }
 
-void rope(float *q, float *k, int pos, int dim, int kv_dim, int head_size, float theta) {
+void rope(float *q, float *k, int pos, int dim, int kv_dim, int head_size, float theta, const float *factors) {
     for (int i = 0; i < dim; i += 2) {
         int head_dim = i % head_size;
         float freq = 1.0f / powf(theta, float(head_dim) / float(head_size));
         float val = float(pos) * freq;
+        if (factors) val /= factors[head_dim / 2];
         float fcr = cosf(val), fci = sinf(val);
         int rotn = i < kv_dim ? 2 : 1;  // q always, k only within kv_dim
         for (int v = 0; v < rotn; v++) {

@@ -285,11 +285,11 @@ void check_rope(int pos, int dim, int kv_dim, int head_size) {
     const int klen = kv_dim > dim ? kv_dim : dim;
     const auto q0 = random_vec(dim, 400 + pos), k0 = random_vec(klen, 500 + pos);
     std::vector<float> wq = q0, wk = k0;
-    kern::ref::rope(wq.data(), wk.data(), pos, dim, kv_dim, head_size, 10000.0f);
+    kern::ref::rope(wq.data(), wk.data(), pos, dim, kv_dim, head_size, 10000.0f, nullptr);
     Guarded gq(dim), gk(klen);
     std::memcpy(gq.data(), q0.data(), dim * sizeof(float));
     std::memcpy(gk.data(), k0.data(), klen * sizeof(float));
-    kern::rope(gq.data(), gk.data(), pos, dim, kv_dim, head_size, 10000.0f);
+    kern::rope(gq.data(), gk.data(), pos, dim, kv_dim, head_size, 10000.0f, nullptr);
     EXPECT_TRUE(close(gq.data(), wq.data(), dim, 1e-6, 1e-6));
     EXPECT_TRUE(close(gk.data(), wk.data(), klen, 1e-6, 1e-6));
     EXPECT_TRUE(gq.guards_intact() && gk.guards_intact());
@@ -306,6 +306,26 @@ TEST(Rope, Shapes) {
         check_rope(pos, 16, 32, 16);      // kv_dim > dim: k rotated only below dim
         check_rope(pos, 12, 12, 3);       // odd head_size (generic path)
         check_rope(pos, 1024, 1024, 1024);  // head_size beyond the cos/sin table (generic path)
+    }
+}
+
+// Llama 3.1's frequency factors: the angle of pair t divided by factors[t]; factors of 1 change
+// nothing at all.
+TEST(Rope, FrequencyFactors) {
+    const int dim = 256, kv_dim = 64, hs = 64;
+    std::vector<float> factors(hs / 2), ones(hs / 2, 1.0f);
+    for (int t = 0; t < hs / 2; t++) factors[size_t(t)] = 1.0f + float(t) * 0.25f;
+    for (int pos : {0, 5, 1000}) {
+        const auto q0 = random_vec(dim, 800 + pos), k0 = random_vec(kv_dim, 900 + pos);
+        std::vector<float> wq = q0, wk = k0, gq = q0, gk = k0, nq = q0, nk = k0, oq = q0, ok = k0;
+        kern::ref::rope(wq.data(), wk.data(), pos, dim, kv_dim, hs, 500000.0f, factors.data());
+        kern::rope(gq.data(), gk.data(), pos, dim, kv_dim, hs, 500000.0f, factors.data());
+        EXPECT_TRUE(close(gq.data(), wq.data(), dim, 1e-6, 1e-6));
+        EXPECT_TRUE(close(gk.data(), wk.data(), kv_dim, 1e-6, 1e-6));
+        kern::rope(nq.data(), nk.data(), pos, dim, kv_dim, hs, 500000.0f, nullptr);
+        kern::rope(oq.data(), ok.data(), pos, dim, kv_dim, hs, 500000.0f, ones.data());
+        EXPECT_EQ(nq, oq);
+        EXPECT_EQ(nk, ok);
     }
 }
 

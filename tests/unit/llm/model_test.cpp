@@ -437,12 +437,98 @@ TEST(Loader, ContextAndKvTypeOptions) {
     EXPECT_EQ(text + "\n", read_text(ref));
 }
 
+namespace {
+
+namespace G = bf::llm::gguf;
+
+// A GGUF rewritten from another: every key copied (renamed by `rename`), every tensor copied
+// (rows permuted by `row_of` where it says so), plus extra F32 tensors. For tests that derive a
+// model of another layout from the shared llama one.
+struct Rewrite {
+    std::string (*rename)(const std::string &key) = nullptr;
+    bool (*permute)(std::string_view name) = nullptr;  // rows of these tensors go through row_of
+    int64_t head_size = 0;                              // for row_of
+    std::vector<std::pair<std::string, std::vector<float>>> extra;
+};
+
+// Within a head of hs rows, llama's interleaved row 2i+j is NEOX's row j*hs/2+i.
+int64_t neox_row(int64_t r, int64_t hs) { return r / hs * hs + (r % hs) % 2 * (hs / 2) + (r % hs) / 2; }
+
+std::string rewrite(const G::File &src, const Rewrite &rw, std::string &err) {
+    G::Writer w;
+    for (size_t i = 0; i < src.n_keys(); i++) {
+        const G::KeyValue &kv = src.key(i);
+        const std::string key = rw.rename ? rw.rename(std::string(kv.key)) : std::string(kv.key);
+        uint32_t u;
+        float f;
+        std::string_view sv;
+        G::Array a;
+        if (src.get_u32(kv.key, u)) {
+            w.add_u32(key, u);
+        } else if (src.get_f32(kv.key, f)) {
+            w.add_f32(key, f);
+        } else if (src.get_string(kv.key, sv)) {
+            w.add_string(key, key == "general.architecture" && rw.rename ? rw.rename("") : std::string(sv));
+        } else if (src.get_array(kv.key, a) && a.elem_type == G::ValueType::String) {
+            std::vector<std::string> v;
+            G::StringCursor c = a.strings();
+            while (c.next(sv)) v.emplace_back(sv);
+            w.add_strings(key, v);
+        } else if (a.elem_type == G::ValueType::F32) {
+            std::vector<float> v(a.count);
+            for (uint64_t j = 0; j < a.count; j++) a.get_f32(j, v[j]);
+            w.add_f32s(key, v.data(), v.size());
+        } else {
+            std::vector<int32_t> v(a.count);
+            for (uint64_t j = 0; j < a.count; j++) a.get_i32(j, v[j]);
+            w.add_i32s(key, v.data(), v.size());
+        }
+    }
+    std::vector<int> idx;
+    for (size_t i = 0; i < src.n_tensors(); i++) {
+        const G::Tensor &t = src.tensor(i);
+        idx.push_back(w.add_tensor(t.name, t.type, t.n_dims, t.ne, err));
+        if (idx.back() < 0) return "";
+    }
+    for (const auto &[name, values] : rw.extra) {
+        const int64_t ne[1] = {int64_t(values.size())};
+        idx.push_back(w.add_tensor(name, G::kF32, 1, ne, err));
+        if (idx.back() < 0) return "";
+    }
+    std::vector<uint8_t> img;
+    if (!w.image(img, err)) return "";
+    for (size_t i = 0; i < src.n_tensors(); i++) {
+        const G::Tensor &t = src.tensor(i);
+        uint8_t *dst = w.tensor_data(img, size_t(idx[i]));
+        if (!rw.permute || !rw.permute(t.name)) {
+            std::memcpy(dst, t.data, size_t(t.size));
+            continue;
+        }
+        for (int64_t r = 0; r < t.ne[1]; r++)
+            std::memcpy(dst + size_t(neox_row(r, rw.head_size)) * t.row_bytes, t.data + size_t(r) * t.row_bytes, t.row_bytes);
+    }
+    for (size_t e = 0; e < rw.extra.size(); e++)
+        std::memcpy(w.tensor_data(img, size_t(idx[src.n_tensors() + e])), rw.extra[e].second.data(),
+                    rw.extra[e].second.size() * sizeof(float));
+    return std::string(img.begin(), img.end());
+}
+
+std::string greedy(const std::string &path, std::string &err) {
+    bf::llm::LoadedModel m;
+    if (!bf::llm::load(path, "", m, err)) return "load failed: " + err;
+    bf::llm::Sampler sampler(m.model.config.vocab_size, 0.0f, 0.9f, 1);
+    std::string text;
+    if (!bf::llm::generate(m.model, m.codec(), sampler, "The robot", 128, text, err)) return "generate failed: " + err;
+    return text + "\n";
+}
+
+}  // namespace
+
 // qwen2 = llama's layer + Q/K/V biases + the NEOX RoPE pairing. llama's GGUF converter permutes
-// each head's Q/K rows so that pairs (2i, 2i+1) rotate together; undoing that permutation (row
-// 2i+j of a head becomes row j*hs/2+i) and declaring the model qwen2, with zero biases, gives the
-// same function: the aidreams260K f32 model rewritten that way must print llama.cpp's text.
+// each head's Q/K rows so that pairs (2i, 2i+1) rotate together; undoing that permutation and
+// declaring the model qwen2, with zero biases, gives the same function: the aidreams260K f32
+// model rewritten that way must print llama.cpp's text.
 TEST(Loader, Qwen2IsLlamaWithNeoxRopeAndBiases) {
-    namespace G = bf::llm::gguf;
     const std::string src_path = shared_path("gguf/aidreams260K-f32.gguf");
     const std::string ref = shared_path("reference/gguf/aidreams260K-f32.greedy.the_robot.txt");
     LLM_REQUIRE_FILE(src_path);
@@ -451,85 +537,49 @@ TEST(Loader, Qwen2IsLlamaWithNeoxRopeAndBiases) {
     G::File src;
     std::string err;
     ASSERT_TRUE(src.parse(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), err)) << err;
-    G::Writer w;
-    for (size_t i = 0; i < src.n_keys(); i++) {
-        const G::KeyValue &kv = src.key(i);
-        std::string key(kv.key);
-        if (key.rfind("llama.", 0) == 0) key = "qwen2." + key.substr(6);
-        uint32_t u;
-        float f;
-        std::string_view sv;
-        G::Array a;
-        if (key == "general.architecture") {
-            w.add_string(key, "qwen2");
-        } else if (src.get_u32(kv.key, u)) {
-            w.add_u32(key, u);
-        } else if (src.get_f32(kv.key, f)) {
-            w.add_f32(key, f);
-        } else if (src.get_string(kv.key, sv)) {
-            w.add_string(key, sv);
-        } else if (src.get_array(kv.key, a)) {
-            if (a.elem_type == G::ValueType::String) {
-                std::vector<std::string> v;
-                G::StringCursor c = a.strings();
-                while (c.next(sv)) v.emplace_back(sv);
-                w.add_strings(key, v);
-            } else if (a.elem_type == G::ValueType::F32) {
-                std::vector<float> v(a.count);
-                for (uint64_t j = 0; j < a.count; j++) a.get_f32(j, v[j]);
-                w.add_f32s(key, v.data(), v.size());
-            } else {
-                std::vector<int32_t> v(a.count);
-                for (uint64_t j = 0; j < a.count; j++) a.get_i32(j, v[j]);
-                w.add_i32s(key, v.data(), v.size());
-            }
-        } else {
-            FAIL() << "key " << key << " of an unexpected type";
-        }
-    }
+    const int64_t dim = src.find_tensor("blk.0.attn_q.weight")->ne[1], kv_dim = src.find_tensor("blk.0.attn_k.weight")->ne[1];
     uint32_t n_head = 0, n_layer = 0;
     ASSERT_TRUE(src.get_u32("llama.attention.head_count", n_head));
     ASSERT_TRUE(src.get_u32("llama.block_count", n_layer));
-    struct Out { const G::Tensor *from; int index; bool permute; };
-    std::vector<Out> outs;
-    for (size_t i = 0; i < src.n_tensors(); i++) {
-        const G::Tensor &t = src.tensor(i);
-        const std::string name(t.name);
-        const bool permute = name.find("attn_q.weight") != std::string::npos || name.find("attn_k.weight") != std::string::npos;
-        outs.push_back({&t, w.add_tensor(name, t.type, t.n_dims, t.ne, err), permute});
-        ASSERT_GE(outs.back().index, 0) << err;
-    }
-    std::vector<int> biases;
-    const int64_t dim = src.find_tensor("blk.0.attn_q.weight")->ne[1], kv_dim = src.find_tensor("blk.0.attn_k.weight")->ne[1];
+    Rewrite rw;
+    rw.rename = [](const std::string &k) { return k.empty() ? std::string("qwen2") : k.rfind("llama.", 0) == 0 ? "qwen2." + k.substr(6) : k; };
+    rw.permute = [](std::string_view n) { return n.find("attn_q.weight") != n.npos || n.find("attn_k.weight") != n.npos; };
+    rw.head_size = dim / n_head;
     for (uint32_t l = 0; l < n_layer; l++)
-        for (const char *b : {"q", "k", "v"}) {
-            const int64_t ne[1] = {*b == 'q' ? dim : kv_dim};
-            biases.push_back(w.add_tensor("blk." + std::to_string(l) + ".attn_" + b + ".bias", G::kF32, 1, ne, err));
-            ASSERT_GE(biases.back(), 0) << err;
-        }
-    std::vector<uint8_t> img;
-    ASSERT_TRUE(w.image(img, err)) << err;  // biases stay zero
-    const int64_t hs = dim / n_head;
-    for (const Out &o : outs) {
-        uint8_t *dst = w.tensor_data(img, size_t(o.index));
-        const size_t rb = size_t(o.from->row_bytes);
-        if (!o.permute) {
-            std::memcpy(dst, o.from->data, size_t(o.from->size));
-            continue;
-        }
-        for (int64_t h = 0; h < o.from->ne[1] / hs; h++)
-            for (int64_t i = 0; i < hs / 2; i++)
-                for (int64_t j = 0; j < 2; j++)
-                    std::memcpy(dst + size_t(h * hs + j * (hs / 2) + i) * rb, o.from->data + size_t(h * hs + 2 * i + j) * rb, rb);
-    }
-    const std::string path = write_temp("qwen2.gguf", std::string(img.begin(), img.end()));
+        for (const char *b : {"q", "k", "v"})  // zero biases
+            rw.extra.push_back({"blk." + std::to_string(l) + ".attn_" + b + ".bias", std::vector<float>(size_t(*b == 'q' ? dim : kv_dim))});
+    const std::string img = rewrite(src, rw, err);
+    ASSERT_FALSE(img.empty()) << err;
+    const std::string path = write_temp("qwen2.gguf", img);
     bf::llm::LoadedModel m;
     ASSERT_TRUE(bf::llm::load(path, "", m, err)) << err;
     EXPECT_TRUE(m.model.config.rope_neox);
     EXPECT_NE(m.model.weights.layers[0].bq, nullptr);
     EXPECT_FALSE(m.model.batched_prompt());
-    bf::llm::Sampler sampler(m.model.config.vocab_size, 0.0f, 0.9f, 1);
-    std::string text;
-    ASSERT_TRUE(bf::llm::generate(m.model, m.codec(), sampler, "The robot", 128, text, err)) << err;
-    EXPECT_EQ(text + "\n", read_text(ref));
+    EXPECT_EQ(greedy(path, err), read_text(ref));
+}
+
+// Llama 3.1's RoPE frequency factors (rope_freqs.weight): factors of 1 change nothing (the same
+// text as llama.cpp's), factors of 2 change the output, a non-positive factor is refused by name.
+TEST(Loader, RopeFrequencyFactors) {
+    const std::string src_path = shared_path("gguf/aidreams260K-f32.gguf");
+    const std::string ref = shared_path("reference/gguf/aidreams260K-f32.greedy.the_robot.txt");
+    LLM_REQUIRE_FILE(src_path);
+    LLM_REQUIRE_FILE(ref);
+    const std::string bytes = read_text(src_path);
+    G::File src;
+    std::string err;
+    ASSERT_TRUE(src.parse(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), err)) << err;
+    uint32_t n_head = 0;
+    ASSERT_TRUE(src.get_u32("llama.attention.head_count", n_head));
+    const size_t pairs = size_t(src.find_tensor("blk.0.attn_q.weight")->ne[1] / n_head / 2);
+    for (float factor : {1.0f, 2.0f, -1.0f}) {
+        Rewrite rw;
+        rw.extra.push_back({"rope_freqs.weight", std::vector<float>(pairs, factor)});
+        const std::string path = write_temp("freqs.gguf", rewrite(src, rw, err));
+        const std::string got = greedy(path, err);
+        if (factor == 1.0f) EXPECT_EQ(got, read_text(ref));
+        if (factor == 2.0f) EXPECT_TRUE(got != read_text(ref) && got.rfind("load failed", 0) != 0) << got;
+        if (factor < 0) EXPECT_NE(got.find("rope_freqs.weight[0] is -1 (must be a positive factor)"), std::string::npos) << got;
+    }
 }
