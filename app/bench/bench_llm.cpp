@@ -10,10 +10,12 @@
 #include "bareflow/profile.h"
 #include "jit/dispatch.h"
 #include "llm/generate.h"
+#include "llm/gguf.h"
 #include "llm/loader.h"
 #include "llm/sampler.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -59,14 +61,33 @@ double read_bandwidth_gbs() {  // median of 3 sums over 64 MiB
 }
 
 // Prompt processing as generate() does it: positions 0..pp-1 through forward_batch, kBatch at a
-// time (pp <= seq_len).
+// time (pp <= seq_len), or one position at a time for models forward_batch does not take
+// (quantized weights, an fp16 KV cache).
 void prompt(const bf::llm::Model &model, bf::llm::RunState &st, int pp) {
+    if (!model.batched_prompt()) {
+        for (int pos = 0; pos < pp; pos++) bf::llm::forward(model, st, 1 + pos % (model.config.vocab_size - 1), pos);
+        return;
+    }
     int tokens[bf::llm::RunState::kBatch];
     for (int pos0 = 0; pos0 < pp; pos0 += bf::llm::RunState::kBatch) {
         const int n = std::min(bf::llm::RunState::kBatch, pp - pos0);
         for (int i = 0; i < n; i++) tokens[i] = 1 + (pos0 + i) % (model.config.vocab_size - 1);
         bf::llm::forward_batch(model, st, tokens, n, pos0, false);
     }
+}
+
+// The weights' stored type in lower case ("f32", "q8_0", "q4_k"), "mixed" when the matrices
+// differ (e.g. a Q4_K_M file), for the llm_bench record.
+std::string weights_name(const bf::llm::Model &m) {
+    uint32_t t = m.weights.wcls.type;
+    bool mixed = false;
+    for (const bf::llm::Layer &y : m.weights.layers)
+        for (const bf::llm::Matrix *x : {&y.wq, &y.wk, &y.wv, &y.wo, &y.w1, &y.w2, &y.w3}) mixed |= x->type != t;
+    if (mixed) return "mixed";
+    const char *n = bf::llm::gguf::type_name(t);
+    std::string s = n ? n : "?";
+    for (char &c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
 }
 
 }  // namespace
@@ -99,10 +120,12 @@ int run_bench_llm(const bf::llm::LoadedModel &m, uint64_t us_at_main) {
         return 1;
     }
     const double weight_bytes = double(m.file.size());  // every weight is read once per token (near enough)
+    const std::string weights = weights_name(model);
     const double bw = read_bandwidth_gbs();
     const char *where = bf::bare_metal() ? "bare-metal" : "hosted";
-    std::printf("bench-llm: %s, %s: dim %d, %d layers, vocab %d, %.1f M parameters; pp%d tg%d, %d reps; read bandwidth %.2f GB/s\n",
-                where, model_path, p.dim, p.n_layers, p.vocab_size, weight_bytes / 4e6, pp, tg, kReps, bw);
+    std::printf("bench-llm: %s, %s: dim %d, %d layers, vocab %d, %.1f M parameters, weights %s (%.1f MB); pp%d tg%d, %d reps; read bandwidth %.2f GB/s\n",
+                where, model_path, p.dim, p.n_layers, p.vocab_size, double(model.n_params) / 1e6, weights.c_str(),
+                weight_bytes / 1e6, pp, tg, kReps, bw);
     uint64_t first_token_us = 0;
     for (int jit_pass = 0; jit_pass < 2; jit_pass++) {
         const char *mode = jit_pass ? "jit" : "aot";
@@ -135,10 +158,12 @@ int run_bench_llm(const bf::llm::LoadedModel &m, uint64_t us_at_main) {
         double gbs = weight_bytes * g.mean / 1e9;
         std::printf("bench-llm: %-3s  pp%-3d %10.2f +- %-8.2f tok/s   tg%-3d %10.2f +- %-8.2f tok/s   jitter %.3f   weights %.2f GB/s = %.1f%% of read bandwidth\n",
                     mode, pp, a.mean, a.sd, tg, g.mean, g.sd, j.mean, gbs, 100.0 * gbs / bw);
-        std::printf("{\"record\":\"llm_bench\",\"where\":\"%s\",\"mode\":\"%s\",\"model\":\"%s\",\"params\":%.0f,"
+        std::printf("{\"record\":\"llm_bench\",\"where\":\"%s\",\"mode\":\"%s\",\"model\":\"%s\",\"params\":%llu,"
+                    "\"weights\":\"%s\",\"weight_bytes\":%.0f,\"threads\":1,"
                     "\"pp\":%d,\"pp_tok_s\":%.3f,\"pp_tok_s_sd\":%.3f,\"tg\":%d,\"tg_tok_s\":%.3f,\"tg_tok_s_sd\":%.3f,"
                     "\"jitter\":%.4f,\"reps\":%d,\"weight_gbs\":%.3f,\"read_gbs\":%.3f,\"pct_bandwidth\":%.2f}\n",
-                    where, mode, model_path, weight_bytes / 4, pp, a.mean, a.sd, tg, g.mean, g.sd, j.mean,
+                    where, mode, model_path, static_cast<unsigned long long>(model.n_params), weights.c_str(),
+                    weight_bytes, pp, a.mean, a.sd, tg, g.mean, g.sd, j.mean,
                     kReps, gbs, bw, 100.0 * gbs / bw);
     }
     bf::jit::set_tiering(true);

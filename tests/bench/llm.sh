@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # LLM benchmark (`make bench`): `bareflow bench-llm` (pp and tg tokens/s, mean +- sd over
 # repetitions, AOT then JIT) on synthetic fp32 models of the 15M and 110M llama2.c shapes (32000
-# vocab, made by image/gen-model.py into build/bench/models/, deterministic), hosted and on bare
-# metal (QEMU, the model on the image's FAT16 partition). Records (llm_bench, first_token) go to
+# vocab, made by image/gen-model.py into build/bench/models/, deterministic) and on the same
+# models converted by the project's own `quantize` to GGUF Q8_0 and Q4_0 (hosted), hosted and on
+# bare metal (QEMU, the model on the image's FAT16 partition). Records (llm_bench, first_token) go to
 # build/report/llm.jsonl; a side-by-side table closes the output. Numbers only: nothing is asserted.
 # Environment:
 #   BENCH_LLM_SHAPES       shapes (default "15M 110M")
@@ -11,6 +12,7 @@
 #   BENCH_LLM_BARE_ARGS    extra kernel command-line words for bare metal (default under TCG:
 #                          "bench_tg=16 bench_reps=3", emulation being ~50x slower)
 #   BENCH_LLM_TIMEOUT      seconds per QEMU run (default 1800)
+#   BENCH_LLM_QUANT        GGUF weight types benchmarked hosted besides f32 (default "q8_0 q4_0")
 set -u
 cd "$(dirname "$0")/../.."
 B=build
@@ -38,6 +40,14 @@ for s in $shapes; do
   "$B/bareflow.elf" bench-llm "$d/MODEL.BIN" "$d/TOKENIZ.BIN" > "$tmp/hosted-$s.txt" 2>&1
   grep -E '^bench-llm' "$tmp/hosted-$s.txt"
   cat "$tmp/hosted-$s.txt" >> "$tmp/all.txt"
+  for q in ${BENCH_LLM_QUANT-q8_0 q4_0}; do
+    [ -s "$d/MODEL-$q.gguf" ] || "$B/bareflow.elf" quantize "$d/MODEL.BIN" "$d/TOKENIZ.BIN" "$d/MODEL-$q.gguf" "$q" > /dev/null 2>&1 ||
+      { echo "llm benchmark: cannot convert the $s model to $q" >&2; continue; }
+    echo "llm benchmark: $s shape, $q, hosted (Linux process)"
+    "$B/bareflow.elf" bench-llm "$d/MODEL-$q.gguf" > "$tmp/hosted-$s-$q.txt" 2>&1
+    grep -E '^bench-llm' "$tmp/hosted-$s-$q.txt"
+    cat "$tmp/hosted-$s-$q.txt" >> "$tmp/all.txt"
+  done
   case " $bare_shapes " in *" $s "*) ;; *) continue ;; esac
   echo "llm benchmark: $s shape, bare metal ($accel; $bare_args)"
   image/bundle.sh "$tmp/$s.img" "$d/MODEL.BIN" "$d/TOKENIZ.BIN" \
@@ -60,14 +70,14 @@ for line in open(sys.argv[1]):
     if r["record"] != "llm_bench":
         continue
     shape = "%.0fM" % (r["params"] / 1e6)
-    rows.setdefault((shape, r["where"]), {})[r["mode"]] = r
-print("%-6s %-10s %10s %10s %7s %10s %10s %7s %8s" % ("model", "where", "tg AOT", "tg JIT", "JIT/AOT",
-      "pp AOT", "pp JIT", "JIT/AOT", "% bw JIT"))
-for (shape, where), m in rows.items():
+    rows.setdefault((shape, r.get("weights", "f32"), r["where"]), {})[r["mode"]] = r
+print("%-6s %-7s %-10s %10s %10s %7s %10s %10s %7s %8s" % ("model", "weights", "where", "tg AOT", "tg JIT",
+      "JIT/AOT", "pp AOT", "pp JIT", "JIT/AOT", "% bw JIT"))
+for (shape, weights, where), m in rows.items():
     a, j = m.get("aot"), m.get("jit")
     def f(r, k): return "%.1f" % r[k] if r else "-"
     def q(k): return "%.2fx" % (j[k] / a[k]) if a and j and a[k] else "-"
-    print("%-6s %-10s %10s %10s %7s %10s %10s %7s %8s" % (shape, where, f(a, "tg_tok_s"), f(j, "tg_tok_s"),
+    print("%-6s %-7s %-10s %10s %10s %7s %10s %10s %7s %8s" % (shape, weights, where, f(a, "tg_tok_s"), f(j, "tg_tok_s"),
           q("tg_tok_s"), f(a, "pp_tok_s"), f(j, "pp_tok_s"), q("pp_tok_s"), f(j, "pct_bandwidth")))
 print("(tokens/s, mean over the repetitions; % bw = weight bytes per token x tg / the read bandwidth "
       "measured in the same run)")
