@@ -33,7 +33,7 @@ if [ -f tests/CMakeLists.txt ]; then
       failed=$((failed + 1))
     fi
   else
-    echo "unit tests: build failed:"; tail -30 build/unit.cmake.log build/unit.build.log
+    echo "unit tests: build failed:"; tail -n 30 build/unit.cmake.log build/unit.build.log
     failed=$((failed + 1))
   fi
 fi

@@ -513,6 +513,17 @@ std::string rewrite(const G::File &src, const Rewrite &rw, std::string &err) {
     return std::string(img.begin(), img.end());
 }
 
+// The shared llama model the rewrite tests start from, parsed (the file's bytes kept alive).
+constexpr const char *kAidreamsF32 = "gguf/aidreams260K-f32.gguf";
+struct ParsedFile {
+    std::string bytes;
+    G::File file;
+};
+bool parse_file(const std::string &path, ParsedFile &out, std::string &err) {
+    out.bytes = read_text(path);
+    return out.file.parse(reinterpret_cast<const uint8_t *>(out.bytes.data()), out.bytes.size(), err);
+}
+
 std::string greedy(const std::string &path, std::string &err) {
     bf::llm::LoadedModel m;
     if (!bf::llm::load(path, "", m, err)) return "load failed: " + err;
@@ -529,14 +540,13 @@ std::string greedy(const std::string &path, std::string &err) {
 // declaring the model qwen2, with zero biases, gives the same function: the aidreams260K f32
 // model rewritten that way must print llama.cpp's text.
 TEST(Loader, Qwen2IsLlamaWithNeoxRopeAndBiases) {
-    const std::string src_path = shared_path("gguf/aidreams260K-f32.gguf");
     const std::string ref = shared_path("reference/gguf/aidreams260K-f32.greedy.the_robot.txt");
-    LLM_REQUIRE_FILE(src_path);
+    LLM_REQUIRE_FILE(shared_path(kAidreamsF32));
     LLM_REQUIRE_FILE(ref);
-    const std::string bytes = read_text(src_path);
-    G::File src;
+    ParsedFile parsed;
     std::string err;
-    ASSERT_TRUE(src.parse(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), err)) << err;
+    ASSERT_TRUE(parse_file(shared_path(kAidreamsF32), parsed, err)) << err;
+    const G::File &src = parsed.file;
     const int64_t dim = src.find_tensor("blk.0.attn_q.weight")->ne[1], kv_dim = src.find_tensor("blk.0.attn_k.weight")->ne[1];
     uint32_t n_head = 0, n_layer = 0;
     ASSERT_TRUE(src.get_u32("llama.attention.head_count", n_head));
@@ -562,14 +572,13 @@ TEST(Loader, Qwen2IsLlamaWithNeoxRopeAndBiases) {
 // Llama 3.1's RoPE frequency factors (rope_freqs.weight): factors of 1 change nothing (the same
 // text as llama.cpp's), factors of 2 change the output, a non-positive factor is refused by name.
 TEST(Loader, RopeFrequencyFactors) {
-    const std::string src_path = shared_path("gguf/aidreams260K-f32.gguf");
     const std::string ref = shared_path("reference/gguf/aidreams260K-f32.greedy.the_robot.txt");
-    LLM_REQUIRE_FILE(src_path);
+    LLM_REQUIRE_FILE(shared_path(kAidreamsF32));
     LLM_REQUIRE_FILE(ref);
-    const std::string bytes = read_text(src_path);
-    G::File src;
+    ParsedFile parsed;
     std::string err;
-    ASSERT_TRUE(src.parse(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), err)) << err;
+    ASSERT_TRUE(parse_file(shared_path(kAidreamsF32), parsed, err)) << err;
+    const G::File &src = parsed.file;
     uint32_t n_head = 0;
     ASSERT_TRUE(src.get_u32("llama.attention.head_count", n_head));
     const size_t pairs = size_t(src.find_tensor("blk.0.attn_q.weight")->ne[1] / n_head / 2);

@@ -14,6 +14,7 @@
 #include "jit/kernels/kernels.h"
 #include "jit/kernels/quant.h"
 #include "llm/gguf.h"
+#include "test_util.h"
 
 #ifndef BF_SHARED_DIR
 #define BF_SHARED_DIR "../shared"
@@ -22,17 +23,6 @@
 namespace q = bf::kern::quant;
 
 namespace {
-
-std::vector<uint8_t> read_file(const std::string &p) {
-    std::vector<uint8_t> v;
-    FILE *f = fopen(p.c_str(), "rb");
-    if (!f) return v;
-    uint8_t buf[1 << 16];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) v.insert(v.end(), buf, buf + n);
-    fclose(f);
-    return v;
-}
 
 uint32_t bits(float f) {
     uint32_t u;
@@ -300,8 +290,8 @@ TEST(QuantShared, DequantizeMatchesGgufPyBitwise) {
     for (const char *type : types) {
         SCOPED_TRACE(type);
         const std::string base = std::string(BF_SHARED_DIR) + "/gguf/quant/syn3M-" + type;
-        const std::vector<uint8_t> img = read_file(base + ".gguf");
-        const std::vector<uint8_t> ref_bytes = read_file(base + ".blk0.ffn_up.f32");
+        const std::vector<uint8_t> img = llmtest::read_bytes(base + ".gguf");
+        const std::vector<uint8_t> ref_bytes = llmtest::read_bytes(base + ".blk0.ffn_up.f32");
         bf::llm::gguf::File f;
         std::string err;
         ASSERT_TRUE(f.parse(img.data(), img.size(), err)) << err;
@@ -356,8 +346,8 @@ TEST(QuantShared, MatvecMatchesDoubleProductOfTheReference) {
     for (const auto &c : cases) {
         SCOPED_TRACE(c.file);
         const std::string base = std::string(BF_SHARED_DIR) + "/gguf/quant/syn3M-" + c.file;
-        const std::vector<uint8_t> img = read_file(base + ".gguf");
-        const std::vector<uint8_t> ref_bytes = read_file(base + ".blk0.ffn_up.f32");
+        const std::vector<uint8_t> img = llmtest::read_bytes(base + ".gguf");
+        const std::vector<uint8_t> ref_bytes = llmtest::read_bytes(base + ".blk0.ffn_up.f32");
         bf::llm::gguf::File f;
         std::string err;
         ASSERT_TRUE(f.parse(img.data(), img.size(), err)) << err;

@@ -1,6 +1,7 @@
 // Helpers shared by the llm unit tests: the shared test data and file images.
 #pragma once
 #include <gtest/gtest.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,12 @@ inline std::string read_text(const std::string &p) {
     while ((n = fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
     fclose(f);
     return s;
+}
+
+// A whole file as bytes (empty when it cannot be read).
+inline std::vector<uint8_t> read_bytes(const std::string &p) {
+    const std::string s = read_text(p);
+    return std::vector<uint8_t>(s.begin(), s.end());
 }
 
 // A file image in 4-byte-aligned storage (load_model uses the weights in place).
