@@ -9,7 +9,7 @@ HOSTCXX   ?= g++
 B         := build
 
 # The kernel: one static, non-PIE ELF at 0x400000. Frame pointers kept for panic backtraces.
-KCXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -fno-exceptions -fno-rtti -fno-stack-protector \
+KCXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -Wno-psabi -fno-exceptions -fno-rtti -fno-stack-protector \
              -fno-pic -fno-pie -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
              -fno-threadsafe-statics -ffunction-sections -fdata-sections -I. -Iapp -Ikernel_lib/include \
              -I$(B)/gen -MMD -MP
@@ -78,14 +78,17 @@ $(B)/jit/%.cpp.o: jit/%.cpp Makefile llvm-bare/llvm.mk
 	$(CXX_K) $(KCXXFLAGS) $(LLVM_CXXFLAGS) -c -o $@ $<
 
 # One bitcode per vector class, so tile sizes follow the CPU the JIT finds (docs/kernels.md):
-# base (SSE2-sized tiles), avx2 (16-column GEMM tiles), avx512 (16 lanes).
+# base (SSE2-sized tiles), avx2 (16-column GEMM tiles), avx512 (16 lanes). The avx2 and avx512
+# ones may use AVX2/FMA/F16C (jit/kernels/qsimd.h's quantized dot products); the JIT picks them
+# only on a CPU that has all three.
+BC_X86_V3       := -mavx2 -mfma -mf16c
 BC_FLAGS_base   :=
-BC_FLAGS_avx2   := -DBF_KERN_GEMM_NR=16
-BC_FLAGS_avx512 := -DBF_KERN_VEC_FLOATS=16
+BC_FLAGS_avx2   := -DBF_KERN_GEMM_NR=16 $(BC_X86_V3)
+BC_FLAGS_avx512 := -DBF_KERN_VEC_FLOATS=16 $(BC_X86_V3)
 define kernel_bc
 $(B)/jit/$(1)/%.bc: jit/kernels/%.cpp $(wildcard jit/kernels/*.h) Makefile
 	@mkdir -p $$(@D)
-	$$(CXX_K) -std=c++20 -O2 -Xclang -disable-llvm-passes -fno-exceptions -fno-rtti -fno-pic \
+	$$(CXX_K) -std=c++20 -O2 -Wno-psabi -Xclang -disable-llvm-passes -fno-exceptions -fno-rtti -fno-pic \
 	  -Ikernel_lib/include $$(BC_FLAGS_$(1)) -emit-llvm -c -o $$@ $$<
 $(B)/jit/kernels-$(1).bc: $(patsubst jit/kernels/%.cpp,$(B)/jit/$(1)/%.bc,$(KERNEL_BC_SRC))
 	$$(LLVM_BIN)/llvm-link -o $$@ $$^

@@ -113,10 +113,12 @@ bool init(const Options &o, std::string &err) {
         return false;
     }
     tm = std::move(*t);
-    // The bitcode whose tile sizes fit this CPU's vector registers.
-    if (has_feature(features, "+avx512f")) {
+    // The bitcode whose tile sizes fit this CPU's vector registers; avx2 and avx512 are built
+    // with AVX2, FMA and F16C (the quantized kernels' intrinsics), so they need all three.
+    const bool v3 = has_feature(features, "+avx2") && has_feature(features, "+fma") && has_feature(features, "+f16c");
+    if (v3 && has_feature(features, "+avx512f")) {
         bc_begin = bf_kernels_bc_avx512, bc_end = bf_kernels_bc_avx512_end, bc_variant = "avx512";
-    } else if (has_feature(features, "+avx2") && has_feature(features, "+fma")) {
+    } else if (v3) {
         bc_begin = bf_kernels_bc_avx2, bc_end = bf_kernels_bc_avx2_end, bc_variant = "avx2";
     } else {
         bc_begin = bf_kernels_bc_base, bc_end = bf_kernels_bc_base_end, bc_variant = "base";

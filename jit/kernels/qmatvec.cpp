@@ -10,6 +10,7 @@
 // AVX-512 builds differ from each other); the shared texts do not depend on it.
 #include "kernels.h"
 #include "qmatvec_detail.h"
+#include "qsimd.h"
 #include "quant.h"
 
 #include <math.h>
@@ -27,60 +28,89 @@ using quant::block_q8_1;
 using quant::fp16_t;
 using quant::QK8_0;
 using namespace qdetail;
+using namespace qsimd;
+using qsimd::h2f;
 
-// Row by row, block by block: unpack a weight block's 32 integer values, take their integer dot
-// product with the activation block, and let `scale` turn it into the block's float term
-// (sumi * d_w * d_x, plus m_w * s_x for the types with a min).
-template <typename Block, typename XBlock, typename Unpack, typename Scale>
-void matvec_blocks(float *out, const void *xq, const void *w, int n, int d, Unpack unpack, Scale scale) {
+// Row by row (each row one sequential stream, as for fp32 matvec), block by block:
+//   sum over blocks of  d_w * d_x * (integer dot of the block)  +  c_w * c_x
+// `isum(wb, xb)` is a block's integer dot as 8 int32 partial sums; c_w, c_x the optional scalar
+// term: the weights' min times the activations' s for Q4_1/Q5_1, and for Q4_0/Q5_0, whose values
+// are stored with an offset, d_w times -offset * d_x * sum(q_x): the unsigned values go straight
+// into the byte multiply and the offset is paid once per activation block, not once per weight
+// block. The activation side (d_x in fp32, c_x) is computed once per call for a chunk of blocks
+// and shared by every row. Two accumulators over even and odd blocks keep two FMA chains going.
+constexpr int kChunk = 256;  // activation blocks per chunk (stack: 2 KB); rows of up to 8192 are one chunk
+
+template <typename Block, typename XBlock, typename ISum, typename XTerm, typename WTerm>
+void matvec_blocks(float *out, const void *xq, const void *w, int n, int d, ISum isum, XTerm xterm, WTerm wterm) {
     const int nb = n / QK8_0;
-    const XBlock *x = static_cast<const XBlock *>(xq);
     const Block *rows = static_cast<const Block *>(w);
-    for (int i = 0; i < d; i++) {
-        const Block *r = rows + size_t(i) * nb;
-        float sum = 0.0f;
-        for (int b = 0; b < nb; b++) {
-            int8_t v[QK8_0];
-            unpack(r[b], v);
-            sum += scale(dot_i8<QK8_0>(v, x[b].qs), r[b], x[b]);
+    for (int c0 = 0; c0 < nb; c0 += kChunk) {
+        const int cn = nb - c0 < kChunk ? nb - c0 : kChunk;
+        const XBlock *x = static_cast<const XBlock *>(xq) + c0;
+        float dx[kChunk], cx[kChunk];
+        for (int b = 0; b < cn; b++) {
+            dx[b] = h2f(x[b].d);
+            cx[b] = xterm(x[b], dx[b]);
         }
-        out[i] = sum;
+        for (int i = 0; i < d; i++) {
+            const Block *r = rows + size_t(i) * nb + c0;
+            f32x8 acc0 = 0.0f, acc1 = 0.0f;
+            float scalar = 0.0f;
+            int b = 0;
+            for (; b + 2 <= cn; b += 2) {
+                const float d0 = h2f(r[b].d), d1 = h2f(r[b + 1].d);
+                acc0 += to_f32(isum(r[b], x[b])) * (d0 * dx[b]);
+                acc1 += to_f32(isum(r[b + 1], x[b + 1])) * (d1 * dx[b + 1]);
+                scalar += wterm(r[b], d0) * cx[b] + wterm(r[b + 1], d1) * cx[b + 1];
+            }
+            for (; b < cn; b++) {
+                const float d0 = h2f(r[b].d);
+                acc0 += to_f32(isum(r[b], x[b])) * (d0 * dx[b]);
+                scalar += wterm(r[b], d0) * cx[b];
+            }
+            const float part = hsum(acc0 + acc1) + scalar;
+            out[i] = c0 ? out[i] + part : part;
+        }
     }
 }
 
-// Q4_0/Q5_0/Q8_0 against Q8_0: sumi * (d_w * d_x).
-template <typename Block, typename Unpack>
-void matvec_q8_0_family(float *out, const void *xq, const void *w, int n, int d, Unpack unpack) {
-    matvec_blocks<Block, block_q8_0>(out, xq, w, n, d, unpack, [](int sumi, const Block &wb, const block_q8_0 &xb) {
-        return float(sumi) * (h2f(wb.d) * h2f(xb.d));
-    });
+// The activations' integer sum of a block (for the offset types' correction).
+inline int xsum(const int8_t *qs) { return hsum_i(sum_pairs(mul_pairs(u8x32(1), load<i8x32>(qs)))); }
+
+// Q8_0 against Q8_0: signed values, no scalar term.
+template <typename Block>
+void matvec_signed(float *out, const void *xq, const void *w, int n, int d) {
+    matvec_blocks<Block, block_q8_0>(
+        out, xq, w, n, d, [](const Block &wb, const block_q8_0 &xb) { return dot32(load<i8x32>(wb.qs), load<i8x32>(xb.qs)); },
+        [](const block_q8_0 &, float) { return 0.0f; }, [](const Block &, float) { return 0.0f; });
 }
 
-// Q4_1/Q5_1 against Q8_1, ggml's order: (d_w * d_x) * sumi + m_w * s_x.
-template <typename Block, typename Unpack>
-void matvec_q8_1_family(float *out, const void *xq, const void *w, int n, int d, Unpack unpack) {
-    matvec_blocks<Block, block_q8_1>(out, xq, w, n, d, unpack, [](int sumi, const Block &wb, const block_q8_1 &xb) {
-        return (h2f(wb.d) * h2f(xb.d)) * float(sumi) + h2f(wb.m) * h2f(xb.s);
-    });
+// Q4_0/Q5_0 against Q8_0: unsigned values (0..15, 0..31) . x, minus offset * sum(x).
+template <typename Block, int Offset, typename Values>
+void matvec_offset(float *out, const void *xq, const void *w, int n, int d, Values values) {
+    matvec_blocks<Block, block_q8_0>(
+        out, xq, w, n, d,
+        [&](const Block &wb, const block_q8_0 &xb) { return sum_pairs(mul_pairs(values(wb), load<i8x32>(xb.qs))); },
+        [](const block_q8_0 &xb, float dxf) { return float(-Offset * xsum(xb.qs)) * dxf; },
+        [](const Block &, float dw) { return dw; });
 }
 
-// 4-bit values (low nibbles are values 0-15, high nibbles 16-31), optionally a fifth bit from
-// qh, minus an offset (8 or 16 for the _0 types; 0 for the _1 types, which have a min instead).
-template <int Offset>
-void unpack4(const uint8_t *qs, int8_t *v) {
-    for (int j = 0; j < 16; j++) {
-        v[j] = int8_t((qs[j] & 15) - Offset);
-        v[j + 16] = int8_t((qs[j] >> 4) - Offset);
-    }
+// Q4_1/Q5_1 against Q8_1: unsigned values . x, plus the min term m_w * s_x.
+template <typename Block, typename Values>
+void matvec_min(float *out, const void *xq, const void *w, int n, int d, Values values) {
+    matvec_blocks<Block, block_q8_1>(
+        out, xq, w, n, d,
+        [&](const Block &wb, const block_q8_1 &xb) { return sum_pairs(mul_pairs(values(wb), load<i8x32>(xb.qs))); },
+        [](const block_q8_1 &xb, float) { return h2f(xb.s); }, [](const Block &wb, float) { return h2f(wb.m); });
 }
-template <int Offset>
-void unpack5(const uint8_t *qs, const uint8_t *qh_bytes, int8_t *v) {
-    uint32_t qh;
-    memcpy(&qh, qh_bytes, 4);
-    for (int j = 0; j < 16; j++) {
-        v[j] = int8_t(((qs[j] & 15) | (((qh >> j) & 1) << 4)) - Offset);
-        v[j + 16] = int8_t(((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - Offset);
-    }
+
+// 32 values of 4 bits, or 5 with bit 4 from qh (bit j for value j).
+inline u8x32 values4(const uint8_t *qs) { return nibbles(qs); }
+inline u8x32 values5(const uint8_t *qs, const uint8_t *qh) {
+    uint32_t h;
+    memcpy(&h, qh, 4);
+    return nibbles(qs) | bits_to_bytes(h, 16);
 }
 
 // Q8_0's d and q for one block of 32 (x86: d = amax / 127, q = x * (127 / amax) to nearest even);
@@ -116,23 +146,23 @@ void quantize_q8_1(void *y, const float *x, int n) {
 }
 
 void matvec_q8_0(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_q8_0_family<block_q8_0>(out, xq, w, n, d, [](const block_q8_0 &b, int8_t *v) { memcpy(v, b.qs, QK8_0); });
+    matvec_signed<block_q8_0>(out, xq, w, n, d);
 }
 
 void matvec_q4_0(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_q8_0_family<block_q4_0>(out, xq, w, n, d, [](const block_q4_0 &b, int8_t *v) { unpack4<8>(b.qs, v); });
+    matvec_offset<block_q4_0, 8>(out, xq, w, n, d, [](const block_q4_0 &b) { return values4(b.qs); });
 }
 
 void matvec_q5_0(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_q8_0_family<block_q5_0>(out, xq, w, n, d, [](const block_q5_0 &b, int8_t *v) { unpack5<16>(b.qs, b.qh, v); });
+    matvec_offset<block_q5_0, 16>(out, xq, w, n, d, [](const block_q5_0 &b) { return values5(b.qs, b.qh); });
 }
 
 void matvec_q4_1(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_q8_1_family<block_q4_1>(out, xq, w, n, d, [](const block_q4_1 &b, int8_t *v) { unpack4<0>(b.qs, v); });
+    matvec_min<block_q4_1>(out, xq, w, n, d, [](const block_q4_1 &b) { return values4(b.qs); });
 }
 
 void matvec_q5_1(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_q8_1_family<block_q5_1>(out, xq, w, n, d, [](const block_q5_1 &b, int8_t *v) { unpack5<0>(b.qs, b.qh, v); });
+    matvec_min<block_q5_1>(out, xq, w, n, d, [](const block_q5_1 &b) { return values5(b.qs, b.qh); });
 }
 
 // bf16 is the top half of an fp32: widening is a shift; narrowing rounds to nearest even and
@@ -146,20 +176,30 @@ void to_bf16(void *y, const float *x, int n) {
     }
 }
 
-void matvec_bf16(float *out, const void *xb, const void *w, int n, int d) {
-    const uint16_t *x = static_cast<const uint16_t *>(xb);
+// Both fp16/bf16 matvecs: 4 x 8 lanes of fp32 products, `wide(p)` widening 8 values at p.
+template <typename Wide, typename Narrow>
+void matvec_half(float *out, const void *xh, const void *w, int n, int d, Wide wide, Narrow narrow) {
+    const uint16_t *x = static_cast<const uint16_t *>(xh);
     for (int i = 0; i < d; i++) {
         const uint16_t *r = static_cast<const uint16_t *>(w) + size_t(i) * n;
-        float sum = 0.0f;
-        for (int j = 0; j < n; j++) {
-            const uint32_t a = uint32_t(r[j]) << 16, b = uint32_t(x[j]) << 16;
-            float fa, fb;
-            memcpy(&fa, &a, 4);
-            memcpy(&fb, &b, 4);
-            sum += fa * fb;
-        }
+        f32x8 acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        int j = 0;
+        for (; j + 32 <= n; j += 32)
+            for (int c = 0; c < 4; c++) acc[c] += wide(r + j + 8 * c) * wide(x + j + 8 * c);
+        for (; j + 8 <= n; j += 8) acc[0] += wide(r + j) * wide(x + j);
+        float sum = hsum((acc[0] + acc[1]) + (acc[2] + acc[3]));
+        for (; j < n; j++) sum += narrow(r[j]) * narrow(x[j]);
         out[i] = sum;
     }
+}
+
+inline float bf2f(uint16_t h) { return __builtin_bit_cast(float, uint32_t(h) << 16); }
+inline f32x8 bf2f8(const uint16_t *p) {
+    return __builtin_bit_cast(f32x8, __builtin_convertvector(load<u16x8>(p), u32x8) << 16);
+}
+
+void matvec_bf16(float *out, const void *xb, const void *w, int n, int d) {
+    matvec_half(out, xb, w, n, d, bf2f8, bf2f);
 }
 
 void to_f16(void *y, const float *x, int n) {
@@ -168,13 +208,7 @@ void to_f16(void *y, const float *x, int n) {
 }
 
 void matvec_f16(float *out, const void *xh, const void *w, int n, int d) {
-    const fp16_t *x = static_cast<const fp16_t *>(xh);
-    for (int i = 0; i < d; i++) {
-        const fp16_t *r = static_cast<const fp16_t *>(w) + size_t(i) * n;
-        float sum = 0.0f;
-        for (int j = 0; j < n; j++) sum += h2f(r[j]) * h2f(x[j]);
-        out[i] = sum;
-    }
+    matvec_half(out, xh, w, n, d, h2f8, h2f);
 }
 
 void attention_f16(float *out, float *att, const float *q, const void *key_cache, const void *value_cache,

@@ -3,14 +3,16 @@
 #pragma once
 #include <string.h>
 
+#include "qsimd.h"
 #include "quant.h"
 
 namespace bf::kern::qdetail {
 
 using quant::fp16_t;
 
-// fp16 conversions: quant.h's inline ones (call-free).
-inline float h2f(fp16_t h) { return quant::fp16_to_fp32(h); }
+// fp16 conversions (call-free): widening by qsimd.h (F16C where the build has it), narrowing by
+// quant.h's exact rounding.
+using qsimd::h2f;
 inline fp16_t f2h(float f) { return quant::fp32_to_fp16(f); }
 
 // Round to nearest even for |v| < 2^22 by the 1.5 * 2^23 trick (the FPU's default rounding;

@@ -8,6 +8,7 @@
 // Portable, call-free C++ (the JIT compiles it too); correct first, like qmatvec.cpp.
 #include "kernels.h"
 #include "qmatvec_detail.h"
+#include "qsimd.h"
 #include "quant.h"
 
 #include <string.h>
@@ -17,6 +18,8 @@ namespace {
 
 using namespace quant;
 using namespace qdetail;
+using namespace qsimd;
+using qsimd::h2f;
 
 // One weight super-block in integer form: value v is q[v]; group g (values 16g..16g+15) has
 // scale sc[g] and min mn[g]; dmin is 0 (and mn all 0) for the types without mins.
@@ -56,16 +59,71 @@ void unpack_2bit(const uint8_t *qs, int8_t *q) {
             for (int l = 0; l < 32; l++) q[half * 128 + field * 32 + l] = int8_t((qs[half * 32 + l] >> (2 * field)) & 3);
 }
 
-// Q4_K/Q5_K: chunks of 64 values from 32 bytes, low nibbles then high nibbles; sub-block s (32
-// values) has a 6-bit scale and min, each shared by its two 16-value groups.
-void unpack_4bit_k(const uint8_t *qs, const uint8_t *scales, Unpacked &u) {
-    for (int s = 0; s < 8; s++) {
-        for (int l = 0; l < 32; l++) u.q[s * 32 + l] = int8_t((qs[(s / 2) * 32 + l] >> (4 * (s % 2))) & 15);
-        int sc, m;
-        scale_min_k4(s, scales, sc, m);
-        u.sc[2 * s] = u.sc[2 * s + 1] = sc;
-        u.mn[2 * s] = u.mn[2 * s + 1] = m;
+// The fast types (Q4_K, Q5_K, Q6_K): values kept unsigned, 32 at a time through the byte
+// multiply (qsimd.h), each 16-value group's scale applied by the int16 multiply-add that widens
+// the products, all 256 values summed as 8 int32 lanes; the mins (Q4_K, Q5_K) and Q6_K's -32
+// offset pair with the activations' 16-value sums (bsums), one multiply-add per super-block:
+//   sum += d_w * d_x * isum  -  (dmin_w * d_x * summ  or  32 * d_w * d_x * summ).
+// `isum(wb, xb, summ)` returns isum as 8 lanes and sets summ (the mins' or scales' bsum dot).
+template <typename Block, typename ISum, typename Scales>
+void matvec_k_fast(float *out, const void *xq, const void *w, int n, int d, ISum isum, Scales dscale) {
+    const int nb = n / QK_K;
+    const block_q8_K *x = static_cast<const block_q8_K *>(xq);
+    const Block *rows = static_cast<const Block *>(w);
+    for (int i = 0; i < d; i++) {
+        const Block *r = rows + size_t(i) * nb;
+        f32x8 acc = 0.0f;
+        float scalar = 0.0f;
+        for (int b = 0; b < nb; b++) {
+            int summ;
+            const i32x8 s = isum(r[b], x[b], summ);
+            float dd, dm;
+            dscale(r[b], dd, dm);
+            acc += to_f32(s) * (dd * x[b].d);
+            scalar -= (dm * x[b].d) * float(summ);
+        }
+        out[i] = hsum(acc) + scalar;
     }
+}
+
+// Q4_K/Q5_K's packed scales and mins (scale_min_k4) unpacked 8 at a time, as ggml's x86 code
+// does: bytes 0-7 of the result are the 8 scales, bytes 8-15 the 8 mins.
+inline void scales_mins_k4(const uint8_t *packed, uint8_t *out16) {
+    uint32_t u[4];
+    memcpy(u, packed, 12);
+    constexpr uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
+    u[3] = ((u[2] >> 4) & m4) | (((u[1] >> 6) & m2) << 4);
+    const uint32_t mins_lo = u[1] & m6;
+    u[1] = (u[2] & m4) | (((u[0] >> 6) & m2) << 4);
+    u[2] = mins_lo;
+    u[0] &= m6;
+    memcpy(out16, u, 16);
+}
+
+typedef uint8_t u8x8 __attribute__((ext_vector_type(8)));
+
+// sum over the 16 groups of bsums[g] * m[g / 2] (8 mins, each shared by the two groups of its
+// 32-value sub-block).
+inline int mins_dot(const uint8_t *mins8, const int16_t *bsums) {
+    const u8x8 m = load<u8x8>(mins8);
+    const i16x16 m16 = __builtin_convertvector(
+        __builtin_shufflevector(m, m, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), i16x16);
+    return hsum_i(madd(load<i16x16>(bsums), m16));
+}
+
+// Q4_K/Q5_K's integer sum: chunk j (64 values) takes low nibbles for sub-block 2j and high
+// nibbles for 2j+1; `high(j, lo, hi)` adds Q5_K's fifth bits.
+template <typename High>
+inline i32x8 isum_k4(const uint8_t *qs, const uint8_t *sc, const int8_t *xq, High high) {
+    i32x8 acc = 0;
+    for (int j = 0; j < 4; j++) {
+        const u8x32 q = load<u8x32>(qs + 32 * j);
+        u8x32 lo = q & 15, hi = q >> 4;
+        high(j, lo, hi);
+        acc += madd(mul_pairs(lo, load<i8x32>(xq + 64 * j)), i16x16(int16_t(sc[2 * j])));
+        acc += madd(mul_pairs(hi, load<i8x32>(xq + 64 * j + 32)), i16x16(int16_t(sc[2 * j + 1])));
+    }
+    return acc;
 }
 
 }  // namespace
@@ -126,40 +184,72 @@ void matvec_q3_k(float *out, const void *xq, const void *w, int n, int d) {
     });
 }
 
+template <typename Block>
+void dscale_min(const Block &b, float &dd, float &dm) {
+    dd = h2f(b.d);
+    dm = h2f(b.dmin);
+}
+
 void matvec_q4_k(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_k<block_q4_K>(out, xq, w, n, d, [](const block_q4_K &b, Unpacked &u) {
-        unpack_4bit_k(b.qs, b.scales, u);
-        u.d = h2f(b.d);
-        u.dmin = h2f(b.dmin);
-    });
+    matvec_k_fast<block_q4_K>(
+        out, xq, w, n, d,
+        [](const block_q4_K &b, const block_q8_K &x, int &summ) {
+            uint8_t sm[16];
+            scales_mins_k4(b.scales, sm);
+            summ = mins_dot(sm + 8, x.bsums);
+            return isum_k4(b.qs, sm, x.qs, [](int, u8x32 &, u8x32 &) {});
+        },
+        dscale_min<block_q4_K>);
 }
 
+// Q5_K: bit 2j of qh byte l is bit 4 of value l of sub-block 2j (low nibbles), bit 2j+1 that
+// of sub-block 2j+1.
 void matvec_q5_k(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_k<block_q5_K>(out, xq, w, n, d, [](const block_q5_K &b, Unpacked &u) {
-        unpack_4bit_k(b.qs, b.scales, u);
-        for (int v = 0; v < QK_K; v++) u.q[v] = int8_t(u.q[v] | (((b.qh[v % 32] >> (v / 32)) & 1) << 4));
-        u.d = h2f(b.d);
-        u.dmin = h2f(b.dmin);
-    });
+    matvec_k_fast<block_q5_K>(
+        out, xq, w, n, d,
+        [](const block_q5_K &b, const block_q8_K &x, int &summ) {
+            uint8_t sm[16];
+            scales_mins_k4(b.scales, sm);
+            summ = mins_dot(sm + 8, x.bsums);
+            const u8x32 qh = load<u8x32>(b.qh);
+            return isum_k4(b.qs, sm, x.qs, [&](int j, u8x32 &lo, u8x32 &hi) {
+                lo |= ((qh >> (2 * j)) & 1) << 4;
+                hi |= ((qh >> (2 * j + 1)) & 1) << 4;
+            });
+        },
+        dscale_min<block_q5_K>);
 }
 
-// Q6_K: per half of 128 values, low nibbles from 64 bytes (low nibble for the first 64 values,
-// high nibble for the next), high 2 bits from 32 bytes (field w/32); value - 32; int8 scales.
+// Q6_K: per half of 128 values, 32-value chunk c takes low 4 bits from 32 bytes of ql (bytes
+// 0-31 for c = 0 and 2, 32-63 for 1 and 3; low nibble for c < 2, high for c >= 2) and high 2 bits
+// from field c of 32 bytes of qh; values 0..63 (the -32 offset goes through the bsums); int8
+// scales per 16 values.
 void matvec_q6_k(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_k<block_q6_K>(out, xq, w, n, d, [](const block_q6_K &b, Unpacked &u) {
-        for (int half = 0; half < 2; half++)
-            for (int k = 0; k < 128; k++) {
-                const int low = (b.ql[half * 64 + k % 64] >> (4 * (k / 64))) & 15;
-                const int high = (b.qh[half * 32 + k % 32] >> (2 * (k / 32))) & 3;
-                u.q[half * 128 + k] = int8_t((low | (high << 4)) - 32);
+    matvec_k_fast<block_q6_K>(
+        out, xq, w, n, d,
+        [](const block_q6_K &b, const block_q8_K &x, int &summ) {
+            const i16x16 sc16 = __builtin_convertvector(load<i8x16>(b.scales), i16x16);
+            summ = 32 * hsum_i(madd(load<i16x16>(x.bsums), sc16));
+            i32x8 acc = 0;
+            for (int half = 0; half < 2; half++) {
+                const u8x32 qh = load<u8x32>(b.qh + 32 * half);
+                const u8x32 ql0 = load<u8x32>(b.ql + 64 * half), ql1 = load<u8x32>(b.ql + 64 * half + 32);
+                const u8x32 v[4] = {(ql0 & 15) | ((qh & 3) << 4), (ql1 & 15) | (((qh >> 2) & 3) << 4),
+                                    (ql0 >> 4) | (((qh >> 4) & 3) << 4), (ql1 >> 4) | ((qh >> 6) << 4)};
+                for (int c = 0; c < 4; c++) {
+                    const int g = 8 * half + 2 * c;  // the chunk's two 16-value groups
+                    const i16x16 s = {b.scales[g], b.scales[g], b.scales[g], b.scales[g], b.scales[g], b.scales[g],
+                                      b.scales[g], b.scales[g], b.scales[g + 1], b.scales[g + 1], b.scales[g + 1],
+                                      b.scales[g + 1], b.scales[g + 1], b.scales[g + 1], b.scales[g + 1], b.scales[g + 1]};
+                    acc += madd(mul_pairs(v[c], load<i8x32>(x.qs + 128 * half + 32 * c)), s);
+                }
             }
-        for (int g = 0; g < 16; g++) {
-            u.sc[g] = b.scales[g];
-            u.mn[g] = 0;
-        }
-        u.d = h2f(b.d);
-        u.dmin = 0.0f;
-    });
+            return acc;
+        },
+        [](const block_q6_K &b, float &dd, float &dm) {
+            dd = h2f(b.d);
+            dm = dd;
+        });
 }
 
 }  // namespace bf::kern

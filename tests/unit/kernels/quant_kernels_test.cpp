@@ -14,6 +14,17 @@
 
 namespace {
 
+#if BF_TEST_NEEDS_X86_V3
+// This binary's kernels use AVX2/FMA/F16C (the JIT's avx2 flavour): skip on a CPU without them.
+struct NeedsX86V3 : ::testing::Environment {
+    void SetUp() override {
+        if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") || !__builtin_cpu_supports("f16c"))
+            GTEST_SKIP() << "the CPU lacks AVX2/FMA/F16C";
+    }
+};
+[[maybe_unused]] const auto *const kNeedsX86V3 = ::testing::AddGlobalTestEnvironment(new NeedsX86V3);
+#endif
+
 namespace Q = bf::kern::quant;
 namespace K = bf::kern;
 

@@ -1,0 +1,152 @@
+// The few SIMD operations the quantized kernels are written in (qmatvec.cpp, qmatvec_k.cpp),
+// each with two implementations of the same contract:
+//   - x86 AVX2 + FMA + F16C intrinsics, when the compiler targets them: the JIT's avx2 and avx512
+//     bitcode variants are built with -mavx2 -mfma -mf16c (Makefile) and chosen only on a CPU
+//     that has all three (jit/engine.cpp), so the JIT still compiles them for the exact CPU
+//     (scheduling, shapes bound, and with AVX-VNNI / AVX512-VNNI LLVM fuses madd + add into
+//     vpdpwssd);
+//   - portable vector-extension C++ for everything else: the AOT build (baseline x86-64, SSE2)
+//     and the base bitcode. LLVM lowers it to whatever the target has.
+// This header is the only place with intrinsics; the kernels are written once against it. The
+// integer results are identical on both paths; which products land in which 32-bit lane differs
+// (documented per operation), so the float sums of AOT and JIT kernels may round differently,
+// as the fp32 kernels' lane counts already do between the SSE2 and AVX-512 builds.
+#pragma once
+#include <stdint.h>
+#include <string.h>
+
+#include "quant.h"
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#define BF_QSIMD_AVX2 1
+#include <immintrin.h>
+#else
+#define BF_QSIMD_AVX2 0
+#endif
+
+namespace bf::kern::qsimd {
+
+typedef int8_t i8x32 __attribute__((ext_vector_type(32)));
+typedef int8_t i8x16 __attribute__((ext_vector_type(16)));
+typedef uint8_t u8x32 __attribute__((ext_vector_type(32)));
+typedef uint8_t u8x16 __attribute__((ext_vector_type(16)));
+typedef int16_t i16x16 __attribute__((ext_vector_type(16)));
+typedef int16_t i16x32 __attribute__((ext_vector_type(32)));
+typedef int32_t i32x8 __attribute__((ext_vector_type(8)));
+typedef int32_t i32x16 __attribute__((ext_vector_type(16)));
+typedef uint32_t u32x8 __attribute__((ext_vector_type(8)));
+typedef uint16_t u16x8 __attribute__((ext_vector_type(8)));
+typedef float f32x8 __attribute__((ext_vector_type(8)));
+
+template <typename V>
+inline V load(const void *p) {  // unaligned
+    V v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// One fp16 scale to fp32, exactly (subnormals, inf and NaN included).
+inline float h2f(quant::fp16_t h) {
+#if BF_QSIMD_AVX2
+    return _cvtsh_ss(h);
+#else
+    return quant::fp16_to_fp32(h);
+#endif
+}
+
+// 8 fp16 values to fp32, exactly. The portable path: the magnitude's bits shifted into fp32
+// position and multiplied by 2^112 rebias the exponent and normalize subnormals in one step;
+// inf/NaN (exponent 31) are rebuilt with fp32's all-ones exponent.
+inline f32x8 h2f8(const quant::fp16_t *p) {
+#if BF_QSIMD_AVX2
+    return __m256(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p))));
+#else
+    const u32x8 h = __builtin_convertvector(load<u16x8>(p), u32x8);
+    const u32x8 mag = (h & 0x7fffu) << 13;
+    const u32x8 scaled = __builtin_bit_cast(u32x8, __builtin_bit_cast(f32x8, mag) * 0x1p112f);
+    const u32x8 special = __builtin_bit_cast(u32x8, mag >= (0x7c00u << 13));  // all ones: inf/NaN
+    const u32x8 bits = ((mag | 0x7f800000u) & special) | (scaled & ~special);
+    return __builtin_bit_cast(f32x8, bits | ((h & 0x8000u) << 16));
+#endif
+}
+
+#if !BF_QSIMD_AVX2
+// The portable pairing: element k of each half of 16 with element k + 8.
+inline i16x16 pair_sums(i16x32 p) {
+    return __builtin_shufflevector(p, p, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23) +
+           __builtin_shufflevector(p, p, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+}
+#endif
+
+// 32 unsigned bytes a (each <= 128) times 32 signed bytes b, products summed in pairs into 16
+// int16 lanes. Lanes 0-7 hold products of elements 0-15, lanes 8-15 those of elements 16-31
+// (AVX2: lane k = a[2k]b[2k] + a[2k+1]b[2k+1]; portable: halves of each 16 pair up instead).
+// The caller keeps each pair sum within int16 (|a| <= 128, |b| <= 127 does).
+inline i16x16 mul_pairs(u8x32 a, i8x32 b) {
+#if BF_QSIMD_AVX2
+    return i16x16(_mm256_maddubs_epi16(__m256i(a), __m256i(b)));
+#else
+    return pair_sums(__builtin_convertvector(a, i16x32) * __builtin_convertvector(b, i16x32));
+#endif
+}
+
+// 16 int16 lanes times 16 int16 scales, summed in pairs into 8 int32 lanes: lanes 0-3 from input
+// lanes 0-7, lanes 4-7 from input lanes 8-15 (so a scale that is constant over input lanes 0-7
+// and over 8-15 scales exactly the products of elements 0-15 and 16-31 of mul_pairs).
+inline i32x8 madd(i16x16 a, i16x16 s) {
+#if BF_QSIMD_AVX2
+    return i32x8(_mm256_madd_epi16(__m256i(a), __m256i(s)));
+#else
+    const i32x16 p = __builtin_convertvector(a, i32x16) * __builtin_convertvector(s, i32x16);
+    return __builtin_shufflevector(p, p, 0, 1, 2, 3, 8, 9, 10, 11) +
+           __builtin_shufflevector(p, p, 4, 5, 6, 7, 12, 13, 14, 15);
+#endif
+}
+
+// madd by 1: the int16 lanes summed in pairs into 8 int32 lanes.
+inline i32x8 sum_pairs(i16x16 a) { return madd(a, i16x16(1)); }
+
+// The dot product of 32 signed weights and 32 activations in [-127, 127], as 8 int32 partial
+// sums: |w| times x carrying w's sign, so every pair sum fits int16 even for w = -128.
+inline i32x8 dot32(i8x32 w, i8x32 x) {
+#if BF_QSIMD_AVX2
+    const __m256i aw = _mm256_sign_epi8(__m256i(w), __m256i(w));
+    return sum_pairs(i16x16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(__m256i(x), __m256i(w)))));
+#else
+    return sum_pairs(pair_sums(__builtin_convertvector(w, i16x32) * __builtin_convertvector(x, i16x32)));
+#endif
+}
+
+// 16 packed bytes to 32 nibble values: low nibbles first, then high nibbles (Q4_0's order).
+inline u8x32 nibbles(const uint8_t *qs) {
+    const u8x16 b = load<u8x16>(qs);
+    const u8x16 lo = b & 15, hi = b >> 4;
+    return __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+                                   21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
+}
+
+// Bits of a 32-bit mask as 32 bytes of 0 or `value` (byte j: bit j).
+inline u8x32 bits_to_bytes(uint32_t m, uint8_t value) {
+    const u8x32 spread = __builtin_bit_cast(u8x32, u32x8(m));  // byte 4k + b = byte b of m
+    const u8x32 bytes = __builtin_shufflevector(spread, spread, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2,
+                                                2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const u8x32 bit = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128,
+                       1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+    return __builtin_bit_cast(u8x32, (bytes & bit) == bit) & value;
+}
+
+inline f32x8 to_f32(i32x8 v) { return __builtin_convertvector(v, f32x8); }
+
+inline int hsum_i(i32x8 v) {
+    const auto a = __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
+    return a[0] + a[1] + a[2] + a[3];
+}
+
+// Sum of the 8 lanes, as a fixed tree.
+inline float hsum(f32x8 v) {
+    const auto a = __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
+    const auto b = __builtin_shufflevector(a, a, 0, 1) + __builtin_shufflevector(a, a, 2, 3);
+    return b[0] + b[1];
+}
+
+}  // namespace bf::kern::qsimd
