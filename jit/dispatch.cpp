@@ -16,11 +16,13 @@ struct Spec {
     const char *name;
     const char *symbol;  // the kernel's name in the embedded bitcode (kernels.h: asm label)
     void *aot;
+    void *ref;  // the reference twin (kernels_ref.cpp, quant_ref*.cpp)
     const registry::ShapeArgs &shape;  // argument index of each shape value, in shape order
 };
 
 #define BF_KERNEL(name, params, shape) \
-    {#name, "bf_kern_" #name, reinterpret_cast<void *>(&kern::name), registry::shape_of::name},
+    {#name, "bf_kern_" #name, reinterpret_cast<void *>(&kern::name), reinterpret_cast<void *>(&kern::ref::name), \
+     registry::shape_of::name},
 const Spec kSpecs[kKernels] = {
 #include "jit/kernels/kernels.def"
 };
@@ -31,6 +33,7 @@ int nslots;
 Slot overflow;  // when the table is full: AOT, profiled together
 constexpr uint64_t kCompareAfter = 16;  // JIT calls before the AOT-vs-JIT line
 bool tiering = true;
+bool reference = false;  // use_reference_kernels(): every slot on its ref:: twin
 
 void fresh_region(prof::Region &r, const char *name) { r = prof::Region{name, 0, 0, ~0ull, 0}; }
 
@@ -129,7 +132,7 @@ Slot *slot(int kernel, const int64_t *shape, int nshape) {
     s->kernel = kernel;
     s->nshape = nshape;
     for (int k = 0; k < nshape; k++) s->shape[k] = shape[k];
-    s->fn.store(kSpecs[kernel].aot, std::memory_order_relaxed);
+    s->fn.store(reference ? kSpecs[kernel].ref : kSpecs[kernel].aot, std::memory_order_relaxed);
     s->state = s == &overflow ? 2 : 0;
     s->compared = s->from_cache = false;
     s->compile_ms = 0;
@@ -148,7 +151,7 @@ void after_call(Slot *s, uint64_t cycles) {
         return;
     }
     add_sample(s->aot, cycles);
-    if (s->state == 0 && tiering && ready() &&
+    if (s->state == 0 && tiering && !reference && ready() &&
         (s->aot.calls >= options().hot_calls || s->aot.total >= options().hot_cycles))
         tier_up(s);
 }
@@ -162,6 +165,16 @@ void reset_counters() {
 }
 
 void set_tiering(bool on) { tiering = on; }
+
+void use_reference_kernels(bool on) {
+    reference = on;
+    for (int i = 0; i < nslots; i++) {
+        Slot &s = slots[i];
+        s.fn.store(on ? kSpecs[s.kernel].ref : kSpecs[s.kernel].aot, std::memory_order_release);
+        s.state = 0;
+        s.compared = false;
+    }
+}
 
 int slot_count() { return nslots; }
 Slot *slot_at(int i) { return i >= 0 && i < nslots ? &slots[i] : nullptr; }

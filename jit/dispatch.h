@@ -48,6 +48,9 @@ void after_call(Slot *s, uint64_t cycles);                 // profile; tier up w
 void report();             // the AOT-vs-JIT table and a jit_kernel record per slot
 void reset_counters();     // zero the slots' profiles (keeps the compiled code)
 void set_tiering(bool on); // off: hot slots stay on AOT (benchmarks measure AOT first)
+// On: every slot, existing or new, calls the kernel's reference twin (ref::) and nothing tiers
+// up (the tests compare whole generations, fast against reference kernels); off: back to AOT.
+void use_reference_kernels(bool on);
 int slot_count();
 Slot *slot_at(int i);
 

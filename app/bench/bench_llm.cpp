@@ -61,13 +61,8 @@ double read_bandwidth_gbs() {  // median of 3 sums over 64 MiB
 }
 
 // Prompt processing as generate() does it: positions 0..pp-1 through forward_batch, kBatch at a
-// time (pp <= seq_len), or one position at a time for models forward_batch does not take
-// (quantized weights, an fp16 KV cache).
+// time (pp <= seq_len).
 void prompt(const bf::llm::Model &model, bf::llm::RunState &st, int pp) {
-    if (!model.batched_prompt()) {
-        for (int pos = 0; pos < pp; pos++) bf::llm::forward(model, st, 1 + pos % (model.config.vocab_size - 1), pos);
-        return;
-    }
     int tokens[bf::llm::RunState::kBatch];
     for (int pos0 = 0; pos0 < pp; pos0 += bf::llm::RunState::kBatch) {
         const int n = std::min(bf::llm::RunState::kBatch, pp - pos0);

@@ -202,17 +202,15 @@ bool ChatSession::turn(std::string_view user, Sampler &sampler, int max_steps, s
         return false;
     }
 
-    // The new positions only: batched where the model allows, else one at a time.
+    // The new positions only, kBatch at a time.
     float *logits = nullptr;
     for (int i = 0; i < n;) {
-        const int k = !m.batched_prompt() ? 1 : n - i < RunState::kBatch ? n - i : RunState::kBatch;
-        const bool ok = k > 1 ? forward_batch(m, state_, ids.data() + i, k, pos_ + i, false)
-                              : (logits = forward(m, state_, ids[size_t(i)], pos_ + i)) != nullptr;
-        if (!ok) {
+        const int k = n - i < RunState::kBatch ? n - i : RunState::kBatch;
+        if (!forward_batch(m, state_, ids.data() + i, k, pos_ + i, false)) {
             err = "chat: the model refused the turn's tokens at positions " + std::to_string(pos_ + i) + "..";
             return false;
         }
-        if (k > 1) logits = state_.logits;
+        logits = state_.logits;
         i += k;
     }
     pos_ += n;

@@ -33,24 +33,22 @@ public:
     static constexpr uint64_t kDefaultMaxBytes = uint64_t(1) << 36;
     static constexpr int kBatch = 32;  // positions per forward_batch call
 
+    static constexpr int kActFormats = 5;  // Q8_0, Q8_1, Q8_K, fp16, bf16 (generate.cpp)
+
     Config config;              // what it was sized for
-    float *x = nullptr;         // dim: the residual stream
-    float *xb = nullptr;        // dim
-    float *xb2 = nullptr;       // dim
-    float *hb = nullptr;        // hidden_dim
-    float *hb2 = nullptr;       // hidden_dim
-    float *q = nullptr;         // dim
     float *att = nullptr;       // n_heads x seq_len
-    float *logits = nullptr;    // vocab_size
+    float *logits = nullptr;    // vocab_size: the last position's logits
     void *key_cache = nullptr;     // n_layers x seq_len x kv_dim, fp32 or fp16 (config.kv_f16)
     void *value_cache = nullptr;   // n_layers x seq_len x kv_dim
-    // forward_batch's activations: up to kBatch positions, one row each.
-    float *bx = nullptr, *bxb = nullptr, *bxb2 = nullptr, *bq = nullptr;  // kBatch x dim
-    float *bhb = nullptr, *bhb2 = nullptr;                                // kBatch x hidden_dim
-    float *blogits = nullptr;                                             // kBatch x vocab_size
-    void *xq = nullptr;    // an activation in a weight type's dot-product format (fp16, Q8_0)
-    float *k = nullptr;    // kv_dim: this position's key before it is rounded into an fp16 cache
-    float *v = nullptr;    // kv_dim: and its value
+    // The forward pass's activations: up to kBatch positions, one row each.
+    float *x = nullptr;         // kBatch x dim: the residual stream
+    float *xb = nullptr, *xb2 = nullptr, *q = nullptr;  // kBatch x dim
+    float *hb = nullptr, *hb2 = nullptr;                // kBatch x hidden_dim
+    float *blogits = nullptr;                           // kBatch x vocab_size (all_logits)
+    float *k = nullptr;         // kBatch x kv_dim: keys before they are rounded into an fp16 cache
+    float *v = nullptr;         // kBatch x kv_dim: and values
+    // The activations in each weight type's dot-product format (kBatch rows), by format.
+    void *xq[kActFormats] = {};
 
 private:
     void *mem_ = nullptr;
@@ -61,15 +59,16 @@ private:
 // loaders refuse a model with any other.
 bool matmul_supported(uint32_t type);
 
-// One position: token in, logits (vocab_size values in s.logits) out. Positions must be fed in
-// order from 0 (the KV cache holds 0..pos-1). Returns nullptr if token or pos is out of range or
-// the state was not sized for this model.
+// One position: token in, logits (vocab_size values in s.logits) out; forward_batch with n = 1.
+// Positions must be fed in order from 0 (the KV cache holds 0..pos-1). Returns nullptr if token
+// or pos is out of range or the state was not sized for this model.
 float *forward(const Model &m, RunState &s, int token, int pos);
 
-// Positions pos0 .. pos0+n-1 at once (models with batched_prompt() only) (1 <= n <= RunState::kBatch, pos0 + n <= seq_len), the
-// prompt-processing path: each weight matrix is applied to all n positions by one sgemm (read
-// once for n tokens, compute-bound) instead of n matvecs (memory-bound). Same math as n calls of
-// forward() up to the summation order. Logits: every row into s.blogits (row i = position
+// Positions pos0 .. pos0+n-1 at once (1 <= n <= RunState::kBatch, pos0 + n <= seq_len), the
+// forward pass (run.c's forward() for n positions): each weight matrix is applied to all n
+// positions by one sgemm (F32) or matmat (quantized: each weight block read and unpacked once
+// per 4 positions) instead of n matvecs, and the activation conversions are shared by the
+// matrices that read the same input. Same math as n single positions up to summation order. Logits: every row into s.blogits (row i = position
 // pos0+i) if all_logits, else only the last position's, into s.logits. Returns false (nothing
 // run) for a token or position out of range or a state not sized for this model.
 bool forward_batch(const Model &m, RunState &s, const int *tokens, int n, int pos0, bool all_logits);

@@ -204,13 +204,5 @@ bool load_model(const void *data, size_t size, Model &out, std::string &err) {
     return true;
 }
 
-bool Model::batched_prompt() const {
-    if (config.kv_f16 || config.rope_neox) return false;
-    auto f32 = [](const Matrix &m) { return m.type == 0; };
-    bool all = f32(weights.token_embedding) && f32(weights.wcls);
-    for (const Layer &y : weights.layers)
-        all = all && !y.bq && !y.bk && !y.bv && f32(y.wq) && f32(y.wk) && f32(y.wv) && f32(y.wo) && f32(y.w1) && f32(y.w2) && f32(y.w3);
-    return all;
-}
 
 }  // namespace bf::llm

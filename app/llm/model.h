@@ -65,9 +65,6 @@ struct Model {
     Weights weights;
     uint64_t n_params = 0;      // values the file holds (llama2.c: incl. freq_cis)
     uint64_t bytes_needed = 0;  // bytes of the file the model uses
-    // Every matrix F32, the KV cache F32, llama's RoPE and no biases: the prompt may go through
-    // forward_batch's sgemm.
-    bool batched_prompt() const;
 };
 
 // Largest number of fp32 values a checkpoint may declare; anything above is a corrupt header.

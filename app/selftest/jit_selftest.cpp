@@ -254,6 +254,51 @@ int run_jit_selftest(const Settings &settings) {
         }
     }
     {
+        // The prompt path's matmats: 7 positions (a tile of 4, then 3) against 33 rows, each type
+        // on activations from its reference quantizer.
+        using MM = void (*)(float *, const void *, const void *, int, int, int);
+        using QZ = void (*)(void *, const float *, int);
+        struct Case {
+            const char *name;
+            uint32_t type;
+            MM ref, fast;
+            QZ quantize;
+            int n;
+            size_t row_bytes;  // of one activation row
+        };
+        const size_t q80 = 288 / 32 * sizeof(Q::block_q8_0), q81 = 288 / 32 * sizeof(Q::block_q8_1);
+        const size_t q8k = 512 / 256 * sizeof(Q::block_q8_K);
+        const Case cases[] = {
+            {"matmat_q8_0 288x33 m7", Q::Q8_0, K::ref::matmat_q8_0, D::matmat_q8_0, K::ref::quantize_q8_0, 288, q80},
+            {"matmat_q4_0 288x33 m7", Q::Q4_0, K::ref::matmat_q4_0, D::matmat_q4_0, K::ref::quantize_q8_0, 288, q80},
+            {"matmat_q5_0 288x33 m7", Q::Q5_0, K::ref::matmat_q5_0, D::matmat_q5_0, K::ref::quantize_q8_0, 288, q80},
+            {"matmat_q4_1 288x33 m7", Q::Q4_1, K::ref::matmat_q4_1, D::matmat_q4_1, K::ref::quantize_q8_1, 288, q81},
+            {"matmat_q5_1 288x33 m7", Q::Q5_1, K::ref::matmat_q5_1, D::matmat_q5_1, K::ref::quantize_q8_1, 288, q81},
+            {"matmat_q4_k 512x33 m7", Q::Q4_K, K::ref::matmat_q4_k, D::matmat_q4_k, K::ref::quantize_q8_k, 512, q8k},
+            {"matmat_q5_k 512x33 m7", Q::Q5_K, K::ref::matmat_q5_k, D::matmat_q5_k, K::ref::quantize_q8_k, 512, q8k},
+            {"matmat_q6_k 512x33 m7", Q::Q6_K, K::ref::matmat_q6_k, D::matmat_q6_k, K::ref::quantize_q8_k, 512, q8k},
+            {"matmat_f16 288x33 m7", Q::F16, K::ref::matmat_f16, D::matmat_f16, K::ref::to_f16, 288, 288 * 2},
+            {"matmat_bf16 288x33 m7", Q::BF16, K::ref::matmat_bf16, D::matmat_bf16, K::ref::to_bf16, 288, 288 * 2},
+        };
+        const int d = 33, m = 7;
+        for (const Case &c : cases) {
+            auto x = rnd(size_t(c.n) * m, 23);
+            std::vector<unsigned char> xq(c.row_bytes * m), w;
+            for (int p = 0; p < m; p++) c.quantize(xq.data() + p * c.row_bytes, x.data() + size_t(p) * c.n, c.n);
+            if (c.type == Q::F16 || c.type == Q::BF16) {  // real values: random bits could be NaN
+                auto wf = rnd(size_t(c.n) * d, 24);
+                w.resize(wf.size() * 2);
+                (c.type == Q::F16 ? K::ref::to_f16 : K::ref::to_bf16)(w.data(), wf.data(), int(wf.size()));
+            } else {
+                w = blocks(c.type, d, c.n, 25 + c.type);
+            }
+            std::vector<float> want(size_t(d) * m), got(want.size());
+            c.ref(want.data(), xq.data(), w.data(), c.n, d, m);
+            for (int r = 0; r < reps; r++) c.fast(got.data(), xq.data(), w.data(), c.n, d, m);
+            expect_close(c.name, got, want, std::sqrt(float(c.n)));
+        }
+    }
+    {
         int nh = 6, nkv = 2, hs = 48, pos = 20, kv = nkv * hs;
         auto q = rnd(size_t(nh) * hs, 18), kf = rnd(size_t(pos + 1) * kv, 19), vf = rnd(size_t(pos + 1) * kv, 20);
         std::vector<Q::fp16_t> kc(kf.size()), vc(vf.size());

@@ -31,78 +31,94 @@ using namespace qdetail;
 using namespace qsimd;
 using qsimd::h2f;
 
-// Row by row (each row one sequential stream, as for fp32 matvec), block by block:
-//   sum over blocks of  d_w * d_x * (integer dot of the block)  +  c_w * c_x
-// `isum(wb, xb)` is a block's integer dot as 8 int32 partial sums; c_w, c_x the optional scalar
-// term: the weights' min times the activations' s for Q4_1/Q5_1, and for Q4_0/Q5_0, whose values
-// are stored with an offset, d_w times -offset * d_x * sum(q_x): the unsigned values go straight
-// into the byte multiply and the offset is paid once per activation block, not once per weight
-// block. The activation side (d_x in fp32, c_x) is computed once per call for a chunk of blocks
-// and shared by every row. Two accumulators over even and odd blocks keep two FMA chains going.
-constexpr int kChunk = 256;  // activation blocks per chunk (stack: 2 KB); rows of up to 8192 are one chunk
+// Row by row (each row one sequential stream, as for fp32 matvec), block by block, in llama.cpp's
+// AVX2 order (ggml_vec_dot_q*_q8_*), so that JIT code on an AVX2 CPU computes the same floats as
+// the llama.cpp builds behind the shared reference texts:
+//   acc (8 lanes) += (d_w * d_x) * float(8 int32 partial sums of the block);  s += c_w * c_x
+//   result = hsum(acc) + s
+// `values(wb)` unpacks a weight block once (its 32 values as bytes), `isum(v, xb)` gives their
+// 8 partial sums against an activation block; c_w * c_x is the min term of Q4_1/Q5_1 (the
+// weights' m times the activations' s; 0 for the others). d_x in fp32 (and c_x) is converted
+// once per call for a chunk of blocks and shared by every row.
+//
+// M positions at once (the prompt path: matmat_*): each weight block is read and unpacked once
+// for all M activation rows, each position computed exactly as alone. out[m * d + i] is row i of
+// position m.
+constexpr int kChunk = 256;  // activation blocks per chunk; rows of up to 8192 values are one chunk
 
-template <typename Block, typename XBlock, typename ISum, typename XTerm, typename WTerm>
-void matvec_blocks(float *out, const void *xq, const void *w, int n, int d, ISum isum, XTerm xterm, WTerm wterm) {
-    const int nb = n / QK8_0;
-    const Block *rows = static_cast<const Block *>(w);
-    for (int c0 = 0; c0 < nb; c0 += kChunk) {
-        const int cn = nb - c0 < kChunk ? nb - c0 : kChunk;
-        const XBlock *x = static_cast<const XBlock *>(xq) + c0;
-        float dx[kChunk], cx[kChunk];
-        for (int b = 0; b < cn; b++) {
-            dx[b] = h2f(x[b].d);
-            cx[b] = xterm(x[b], dx[b]);
-        }
-        for (int i = 0; i < d; i++) {
-            const Block *r = rows + size_t(i) * nb + c0;
-            f32x8 acc0 = 0.0f, acc1 = 0.0f;
-            float scalar = 0.0f;
-            int b = 0;
-            for (; b + 2 <= cn; b += 2) {
-                const float d0 = h2f(r[b].d), d1 = h2f(r[b + 1].d);
-                acc0 += to_f32(isum(r[b], x[b])) * (d0 * dx[b]);
-                acc1 += to_f32(isum(r[b + 1], x[b + 1])) * (d1 * dx[b + 1]);
-                scalar += wterm(r[b], d0) * cx[b] + wterm(r[b + 1], d1) * cx[b + 1];
+template <typename Block, typename XBlock>
+struct Blocks {
+    const Block *w;
+    const XBlock *x;  // position m's block b: x[m * nb + b]
+    int nb, d;
+};
+
+template <int M, typename Block, typename XBlock, typename Values, typename ISum, typename XTerm, typename WTerm>
+void rows_m(float *out, const Blocks<Block, XBlock> &a, Values values, ISum isum, XTerm xterm, WTerm wterm) {
+    for (int c0 = 0; c0 < a.nb; c0 += kChunk) {
+        const int cn = a.nb - c0 < kChunk ? a.nb - c0 : kChunk;
+        float dx[M][kChunk], cx[M][kChunk];
+        for (int m = 0; m < M; m++)
+            for (int b = 0; b < cn; b++) {
+                const XBlock &xb = a.x[size_t(m) * a.nb + c0 + b];
+                dx[m][b] = h2f(xb.d);
+                cx[m][b] = xterm(xb);
             }
-            for (; b < cn; b++) {
-                const float d0 = h2f(r[b].d);
-                acc0 += to_f32(isum(r[b], x[b])) * (d0 * dx[b]);
-                scalar += wterm(r[b], d0) * cx[b];
+        for (int i = 0; i < a.d; i++) {
+            const Block *r = a.w + size_t(i) * a.nb + c0;
+            f32x8 acc[M];
+            float scalar[M];
+            for (int m = 0; m < M; m++) acc[m] = 0.0f, scalar[m] = 0.0f;
+            for (int b = 0; b < cn; b++) {
+                const auto v = values(r[b]);
+                const float dw = h2f(r[b].d), cw = wterm(r[b]);
+                for (int m = 0; m < M; m++) {
+                    const XBlock &xb = a.x[size_t(m) * a.nb + c0 + b];
+                    acc[m] += to_f32(isum(v, xb)) * (dw * dx[m][b]);
+                    scalar[m] += cw * cx[m][b];
+                }
             }
-            const float part = hsum(acc0 + acc1) + scalar;
-            out[i] = c0 ? out[i] + part : part;
+            for (int m = 0; m < M; m++) {
+                const float part = hsum(acc[m]) + scalar[m];
+                float &o = out[size_t(m) * a.d + i];
+                o = c0 ? o + part : part;
+            }
         }
     }
 }
 
-// The activations' integer sum of a block (for the offset types' correction).
-inline int xsum(const int8_t *qs) { return hsum_i(sum_pairs(mul_pairs(u8x32(1), load<i8x32>(qs)))); }
-
-// Q8_0 against Q8_0: signed values, no scalar term.
-template <typename Block>
-void matvec_signed(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_blocks<Block, block_q8_0>(
-        out, xq, w, n, d, [](const Block &wb, const block_q8_0 &xb) { return dot32(load<i8x32>(wb.qs), load<i8x32>(xb.qs)); },
-        [](const block_q8_0 &, float) { return 0.0f; }, [](const Block &, float) { return 0.0f; });
+// m positions, 4 at a time (a register tile of AVX2's 16 ymm: 4 accumulators, the block, temps).
+template <typename Block, typename XBlock, typename... F>
+void positions(float *out, const void *xq, const void *w, int n, int d, int m, F... f) {
+    const int nb = n / QK8_0;
+    for (int p = 0; p < m;) {
+        const Blocks<Block, XBlock> a{static_cast<const Block *>(w), static_cast<const XBlock *>(xq) + size_t(p) * nb,
+                                      nb, d};
+        float *o = out + size_t(p) * d;
+        switch (m - p) {
+        case 1: rows_m<1>(o, a, f...); p += 1; break;
+        case 2: rows_m<2>(o, a, f...); p += 2; break;
+        case 3: rows_m<3>(o, a, f...); p += 3; break;
+        default: rows_m<4>(o, a, f...); p += 4; break;
+        }
+    }
 }
 
-// Q4_0/Q5_0 against Q8_0: unsigned values (0..15, 0..31) . x, minus offset * sum(x).
-template <typename Block, int Offset, typename Values>
-void matvec_offset(float *out, const void *xq, const void *w, int n, int d, Values values) {
-    matvec_blocks<Block, block_q8_0>(
-        out, xq, w, n, d,
-        [&](const Block &wb, const block_q8_0 &xb) { return sum_pairs(mul_pairs(values(wb), load<i8x32>(xb.qs))); },
-        [](const block_q8_0 &xb, float dxf) { return float(-Offset * xsum(xb.qs)) * dxf; },
-        [](const Block &, float dw) { return dw; });
+// Q8_0/Q4_0/Q5_0 against Q8_0: the weights' signed values (offset removed) . x, no scalar term.
+template <typename Block, typename Values>
+void q8_signed(float *out, const void *xq, const void *w, int n, int d, int m, Values values) {
+    positions<Block, block_q8_0>(
+        out, xq, w, n, d, m, values, [](i8x32 v, const block_q8_0 &xb) { return dot32(v, load<i8x32>(xb.qs)); },
+        [](const block_q8_0 &) { return 0.0f; }, [](const Block &) { return 0.0f; });
 }
 
 // Q4_1/Q5_1 against Q8_1: unsigned values . x, plus the min term m_w * s_x.
 template <typename Block, typename Values>
-void matvec_min(float *out, const void *xq, const void *w, int n, int d, Values values) {
-    matvec_blocks<Block, block_q8_1>(
-        out, xq, w, n, d,
-        [&](const Block &wb, const block_q8_1 &xb) { return sum_pairs(mul_pairs(values(wb), load<i8x32>(xb.qs))); },
-        [](const block_q8_1 &xb, float) { return h2f(xb.s); }, [](const Block &wb, float) { return h2f(wb.m); });
+void q8_min(float *out, const void *xq, const void *w, int n, int d, int m, Values values) {
+    positions<Block, block_q8_1>(
+        out, xq, w, n, d, m, values,
+        [](u8x32 v, const block_q8_1 &xb) { return sum_pairs(mul_pairs(v, load<i8x32>(xb.qs))); },
+        [](const block_q8_1 &xb) { return h2f(xb.s); }, [](const Block &wb) { return h2f(wb.m); });
 }
 
 // 32 values of 4 bits, or 5 with bit 4 from qh (bit j for value j).
@@ -112,6 +128,7 @@ inline u8x32 values5(const uint8_t *qs, const uint8_t *qh) {
     memcpy(&h, qh, 4);
     return nibbles(qs) | bits_to_bytes(h, 16);
 }
+inline i8x32 minus(u8x32 v, int8_t offset) { return __builtin_bit_cast(i8x32, v) - offset; }
 
 // Q8_0's d and q for one block of 32 (x86: d = amax / 127, q = x * (127 / amax) to nearest even);
 // returns d before its fp16 rounding, which Q8_1's s uses.
@@ -145,25 +162,19 @@ void quantize_q8_1(void *y, const float *x, int n) {
     }
 }
 
-void matvec_q8_0(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_signed<block_q8_0>(out, xq, w, n, d);
-}
-
-void matvec_q4_0(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_offset<block_q4_0, 8>(out, xq, w, n, d, [](const block_q4_0 &b) { return values4(b.qs); });
-}
-
-void matvec_q5_0(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_offset<block_q5_0, 16>(out, xq, w, n, d, [](const block_q5_0 &b) { return values5(b.qs, b.qh); });
-}
-
-void matvec_q4_1(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_min<block_q4_1>(out, xq, w, n, d, [](const block_q4_1 &b) { return values4(b.qs); });
-}
-
-void matvec_q5_1(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_min<block_q5_1>(out, xq, w, n, d, [](const block_q5_1 &b) { return values5(b.qs, b.qh); });
-}
+// Each 32-value type once, for one position (matvec) and for m (matmat).
+#define BF_Q32(type, ...)                                                                     \
+    void matvec_##type(float *out, const void *xq, const void *w, int n, int d) {             \
+        const int m = 1;                                                                      \
+        __VA_ARGS__;                                                                          \
+    }                                                                                         \
+    void matmat_##type(float *out, const void *xq, const void *w, int n, int d, int m) { __VA_ARGS__; }
+BF_Q32(q8_0, q8_signed<block_q8_0>(out, xq, w, n, d, m, [](const block_q8_0 &b) { return load<i8x32>(b.qs); }))
+BF_Q32(q4_0, q8_signed<block_q4_0>(out, xq, w, n, d, m, [](const block_q4_0 &b) { return minus(values4(b.qs), 8); }))
+BF_Q32(q5_0, q8_signed<block_q5_0>(out, xq, w, n, d, m, [](const block_q5_0 &b) { return minus(values5(b.qs, b.qh), 16); }))
+BF_Q32(q4_1, q8_min<block_q4_1>(out, xq, w, n, d, m, [](const block_q4_1 &b) { return values4(b.qs); }))
+BF_Q32(q5_1, q8_min<block_q5_1>(out, xq, w, n, d, m, [](const block_q5_1 &b) { return values5(b.qs, b.qh); }))
+#undef BF_Q32
 
 // bf16 is the top half of an fp32: widening is a shift; narrowing rounds to nearest even and
 // keeps NaN a quiet NaN (quant.h's fp32_to_bf16, which the unit tests compare against).
@@ -176,20 +187,48 @@ void to_bf16(void *y, const float *x, int n) {
     }
 }
 
-// Both fp16/bf16 matvecs: 4 x 8 lanes of fp32 products, `wide(p)` widening 8 values at p.
-template <typename Wide, typename Narrow>
-void matvec_half(float *out, const void *xh, const void *w, int n, int d, Wide wide, Narrow narrow) {
-    const uint16_t *x = static_cast<const uint16_t *>(xh);
+// The fp16/bf16 matvecs and matmats, in llama.cpp's order (ggml_vec_dot_f16 with F16C): four
+// chains of 8 lanes over 32 values at a time, folded (c0 + c2) + (c1 + c3), the 8 lanes summed
+// as (l0 + l4 + l1 + l5) + (l2 + l6 + l3 + l7) (two horizontal adds), then the last n % 32 values
+// one by one in double. `wide(p)` widens 8 values at p, `narrow` one. M positions share each
+// widened weight vector, each computed exactly as alone.
+template <int M, typename Wide, typename Narrow>
+void half_rows(float *out, const uint16_t *x, const uint16_t *w, int n, int d, Wide wide, Narrow narrow) {
     for (int i = 0; i < d; i++) {
-        const uint16_t *r = static_cast<const uint16_t *>(w) + size_t(i) * n;
-        f32x8 acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        const uint16_t *r = w + size_t(i) * n;
+        f32x8 acc[M][4];
+        for (int m = 0; m < M; m++)
+            for (int c = 0; c < 4; c++) acc[m][c] = 0.0f;
         int j = 0;
         for (; j + 32 <= n; j += 32)
-            for (int c = 0; c < 4; c++) acc[c] += wide(r + j + 8 * c) * wide(x + j + 8 * c);
-        for (; j + 8 <= n; j += 8) acc[0] += wide(r + j) * wide(x + j);
-        float sum = hsum((acc[0] + acc[1]) + (acc[2] + acc[3]));
-        for (; j < n; j++) sum += narrow(r[j]) * narrow(x[j]);
-        out[i] = sum;
+            for (int c = 0; c < 4; c++) {
+                const f32x8 wv = wide(r + j + 8 * c);
+                for (int m = 0; m < M; m++) acc[m][c] += wv * wide(x + size_t(m) * n + j + 8 * c);
+            }
+        for (int m = 0; m < M; m++) {
+            const f32x8 t = (acc[m][0] + acc[m][2]) + (acc[m][1] + acc[m][3]);
+            const auto h = __builtin_shufflevector(t, t, 0, 1, 2, 3) + __builtin_shufflevector(t, t, 4, 5, 6, 7);
+            double sum = (h[0] + h[1]) + (h[2] + h[3]);
+            for (int k = j; k < n; k++) sum += double(narrow(r[k]) * narrow(x[size_t(m) * n + k]));
+            out[size_t(m) * d + i] = float(sum);
+        }
+    }
+}
+
+// Two positions at a time: 8 accumulators, as many as the registers hold beside the operands.
+template <typename Wide, typename Narrow>
+void half_positions(float *out, const void *xh, const void *w, int n, int d, int m, Wide wide, Narrow narrow) {
+    const uint16_t *x = static_cast<const uint16_t *>(xh), *wr = static_cast<const uint16_t *>(w);
+    for (int p = 0; p < m;) {
+        const uint16_t *xp = x + size_t(p) * n;
+        float *o = out + size_t(p) * d;
+        if (m - p == 1) {
+            half_rows<1>(o, xp, wr, n, d, wide, narrow);
+            p += 1;
+        } else {
+            half_rows<2>(o, xp, wr, n, d, wide, narrow);
+            p += 2;
+        }
     }
 }
 
@@ -199,7 +238,10 @@ inline f32x8 bf2f8(const uint16_t *p) {
 }
 
 void matvec_bf16(float *out, const void *xb, const void *w, int n, int d) {
-    matvec_half(out, xb, w, n, d, bf2f8, bf2f);
+    half_positions(out, xb, w, n, d, 1, bf2f8, bf2f);
+}
+void matmat_bf16(float *out, const void *xb, const void *w, int n, int d, int m) {
+    half_positions(out, xb, w, n, d, m, bf2f8, bf2f);
 }
 
 void to_f16(void *y, const float *x, int n) {
@@ -208,7 +250,10 @@ void to_f16(void *y, const float *x, int n) {
 }
 
 void matvec_f16(float *out, const void *xh, const void *w, int n, int d) {
-    matvec_half(out, xh, w, n, d, h2f8, h2f);
+    half_positions(out, xh, w, n, d, 1, h2f8, h2f);
+}
+void matmat_f16(float *out, const void *xh, const void *w, int n, int d, int m) {
+    half_positions(out, xh, w, n, d, m, h2f8, h2f);
 }
 
 void attention_f16(float *out, float *att, const float *q, const void *key_cache, const void *value_cache,

@@ -59,30 +59,57 @@ void unpack_2bit(const uint8_t *qs, int8_t *q) {
             for (int l = 0; l < 32; l++) q[half * 128 + field * 32 + l] = int8_t((qs[half * 32 + l] >> (2 * field)) & 3);
 }
 
-// The fast types (Q4_K, Q5_K, Q6_K): values kept unsigned, 32 at a time through the byte
-// multiply (qsimd.h), each 16-value group's scale applied by the int16 multiply-add that widens
-// the products, all 256 values summed as 8 int32 lanes; the mins (Q4_K, Q5_K) and Q6_K's -32
-// offset pair with the activations' 16-value sums (bsums), one multiply-add per super-block:
-//   sum += d_w * d_x * isum  -  (dmin_w * d_x * summ  or  32 * d_w * d_x * summ).
-// `isum(wb, xb, summ)` returns isum as 8 lanes and sets summ (the mins' or scales' bsum dot).
-template <typename Block, typename ISum, typename Scales>
-void matvec_k_fast(float *out, const void *xq, const void *w, int n, int d, ISum isum, Scales dscale) {
+// The fast types (Q4_K, Q5_K, Q6_K): a weight super-block is unpacked once into 8 chunks of 32
+// unsigned values and, per chunk, the int16 scales of its two 16-value groups; each chunk goes
+// through the byte multiply (qsimd.h) against the activations, the int16 multiply-add that
+// widens the products applies the group scales, and all 256 values sum as 8 int32 lanes. The
+// mins (Q4_K, Q5_K) and Q6_K's -32 offset pair with the activations' 16-value sums (bsums), one
+// multiply-add per super-block:  sum += d_w * d_x * isum - dm * d_x * (m16 . bsums), with
+// dm = dmin (m16 the mins) or d_w (m16 = 32 * the scales).
+struct KUnpacked {
+    u8x32 v[8];
+    i16x16 sc[8];
+    i16x16 m16;
+    float d, dm;
+};
+
+// M positions at once (matmat_*; one for matvec): each super-block is unpacked once for all.
+// out[m * d + i] is row i of position m.
+template <int M, typename Block, typename Unpack>
+void k_rows(float *out, const block_q8_K *x, const Block *rows, int nb, int d, Unpack unpack) {
+    for (int i = 0; i < d; i++) {
+        const Block *r = rows + size_t(i) * nb;
+        f32x8 acc[M];
+        for (int m = 0; m < M; m++) acc[m] = 0.0f;
+        for (int b = 0; b < nb; b++) {
+            KUnpacked u;
+            unpack(r[b], u);
+            for (int m = 0; m < M; m++) {
+                const block_q8_K &xb = x[size_t(m) * nb + b];
+                i32x8 s = 0;
+                for (int c = 0; c < 8; c++) s += madd(mul_pairs(u.v[c], load<i8x32>(xb.qs + 32 * c)), u.sc[c]);
+                const i32x8 mins = madd(load<i16x16>(xb.bsums), u.m16);
+                acc[m] += to_f32(s) * (u.d * xb.d) - to_f32(mins) * (u.dm * xb.d);
+            }
+        }
+        for (int m = 0; m < M; m++) out[size_t(m) * d + i] = hsum(acc[m]);
+    }
+}
+
+template <typename Block, typename Unpack>
+void k_positions(float *out, const void *xq, const void *w, int n, int d, int m, Unpack unpack) {
     const int nb = n / QK_K;
     const block_q8_K *x = static_cast<const block_q8_K *>(xq);
     const Block *rows = static_cast<const Block *>(w);
-    for (int i = 0; i < d; i++) {
-        const Block *r = rows + size_t(i) * nb;
-        f32x8 acc = 0.0f;
-        float scalar = 0.0f;
-        for (int b = 0; b < nb; b++) {
-            int summ;
-            const i32x8 s = isum(r[b], x[b], summ);
-            float dd, dm;
-            dscale(r[b], dd, dm);
-            acc += to_f32(s) * (dd * x[b].d);
-            scalar -= (dm * x[b].d) * float(summ);
+    for (int p = 0; p < m;) {
+        const block_q8_K *xp = x + size_t(p) * nb;
+        float *o = out + size_t(p) * d;
+        switch (m - p) {
+        case 1: k_rows<1>(o, xp, rows, nb, d, unpack); p += 1; break;
+        case 2: k_rows<2>(o, xp, rows, nb, d, unpack); p += 2; break;
+        case 3: k_rows<3>(o, xp, rows, nb, d, unpack); p += 3; break;
+        default: k_rows<4>(o, xp, rows, nb, d, unpack); p += 4; break;
         }
-        out[i] = hsum(acc) + scalar;
     }
 }
 
@@ -102,28 +129,23 @@ inline void scales_mins_k4(const uint8_t *packed, uint8_t *out16) {
 
 typedef uint8_t u8x8 __attribute__((ext_vector_type(8)));
 
-// sum over the 16 groups of bsums[g] * m[g / 2] (8 mins, each shared by the two groups of its
-// 32-value sub-block).
-inline int mins_dot(const uint8_t *mins8, const int16_t *bsums) {
-    const u8x8 m = load<u8x8>(mins8);
-    const i16x16 m16 = __builtin_convertvector(
-        __builtin_shufflevector(m, m, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), i16x16);
-    return hsum_i(madd(load<i16x16>(bsums), m16));
-}
-
-// Q4_K/Q5_K's integer sum: chunk j (64 values) takes low nibbles for sub-block 2j and high
-// nibbles for 2j+1; `high(j, lo, hi)` adds Q5_K's fifth bits.
-template <typename High>
-inline i32x8 isum_k4(const uint8_t *qs, const uint8_t *sc, const int8_t *xq, High high) {
-    i32x8 acc = 0;
+// Q4_K/Q5_K: chunk 2j takes the low nibbles of bytes 32j.., chunk 2j+1 their high nibbles; each
+// 32-value sub-block has one scale and one min (shared by its two 16-value groups).
+template <typename Block>
+void unpack_k4(const Block &b, KUnpacked &u) {
+    uint8_t sm[16];
+    scales_mins_k4(b.scales, sm);
     for (int j = 0; j < 4; j++) {
-        const u8x32 q = load<u8x32>(qs + 32 * j);
-        u8x32 lo = q & 15, hi = q >> 4;
-        high(j, lo, hi);
-        acc += madd(mul_pairs(lo, load<i8x32>(xq + 64 * j)), i16x16(int16_t(sc[2 * j])));
-        acc += madd(mul_pairs(hi, load<i8x32>(xq + 64 * j + 32)), i16x16(int16_t(sc[2 * j + 1])));
+        const u8x32 q = load<u8x32>(b.qs + 32 * j);
+        u.v[2 * j] = q & 15;
+        u.v[2 * j + 1] = q >> 4;
     }
-    return acc;
+    for (int c = 0; c < 8; c++) u.sc[c] = i16x16(int16_t(sm[c]));
+    const u8x8 mn = load<u8x8>(sm + 8);
+    u.m16 = __builtin_convertvector(__builtin_shufflevector(mn, mn, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7),
+                                    i16x16);
+    u.d = h2f(b.d);
+    u.dm = h2f(b.dmin);
 }
 
 }  // namespace
@@ -184,72 +206,49 @@ void matvec_q3_k(float *out, const void *xq, const void *w, int n, int d) {
     });
 }
 
-template <typename Block>
-void dscale_min(const Block &b, float &dd, float &dm) {
-    dd = h2f(b.d);
-    dm = h2f(b.dmin);
+namespace {
+
+// Q5_K: bit c of qh byte l is bit 4 of value l of chunk c.
+void unpack_q5_k(const block_q5_K &b, KUnpacked &u) {
+    unpack_k4(b, u);
+    const u8x32 qh = load<u8x32>(b.qh);
+    for (int c = 0; c < 8; c++) u.v[c] |= ((qh >> c) & 1) << 4;
 }
 
-void matvec_q4_k(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_k_fast<block_q4_K>(
-        out, xq, w, n, d,
-        [](const block_q4_K &b, const block_q8_K &x, int &summ) {
-            uint8_t sm[16];
-            scales_mins_k4(b.scales, sm);
-            summ = mins_dot(sm + 8, x.bsums);
-            return isum_k4(b.qs, sm, x.qs, [](int, u8x32 &, u8x32 &) {});
-        },
-        dscale_min<block_q4_K>);
+// Q6_K: per half of 128 values, chunk c (of 4) takes low 4 bits from 32 bytes of ql (bytes 0-31
+// for c = 0 and 2, 32-63 for 1 and 3; low nibble for c < 2, high for c >= 2) and high 2 bits from
+// field c of 32 bytes of qh; values 0..63, the -32 offset through the bsums; int8 scales per 16.
+void unpack_q6_k(const block_q6_K &b, KUnpacked &u) {
+    for (int half = 0; half < 2; half++) {
+        const u8x32 qh = load<u8x32>(b.qh + 32 * half);
+        const u8x32 ql0 = load<u8x32>(b.ql + 64 * half), ql1 = load<u8x32>(b.ql + 64 * half + 32);
+        u8x32 *v = u.v + 4 * half;
+        v[0] = (ql0 & 15) | ((qh & 3) << 4);
+        v[1] = (ql1 & 15) | (((qh >> 2) & 3) << 4);
+        v[2] = (ql0 >> 4) | (((qh >> 4) & 3) << 4);
+        v[3] = (ql1 >> 4) | ((qh >> 6) << 4);
+    }
+    const i16x16 sc = __builtin_convertvector(load<i8x16>(b.scales), i16x16);
+    for (int c = 0; c < 8; c++) {
+        const int16_t s0 = sc[2 * c], s1 = sc[2 * c + 1];
+        u.sc[c] = i16x16{s0, s0, s0, s0, s0, s0, s0, s0, s1, s1, s1, s1, s1, s1, s1, s1};
+    }
+    u.m16 = sc * int16_t(32);
+    u.d = u.dm = h2f(b.d);
 }
 
-// Q5_K: bit 2j of qh byte l is bit 4 of value l of sub-block 2j (low nibbles), bit 2j+1 that
-// of sub-block 2j+1.
-void matvec_q5_k(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_k_fast<block_q5_K>(
-        out, xq, w, n, d,
-        [](const block_q5_K &b, const block_q8_K &x, int &summ) {
-            uint8_t sm[16];
-            scales_mins_k4(b.scales, sm);
-            summ = mins_dot(sm + 8, x.bsums);
-            const u8x32 qh = load<u8x32>(b.qh);
-            return isum_k4(b.qs, sm, x.qs, [&](int j, u8x32 &lo, u8x32 &hi) {
-                lo |= ((qh >> (2 * j)) & 1) << 4;
-                hi |= ((qh >> (2 * j + 1)) & 1) << 4;
-            });
-        },
-        dscale_min<block_q5_K>);
-}
+}  // namespace
 
-// Q6_K: per half of 128 values, 32-value chunk c takes low 4 bits from 32 bytes of ql (bytes
-// 0-31 for c = 0 and 2, 32-63 for 1 and 3; low nibble for c < 2, high for c >= 2) and high 2 bits
-// from field c of 32 bytes of qh; values 0..63 (the -32 offset goes through the bsums); int8
-// scales per 16 values.
-void matvec_q6_k(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_k_fast<block_q6_K>(
-        out, xq, w, n, d,
-        [](const block_q6_K &b, const block_q8_K &x, int &summ) {
-            const i16x16 sc16 = __builtin_convertvector(load<i8x16>(b.scales), i16x16);
-            summ = 32 * hsum_i(madd(load<i16x16>(x.bsums), sc16));
-            i32x8 acc = 0;
-            for (int half = 0; half < 2; half++) {
-                const u8x32 qh = load<u8x32>(b.qh + 32 * half);
-                const u8x32 ql0 = load<u8x32>(b.ql + 64 * half), ql1 = load<u8x32>(b.ql + 64 * half + 32);
-                const u8x32 v[4] = {(ql0 & 15) | ((qh & 3) << 4), (ql1 & 15) | (((qh >> 2) & 3) << 4),
-                                    (ql0 >> 4) | (((qh >> 4) & 3) << 4), (ql1 >> 4) | ((qh >> 6) << 4)};
-                for (int c = 0; c < 4; c++) {
-                    const int g = 8 * half + 2 * c;  // the chunk's two 16-value groups
-                    const i16x16 s = {b.scales[g], b.scales[g], b.scales[g], b.scales[g], b.scales[g], b.scales[g],
-                                      b.scales[g], b.scales[g], b.scales[g + 1], b.scales[g + 1], b.scales[g + 1],
-                                      b.scales[g + 1], b.scales[g + 1], b.scales[g + 1], b.scales[g + 1], b.scales[g + 1]};
-                    acc += madd(mul_pairs(v[c], load<i8x32>(x.qs + 128 * half + 32 * c)), s);
-                }
-            }
-            return acc;
-        },
-        [](const block_q6_K &b, float &dd, float &dm) {
-            dd = h2f(b.d);
-            dm = dd;
-        });
-}
+#define BF_QK(type, block, unpack)                                                              \
+    void matvec_##type(float *out, const void *xq, const void *w, int n, int d) {               \
+        k_positions<block>(out, xq, w, n, d, 1, unpack);                                        \
+    }                                                                                           \
+    void matmat_##type(float *out, const void *xq, const void *w, int n, int d, int m) {        \
+        k_positions<block>(out, xq, w, n, d, m, unpack);                                        \
+    }
+BF_QK(q4_k, block_q4_K, unpack_k4<block_q4_K>)
+BF_QK(q5_k, block_q5_K, unpack_q5_k)
+BF_QK(q6_k, block_q6_K, unpack_q6_k)
+#undef BF_QK
 
 }  // namespace bf::kern

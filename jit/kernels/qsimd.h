@@ -71,35 +71,39 @@ inline f32x8 h2f8(const quant::fp16_t *p) {
 }
 
 #if !BF_QSIMD_AVX2
-// The portable pairing: element k of each half of 16 with element k + 8.
-inline i16x16 pair_sums(i16x32 p) {
-    return __builtin_shufflevector(p, p, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23) +
-           __builtin_shufflevector(p, p, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+// Lane k = p[2k] + p[2k+1] as the AVX2 instructions pair them, so both paths put the same
+// integers in the same lanes: each pair of int16 read as one int32, its halves sign-extended.
+inline i32x16 pair_sums32(i16x32 p) {
+    const i32x16 w = __builtin_bit_cast(i32x16, p);
+    return ((w << 16) >> 16) + (w >> 16);
+}
+inline i32x8 pair_sums32(i16x16 p) {
+    const i32x8 w = __builtin_bit_cast(i32x8, p);
+    return ((w << 16) >> 16) + (w >> 16);
 }
 #endif
 
 // 32 unsigned bytes a (each <= 128) times 32 signed bytes b, products summed in pairs into 16
-// int16 lanes. Lanes 0-7 hold products of elements 0-15, lanes 8-15 those of elements 16-31
-// (AVX2: lane k = a[2k]b[2k] + a[2k+1]b[2k+1]; portable: halves of each 16 pair up instead).
-// The caller keeps each pair sum within int16 (|a| <= 128, |b| <= 127 does).
+// int16 lanes: lane k = a[2k]b[2k] + a[2k+1]b[2k+1]. The caller keeps each pair sum within
+// int16 (|a| <= 128, |b| <= 127 does).
 inline i16x16 mul_pairs(u8x32 a, i8x32 b) {
 #if BF_QSIMD_AVX2
     return i16x16(_mm256_maddubs_epi16(__m256i(a), __m256i(b)));
 #else
-    return pair_sums(__builtin_convertvector(a, i16x32) * __builtin_convertvector(b, i16x32));
+    return __builtin_convertvector(pair_sums32(__builtin_convertvector(a, i16x32) * __builtin_convertvector(b, i16x32)),
+                                   i16x16);
 #endif
 }
 
-// 16 int16 lanes times 16 int16 scales, summed in pairs into 8 int32 lanes: lanes 0-3 from input
-// lanes 0-7, lanes 4-7 from input lanes 8-15 (so a scale that is constant over input lanes 0-7
-// and over 8-15 scales exactly the products of elements 0-15 and 16-31 of mul_pairs).
+// 16 int16 lanes times 16 int16 scales, summed in pairs into 8 int32 lanes: lane k = a[2k]s[2k] +
+// a[2k+1]s[2k+1] (so lanes 0-3 come from input lanes 0-7, i.e. elements 0-15 of mul_pairs, and
+// lanes 4-7 from elements 16-31).
 inline i32x8 madd(i16x16 a, i16x16 s) {
 #if BF_QSIMD_AVX2
     return i32x8(_mm256_madd_epi16(__m256i(a), __m256i(s)));
 #else
-    const i32x16 p = __builtin_convertvector(a, i32x16) * __builtin_convertvector(s, i32x16);
-    return __builtin_shufflevector(p, p, 0, 1, 2, 3, 8, 9, 10, 11) +
-           __builtin_shufflevector(p, p, 4, 5, 6, 7, 12, 13, 14, 15);
+    const i32x8 wa = __builtin_bit_cast(i32x8, a), ws = __builtin_bit_cast(i32x8, s);
+    return ((wa << 16) >> 16) * ((ws << 16) >> 16) + (wa >> 16) * (ws >> 16);
 #endif
 }
 
@@ -113,7 +117,8 @@ inline i32x8 dot32(i8x32 w, i8x32 x) {
     const __m256i aw = _mm256_sign_epi8(__m256i(w), __m256i(w));
     return sum_pairs(i16x16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(__m256i(x), __m256i(w)))));
 #else
-    return sum_pairs(pair_sums(__builtin_convertvector(w, i16x32) * __builtin_convertvector(x, i16x32)));
+    const i32x16 p = pair_sums32(__builtin_convertvector(w, i16x32) * __builtin_convertvector(x, i16x32));
+    return __builtin_shufflevector(p, p, 0, 2, 4, 6, 8, 10, 12, 14) + __builtin_shufflevector(p, p, 1, 3, 5, 7, 9, 11, 13, 15);
 #endif
 }
 

@@ -157,3 +157,25 @@ void matvec_bf16(float *out, const void *xb, const void *w, int n, int d) {
 }
 
 }  // namespace bf::kern::ref
+
+// The prompt path's reference: one matvec per position (an activation row is the n values in
+// the matvec's activation format).
+namespace bf::kern::ref {
+using namespace quant;
+#define BF_REF_MATMAT(type, row_bytes)                                                             \
+    void matmat_##type(float *out, const void *xq, const void *w, int n, int d, int m) {           \
+        for (int p = 0; p < m; p++)                                                                \
+            matvec_##type(out + size_t(p) * size_t(d), static_cast<const char *>(xq) + size_t(p) * (row_bytes), w, n, d); \
+    }
+BF_REF_MATMAT(q8_0, size_t(n / QK8_0) * sizeof(block_q8_0))
+BF_REF_MATMAT(q4_0, size_t(n / QK8_0) * sizeof(block_q8_0))
+BF_REF_MATMAT(q5_0, size_t(n / QK8_0) * sizeof(block_q8_0))
+BF_REF_MATMAT(q4_1, size_t(n / QK8_1) * sizeof(block_q8_1))
+BF_REF_MATMAT(q5_1, size_t(n / QK8_1) * sizeof(block_q8_1))
+BF_REF_MATMAT(q4_k, size_t(n / QK_K) * sizeof(block_q8_K))
+BF_REF_MATMAT(q5_k, size_t(n / QK_K) * sizeof(block_q8_K))
+BF_REF_MATMAT(q6_k, size_t(n / QK_K) * sizeof(block_q8_K))
+BF_REF_MATMAT(f16, size_t(n) * 2)
+BF_REF_MATMAT(bf16, size_t(n) * 2)
+#undef BF_REF_MATMAT
+}  // namespace bf::kern::ref

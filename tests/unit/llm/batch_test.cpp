@@ -3,7 +3,9 @@
 // (positions after a batch continue identically), and the same guards.
 #include <math.h>
 
+#include "jit/dispatch.h"
 #include "llm/generate.h"
+#include "llm/loader.h"
 #include "llm/model.h"
 #include "test_util.h"
 
@@ -86,3 +88,54 @@ TEST(ForwardBatch, Guards) {
     const int negative[2] = {1, -1};
     EXPECT_FALSE(bf::llm::forward_batch(m, s, negative, 2, 0, false));
 }
+
+// The GGUF files of every weight type (../shared/gguf/quant/syn3M-<type>.gguf, made by llama.cpp's
+// tools): the batched forward pass (matmat kernels, one activation conversion shared by the
+// matrices that read it) against one position at a time (matvec), logits to rounding; and
+// greedy generation with the fast kernels against the reference kernels (jit/dispatch.h:
+// use_reference_kernels): the same tokens.
+class QuantizedModels : public ::testing::TestWithParam<const char *> {};
+
+TEST_P(QuantizedModels, BatchMatchesOnePositionAndFastMatchesReference) {
+    const std::string path = shared_path((std::string("gguf/quant/syn3M-") + GetParam() + ".gguf").c_str());
+    LLM_REQUIRE_FILE(path);
+    bf::llm::LoadedModel lm;
+    std::string err;
+    bf::llm::LoadOptions opt;
+    opt.ctx = 64;
+    ASSERT_TRUE(bf::llm::load(path, "", lm, err, opt)) << err;
+    const Model &m = lm.model;
+    const int V = m.config.vocab_size, n = 40;
+    std::vector<int> tok(static_cast<size_t>(n), 0);
+    for (int i = 0; i < n; i++) tok[size_t(i)] = (i * 37 + 5) % (V - 1) + 1;
+    RunState one, bat;
+    ASSERT_TRUE(one.init(m.config, err)) << err;
+    ASSERT_TRUE(bat.init(m.config, err)) << err;
+    std::vector<std::vector<float>> want;
+    for (int pos = 0; pos < n; pos++) {
+        const float *l = bf::llm::forward(m, one, tok[size_t(pos)], pos);
+        ASSERT_NE(l, nullptr);
+        want.emplace_back(l, l + V);
+    }
+    for (int pos0 = 0; pos0 < n; pos0 += RunState::kBatch) {
+        const int b = n - pos0 < RunState::kBatch ? n - pos0 : RunState::kBatch;
+        ASSERT_TRUE(bf::llm::forward_batch(m, bat, tok.data() + pos0, b, pos0, true));
+        for (int i = 0; i < b; i++)
+            expect_close(bat.blogits + size_t(i) * V, want[size_t(pos0 + i)].data(), V, GetParam(), pos0 + i);
+    }
+    auto greedy = [&](bool reference) {
+        bf::jit::use_reference_kernels(reference);
+        bf::llm::Sampler sampler(V, 0.0f, 0.9f, 1);
+        std::string text;
+        EXPECT_TRUE(bf::llm::generate(m, lm.codec(), sampler, "Once upon a time", 48, text, err)) << err;
+        bf::jit::use_reference_kernels(false);
+        return text;
+    };
+    const std::string fast = greedy(false), ref = greedy(true);
+    EXPECT_FALSE(fast.empty());
+    EXPECT_EQ(fast, ref);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryType, QuantizedModels,
+                         ::testing::Values("f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "q4_1", "q5_1", "q2_K",
+                                           "q3_K_S", "q4_K_S", "q5_K_S", "q6_K"));

@@ -423,13 +423,11 @@ TEST(Loader, ContextAndKvTypeOptions) {
     ASSERT_TRUE(bf::llm::load(model, "", m, err, opt)) << err;
     EXPECT_EQ(m.model.config.seq_len, 64);
     EXPECT_TRUE(m.model.config.kv_f16);
-    EXPECT_FALSE(m.model.batched_prompt());
     opt.ctx = 0;
     opt.kv_f16 = 0;
     ASSERT_TRUE(bf::llm::load(model, "-", m, err, opt)) << err;
     EXPECT_EQ(m.model.config.seq_len, 128);
     EXPECT_FALSE(m.model.config.kv_f16);
-    EXPECT_TRUE(m.model.batched_prompt());
     EXPECT_TRUE(m.note.empty()) << m.note;
     bf::llm::Sampler sampler(m.model.config.vocab_size, 0.0f, 0.9f, 1);
     std::string text;
@@ -565,7 +563,6 @@ TEST(Loader, Qwen2IsLlamaWithNeoxRopeAndBiases) {
     ASSERT_TRUE(bf::llm::load(path, "", m, err)) << err;
     EXPECT_TRUE(m.model.config.rope_neox);
     EXPECT_NE(m.model.weights.layers[0].bq, nullptr);
-    EXPECT_FALSE(m.model.batched_prompt());
     EXPECT_EQ(greedy(path, err), read_text(ref));
 }
 
