@@ -17,6 +17,7 @@
 #include "jit/dispatch.h"
 #include "jit/kernels/kernels.h"
 #include "jit/kernels/peak.h"
+#include "jit/kernels/quant.h"
 #include "bareflow/kernel.h"
 #include "bareflow/profile.h"
 #include "jit/jit.h"
@@ -281,6 +282,68 @@ void bench_matvec(int n, int d) {
              [&](Fn f) { f(out.data(), x.data(), w.data(), n, d); }, [] {});
 }
 
+// Quantized weights (GGUF types): matvec (token generation: GB/s of weights, % of the read
+// bandwidth) and matmat for a 32-position prompt batch ("m32": GFLOP/s of the integer work,
+// counted as 2 n d m). Weights: random floats quantized by the converter's quantizers where
+// there is one (Q8_0, Q4_0, Q4_K), fp16-rounded for F16, random bytes with sane scales for
+// Q5_K/Q6_K (speed does not depend on the values).
+namespace Q = bf::kern::quant;
+struct QType {
+    const char *name;
+    uint32_t type;
+    int mv_kernel, mm_kernel;
+    void (*mv)(float *, const void *, const void *, int, int);
+    void (*mm)(float *, const void *, const void *, int, int, int);
+    void (*to_act)(void *, const float *, int);
+    size_t act_bytes_per_block, act_block;
+};
+const QType kQTypes[] = {
+    {"q8_0", Q::Q8_0, bf::jit::k_matvec_q8_0, bf::jit::k_matmat_q8_0, K::matvec_q8_0, K::matmat_q8_0, K::quantize_q8_0, 34, 32},
+    {"q4_0", Q::Q4_0, bf::jit::k_matvec_q4_0, bf::jit::k_matmat_q4_0, K::matvec_q4_0, K::matmat_q4_0, K::quantize_q8_0, 34, 32},
+    {"q4_k", Q::Q4_K, bf::jit::k_matvec_q4_k, bf::jit::k_matmat_q4_k, K::matvec_q4_k, K::matmat_q4_k, K::quantize_q8_k, 292, 256},
+    {"q5_k", Q::Q5_K, bf::jit::k_matvec_q5_k, bf::jit::k_matmat_q5_k, K::matvec_q5_k, K::matmat_q5_k, K::quantize_q8_k, 292, 256},
+    {"q6_k", Q::Q6_K, bf::jit::k_matvec_q6_k, bf::jit::k_matmat_q6_k, K::matvec_q6_k, K::matmat_q6_k, K::quantize_q8_k, 292, 256},
+    {"f16", Q::F16, bf::jit::k_matvec_f16, bf::jit::k_matmat_f16, K::matvec_f16, K::matmat_f16, K::to_f16, 2, 1},
+};
+
+std::vector<unsigned char> qweights(const QType &t, int n, int d) {
+    const size_t bytes = size_t(d) * size_t(n / Q::block_size(t.type)) * size_t(Q::block_bytes(t.type));
+    std::vector<unsigned char> w(bytes);
+    const auto f = rnd(size_t(n) * d, 7);
+    if (t.type == Q::F16) {
+        K::ref::to_f16(w.data(), f.data(), int(f.size()));
+    } else if (!Q::quantize_row_weights(t.type, f.data(), w.data(), int64_t(f.size()))) {
+        uint32_t g = 12345;
+        for (auto &b : w) b = static_cast<unsigned char>((g = g * 1664525u + 1013904223u) >> 24);
+        const size_t bb = size_t(Q::block_bytes(t.type));
+        const size_t at = t.type == Q::Q6_K ? offsetof(Q::block_q6_K, d) : 0;  // Q5_K: d, dmin first
+        const Q::fp16_t d16 = Q::fp32_to_fp16(0.01f);
+        for (size_t i = 0; i + bb <= w.size(); i += bb) {
+            std::memcpy(&w[i + at], &d16, 2);
+            if (t.type == Q::Q5_K) std::memcpy(&w[i + 2], &d16, 2);
+        }
+    }
+    return w;
+}
+
+void bench_qmatvec(const QType &t, int n, int d) {
+    const auto w = qweights(t, n, d);
+    const auto x = rnd(size_t(n) * 32, 8);
+    std::vector<unsigned char> xq(size_t(n) / t.act_block * t.act_bytes_per_block * 32);
+    const size_t row = size_t(n) / t.act_block * t.act_bytes_per_block;
+    for (int p = 0; p < 32; p++) t.to_act(xq.data() + p * row, x.data() + size_t(p) * n, n);
+    std::vector<float> out(size_t(d) * 32);
+    const std::string kname = std::string("matvec_") + t.name;
+    Case c{kname.c_str(), dims({n, d}), 2.0 * n * d, double(w.size()) + double(row) + 4.0 * d, false};
+    using MV = void (*)(float *, const void *, const void *, int, int);
+    run_case(c, t.mv, t.mv_kernel, {n, d}, [&](MV f) { f(out.data(), xq.data(), w.data(), n, d); }, [] {});
+    const std::string mname = std::string("matmat_") + t.name;
+    Case m{mname.c_str(), dims({n, d}) + "m32", 2.0 * n * d * 32, double(w.size()) + double(row) * 32 + 128.0 * d,
+           true};
+    using MM = void (*)(float *, const void *, const void *, int, int, int);
+    run_case(m, t.mm, t.mm_kernel, {n, d}, [&](MM f) { f(out.data(), xq.data(), w.data(), n, d, 32); }, [] {});
+}
+
 // C = A * B (square, "m x n x k") or a prompt batch of m positions times a weight matrix W
 // (n x k), C = A * W^T, as forward_batch calls it ("m x n x kT"; the dispatch table specializes
 // n, k and trans_b there, not m).
@@ -374,6 +437,8 @@ int run_bench_kernels(const Settings &settings) {
     for (auto [n, d] : {std::pair{288, 288}, {288, 768}, {768, 288}, {288, 32000},      // 15M
                         {768, 768}, {768, 2048}, {2048, 768}, {768, 32000}})               // 110M
         bench_matvec(n, d);
+    for (const QType &t : kQTypes)
+        for (auto [n, d] : {std::pair{768, 2048}, {2048, 768}, {768, 32000}}) bench_qmatvec(t, n, d);  // 110M
     bench_sgemm(256, 256, 256, false);
     bench_sgemm(1024, 1024, 1024, false);
     if (do_big) bench_sgemm(2048, 2048, 2048, false);
@@ -384,7 +449,7 @@ int run_bench_kernels(const Settings &settings) {
     for (int n : {288, 768}) bench_rmsnorm(n);
     for (int n : {256, 32000}) bench_softmax(n);
     for (int n : {768, 2048}) bench_swiglu(n);
-    std::printf("bench-kernels: done (%% limit: sgemm/attention vs the FMA peak, the others vs the read "
+    std::printf("bench-kernels: done (%% limit: sgemm/attention/matmat vs the FMA peak, the others vs the read "
                 "bandwidth; in-cache shapes can exceed it)\n");
     return 0;
 }

@@ -19,7 +19,7 @@ namespace q = kern::quant;
 enum TokenType : int32_t { kNormal = 1, kUnknown = 2, kControl = 3, kByte = 6 };
 
 // ggml's general.file_type values (llama_ftype) for the types written here.
-uint32_t file_type(uint32_t type) { return type == q::Q8_0 ? 7 : type == q::Q4_0 ? 2 : 0; }
+uint32_t file_type(uint32_t type) { return type == q::Q8_0 ? 7 : type == q::Q4_0 ? 2 : type == q::Q4_K ? 14 : 0; }
 
 bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f'); }
 
@@ -67,7 +67,10 @@ struct Source {
 
 void add_matrix(std::vector<Source> &v, std::string name, const Matrix &m, uint32_t type, ConvertReport &rep) {
     uint32_t t = type;
-    if (q::block_size(type) > 1 && m.cols % q::block_size(type)) {
+    if (type == q::Q4_K && m.cols % q::QK_K && m.cols % q::QK5_0 == 0) {  // llama-quantize's fallback
+        t = q::Q5_0;
+        rep.q5_0.push_back(name);
+    } else if (q::block_size(type) > 1 && m.cols % q::block_size(type)) {
         t = q::F32;
         rep.kept_f32.push_back(name);
     }
@@ -80,6 +83,7 @@ bool parse_convert_type(std::string_view name, uint32_t &type) {
     if (name == "f32") type = q::F32;
     else if (name == "q8_0") type = q::Q8_0;
     else if (name == "q4_0") type = q::Q4_0;
+    else if (name == "q4_k") type = q::Q4_K;
     else return false;
     return true;
 }
@@ -87,8 +91,8 @@ bool parse_convert_type(std::string_view name, uint32_t &type) {
 bool convert_to_gguf(const Model &m, const Tokenizer &tok, uint32_t type, std::vector<uint8_t> &out,
                      std::string &err, ConvertReport *report, bool progress) {
     const Config &c = m.config;
-    if (type != q::F32 && type != q::Q8_0 && type != q::Q4_0) {
-        err = fmt("convert: type %u is not one of f32, q8_0, q4_0", type);
+    if (type != q::F32 && type != q::Q8_0 && type != q::Q4_0 && type != q::Q4_K) {
+        err = fmt("convert: type %u is not one of f32, q8_0, q4_0, q4_k", type);
         return false;
     }
     if (tok.vocab_size != c.vocab_size || int(tok.scores.size()) != c.vocab_size || c.vocab_size < 3) {
@@ -167,7 +171,7 @@ bool convert_to_gguf(const Model &m, const Tokenizer &tok, uint32_t type, std::v
 int run_quantize(const char *model, const char *tokenizer, const char *out_path, const char *type_name) {
     uint32_t type = 0;
     if (!model || !tokenizer || !out_path || !type_name || !parse_convert_type(type_name, type)) {
-        fprintf(stderr, "usage: quantize MODEL.bin TOKENIZER.bin OUT.gguf f32|q8_0|q4_0\n");
+        fprintf(stderr, "usage: quantize MODEL.bin TOKENIZER.bin OUT.gguf f32|q8_0|q4_0|q4_k\n");
         return 2;
     }
     LoadedModel lm;
@@ -195,6 +199,9 @@ int run_quantize(const char *model, const char *tokenizer, const char *out_path,
     if (!rep.kept_f32.empty())
         fprintf(stderr, "quantize: %zu tensors stay f32: their rows are not a multiple of 32 values (first: %s)\n",
                 rep.kept_f32.size(), rep.kept_f32[0].c_str());
+    if (!rep.q5_0.empty())
+        fprintf(stderr, "quantize: %zu tensors are q5_0: their rows are not a multiple of 256 values (first: %s)\n",
+                rep.q5_0.size(), rep.q5_0[0].c_str());
     printf("quantize: wrote %s: %d tensors, %s, %zu bytes\n", out_path, rep.n_tensors, type_name, img.size());
     return 0;
 }

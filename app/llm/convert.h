@@ -24,6 +24,9 @@ struct ConvertReport {
     // values. llama-quantize has no fallback for Q8_0/Q4_0 (it stops with "Unsupported tensor
     // size encountered"); F32 keeps such a model usable and exact.
     std::vector<std::string> kept_f32;
+    // Q4_K matrices whose rows are not a multiple of 256 but of 32, written as Q5_0 instead
+    // (llama-quantize's fallback for Q4_K).
+    std::vector<std::string> q5_0;
 };
 
 // Builds the GGUF image of a llama2.c model and its tokenizer (vocab_size entries). progress:
@@ -31,7 +34,7 @@ struct ConvertReport {
 bool convert_to_gguf(const Model &m, const Tokenizer &tok, uint32_t type, std::vector<uint8_t> &out,
                      std::string &err, ConvertReport *report = nullptr, bool progress = false);
 
-// The command: quantize MODEL.bin TOKENIZER.bin OUT.gguf f32|q8_0|q4_0. Returns the exit status
+// The command: quantize MODEL.bin TOKENIZER.bin OUT.gguf f32|q8_0|q4_0|q4_k. Returns the exit status
 // (2 for a usage error, 1 for a failure, with a message on stderr).
 int run_quantize(const char *model, const char *tokenizer, const char *out, const char *type);
 

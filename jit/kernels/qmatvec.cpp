@@ -53,6 +53,42 @@ struct Blocks {
     int nb, d;
 };
 
+// R rows x M positions per pass over the row's blocks: every (row, position) pair is its own
+// accumulator chain, summed in llama.cpp's order. One position takes two rows at a time, so that
+// two FMA chains are in flight (one chain is bound by the FMA latency, 4 cycles a block); the two
+// rows are adjacent in memory, two sequential streams.
+// Q4_1/Q5_1 have a min (and the scalar term); the others none.
+template <typename Block>
+constexpr bool kMin = requires(const Block &b) { b.m; };
+
+template <int M, int R, typename Block, typename XBlock, typename Values, typename ISum, typename WTerm>
+void row_pass(float *out, const Blocks<Block, XBlock> &a, int i0, int i1, int c0, int cn, const float (*dx)[kChunk],
+            const float (*cx)[kChunk], Values values, ISum isum, WTerm wterm) {
+    for (int i = i0; i + R <= i1; i += R) {
+        f32x8 acc[R][M];
+        float scalar[R][M];
+        for (int r = 0; r < R; r++)
+            for (int m = 0; m < M; m++) acc[r][m] = 0.0f, scalar[r][m] = 0.0f;
+        for (int b = 0; b < cn; b++)
+            for (int r = 0; r < R; r++) {
+                const Block &wb = a.w[size_t(i + r) * a.nb + c0 + b];
+                const auto v = values(wb);
+                const float dw = h2f(wb.d), cw = wterm(wb);
+                for (int m = 0; m < M; m++) {
+                    const XBlock &xb = a.x[size_t(m) * a.nb + c0 + b];
+                    acc[r][m] += to_f32(isum(v, xb)) * (dw * dx[m][b]);
+                    if constexpr (kMin<Block>) scalar[r][m] += cw * cx[m][b];
+                }
+            }
+        for (int r = 0; r < R; r++)
+            for (int m = 0; m < M; m++) {
+                const float part = hsum(acc[r][m]) + scalar[r][m];
+                float &o = out[size_t(m) * a.d + i + r];
+                o = c0 ? o + part : part;
+            }
+    }
+}
+
 template <int M, typename Block, typename XBlock, typename Values, typename ISum, typename XTerm, typename WTerm>
 void rows_m(float *out, const Blocks<Block, XBlock> &a, Values values, ISum isum, XTerm xterm, WTerm wterm) {
     for (int c0 = 0; c0 < a.nb; c0 += kChunk) {
@@ -64,26 +100,10 @@ void rows_m(float *out, const Blocks<Block, XBlock> &a, Values values, ISum isum
                 dx[m][b] = h2f(xb.d);
                 cx[m][b] = xterm(xb);
             }
-        for (int i = 0; i < a.d; i++) {
-            const Block *r = a.w + size_t(i) * a.nb + c0;
-            f32x8 acc[M];
-            float scalar[M];
-            for (int m = 0; m < M; m++) acc[m] = 0.0f, scalar[m] = 0.0f;
-            for (int b = 0; b < cn; b++) {
-                const auto v = values(r[b]);
-                const float dw = h2f(r[b].d), cw = wterm(r[b]);
-                for (int m = 0; m < M; m++) {
-                    const XBlock &xb = a.x[size_t(m) * a.nb + c0 + b];
-                    acc[m] += to_f32(isum(v, xb)) * (dw * dx[m][b]);
-                    scalar[m] += cw * cx[m][b];
-                }
-            }
-            for (int m = 0; m < M; m++) {
-                const float part = hsum(acc[m]) + scalar[m];
-                float &o = out[size_t(m) * a.d + i];
-                o = c0 ? o + part : part;
-            }
-        }
+        constexpr int R = M == 1 ? 2 : 1;
+        const int paired = a.d / R * R;
+        row_pass<M, R>(out, a, 0, paired, c0, cn, dx, cx, values, isum, wterm);
+        if (paired < a.d) row_pass<M, 1>(out, a, paired, a.d, c0, cn, dx, cx, values, isum, wterm);
     }
 }
 

@@ -210,7 +210,11 @@ void quantize_row_q8_0(const float *x, block_q8_0 *y, int64_t n);
 // signed value of largest magnitude and q = min(15, trunc(x / d + 8.5)). n is a multiple of 32.
 void quantize_row_q8_0_weights(const float *x, block_q8_0 *y, int64_t n);
 void quantize_row_q4_0_weights(const float *x, block_q4_0 *y, int64_t n);
-// By type: F32 (a copy), Q8_0, Q4_0. False, dst untouched, for other types or an n that is
+void quantize_row_q5_0_weights(const float *x, block_q5_0 *y, int64_t n);  // Q4_0's rule with 5 bits
+// Q4_K as llama-quantize writes it without an importance matrix (ggml's quantize_row_q4_K_ref):
+// a fitted 6-bit scale and min per 32 values, n a multiple of 256.
+void quantize_row_q4_K_weights(const float *x, block_q4_K *y, int64_t n);
+// By type: F32 (a copy), Q8_0, Q4_0, Q5_0, Q4_K. False, dst untouched, for other types or an n that is
 // negative or not a multiple of the block size.
 bool quantize_row_weights(uint32_t type, const float *src, void *dst, int64_t n);
 

@@ -2,7 +2,7 @@
 # LLM benchmark (`make bench`): `bareflow bench-llm` (pp and tg tokens/s, mean +- sd over
 # repetitions, AOT then JIT) on synthetic fp32 models of the 15M and 110M llama2.c shapes (32000
 # vocab, made by image/gen-model.py into build/bench/models/, deterministic) and on the same
-# models converted by the project's own `quantize` to GGUF Q8_0 and Q4_0 (hosted), hosted and on
+# models converted by the project's own `quantize` to GGUF Q8_0, Q4_0 and Q4_K, each hosted and on
 # bare metal (QEMU, the model on the image's FAT16 partition). Records (llm_bench, first_token) go to
 # build/report/llm.jsonl; a side-by-side table closes the output. Numbers only: nothing is asserted.
 # Environment:
@@ -12,7 +12,7 @@
 #   BENCH_LLM_BARE_ARGS    extra kernel command-line words for bare metal (default under TCG:
 #                          "bench_tg=16 bench_reps=3", emulation being ~50x slower)
 #   BENCH_LLM_TIMEOUT      seconds per QEMU run (default 1800)
-#   BENCH_LLM_QUANT        GGUF weight types benchmarked hosted besides f32 (default "q8_0 q4_0")
+#   BENCH_LLM_QUANT        GGUF weight types benchmarked besides f32 (default "q8_0 q4_0 q4_k")
 set -u
 cd "$(dirname "$0")/../.."
 B=build
@@ -40,7 +40,8 @@ for s in $shapes; do
   "$B/bareflow.elf" bench-llm "$d/MODEL.BIN" "$d/TOKENIZ.BIN" > "$tmp/hosted-$s.txt" 2>&1
   grep -E '^bench-llm' "$tmp/hosted-$s.txt"
   cat "$tmp/hosted-$s.txt" >> "$tmp/all.txt"
-  for q in ${BENCH_LLM_QUANT-q8_0 q4_0}; do
+  quants=${BENCH_LLM_QUANT-q8_0 q4_0 q4_k}
+  for q in $quants; do
     [ -s "$d/MODEL-$q.gguf" ] || "$B/bareflow.elf" quantize "$d/MODEL.BIN" "$d/TOKENIZ.BIN" "$d/MODEL-$q.gguf" "$q" > /dev/null 2>&1 ||
       { echo "llm benchmark: cannot convert the $s model to $q" >&2; continue; }
     echo "llm benchmark: $s shape, $q, hosted (Linux process)"
@@ -49,15 +50,19 @@ for s in $shapes; do
     cat "$tmp/hosted-$s-$q.txt" >> "$tmp/all.txt"
   done
   case " $bare_shapes " in *" $s "*) ;; *) continue ;; esac
-  echo "llm benchmark: $s shape, bare metal ($accel; $bare_args)"
-  image/bundle.sh "$tmp/$s.img" "$d/MODEL.BIN" "$d/TOKENIZ.BIN" \
-    "bench-llm /MODELS/MODEL.BIN /MODELS/TOKENIZ.BIN $bare_args" > /dev/null || continue
-  # RAM: the model is read whole, plus the KV cache and the JIT.
-  mem=$(( ($(stat -c %s "$d/MODEL.BIN") / 1048576 * 2 + 768) ))M
-  tests/qemu/run.sh --mem "$mem" --timeout "${BENCH_LLM_TIMEOUT:-1800}" "$tmp/$s.img" 2>&1 | tr -d '\r' > "$tmp/bare-$s.txt"
-  grep -E '^bench-llm|run.sh: timeout' "$tmp/bare-$s.txt"
-  cat "$tmp/bare-$s.txt" >> "$tmp/all.txt"
-  rm -f "$tmp/$s.img"
+  # Bare metal: the fp32 checkpoint with its tokenizer, then each GGUF file (its own vocabulary).
+  for q in f32 $quants; do
+    if [ "$q" = f32 ]; then m=$d/MODEL.BIN t=$d/TOKENIZ.BIN f=/MODELS/MODEL.BIN tf=/MODELS/TOKENIZ.BIN
+    else m=$d/MODEL-$q.gguf t=- f=/MODELS/MODEL.GGUF tf=; [ -s "$m" ] || continue; fi
+    echo "llm benchmark: $s shape, $q, bare metal ($accel; $bare_args)"
+    image/bundle.sh "$tmp/$s.img" "$m" "$t" "bench-llm $f $tf $bare_args" > /dev/null || continue
+    # RAM: the model is read whole, plus the KV cache and the JIT.
+    mem=$(( ($(stat -c %s "$m") / 1048576 * 2 + 768) ))M
+    tests/qemu/run.sh --mem "$mem" --timeout "${BENCH_LLM_TIMEOUT:-1800}" "$tmp/$s.img" 2>&1 | tr -d '\r' > "$tmp/bare-$s-$q.txt"
+    grep -E '^bench-llm|run.sh: timeout' "$tmp/bare-$s-$q.txt"
+    cat "$tmp/bare-$s-$q.txt" >> "$tmp/all.txt"
+    rm -f "$tmp/$s.img"
+  done
 done
 
 grep -E '^\{"record":"(llm_bench|first_token)"' "$tmp/all.txt" > "$out"

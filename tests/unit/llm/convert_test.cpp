@@ -77,6 +77,8 @@ void requantize_syn3m(const char *name, uint32_t type, int expect_tensors) {
 
 TEST(QuantWeights, Q8_0MatchesLlamaQuantize) { requantize_syn3m("q8_0", q::Q8_0, 30); }
 TEST(QuantWeights, Q4_0MatchesLlamaQuantize) { requantize_syn3m("q4_0", q::Q4_0, 30); }
+TEST(QuantWeights, Q5_0MatchesLlamaQuantize) { requantize_syn3m("q5_0", q::Q5_0, 30); }
+TEST(QuantWeights, Q4_KMatchesLlamaQuantize) { requantize_syn3m("q4_K_S", q::Q4_K, 30); }
 
 // The cases the random weights of syn3M may not hit: ties (roundf: away from zero), a block whose
 // largest magnitude is negative (Q4_0's d < 0), an all-zero block.
@@ -105,7 +107,8 @@ TEST(QuantWeights, EdgeCases) {
     EXPECT_EQ(b4.qs[0] >> 4, 9);   // value 16: 1 + 8.5 = 9.5 -> 9
     EXPECT_EQ(b4.qs[2], 8 | 8 << 4);  // zeros
     EXPECT_FALSE(q::quantize_row_weights(q::Q8_0, y, &b8, 31));
-    EXPECT_FALSE(q::quantize_row_weights(q::Q4_K, y, &b8, 256));
+    EXPECT_FALSE(q::quantize_row_weights(q::Q4_K, y, &b8, 255));  // not a multiple of 256
+    EXPECT_FALSE(q::quantize_row_weights(q::Q6_K, y, &b8, 256));  // not a weight type here
 }
 
 // Writer -> reader round trip over every value kind the writer has and a padded tensor layout.
@@ -337,7 +340,7 @@ TEST(Convert, RefusesBadInput) {
     ASSERT_TRUE(c.make(q::F32));
     std::vector<uint8_t> out;
     std::string err;
-    EXPECT_FALSE(bf::llm::convert_to_gguf(c.model, c.tok, q::Q4_K, out, err));
+    EXPECT_FALSE(bf::llm::convert_to_gguf(c.model, c.tok, q::Q6_K, out, err));
     EXPECT_NE(err.find("not one of"), std::string::npos) << err;
     c.tok.vocab_size = 100;
     EXPECT_FALSE(bf::llm::convert_to_gguf(c.model, c.tok, q::F32, out, err));
