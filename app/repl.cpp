@@ -266,6 +266,8 @@ void Repl::cmd_generate(const Command &c) {
     std::string prompt;
     for (; i < c.args.size(); i++) prompt += (prompt.empty() ? "" : " ") + c.args[i];
     const uint64_t seed = s.seed ? s.seed : (tsc() | 1);
+    if (!s.seed && s.temperature > 0) say("(seed %llu from the TSC: set seed %llu repeats this)\n",
+                                          static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
     bf::llm::Sampler sampler(cur_->model.config.vocab_size, s.temperature, s.topp, seed);
     bf::llm::GenerateHooks hooks;
     hooks.user = opt_.out;

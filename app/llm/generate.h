@@ -95,12 +95,14 @@ struct GenerateStats {
     int n_prompt_tokens = 0;  // including BOS
     int n_positions = 0;      // forward passes run
     int n_generated = 0;      // tokens sampled
-    double prompt_ms = 0;     // forward passes over the prompt (through the first sampled token)
+    double encode_ms = 0;     // encoding the prompt into tokens (included in prompt_ms)
+    double prompt_ms = 0;     // encoding + forward passes over the prompt (= time to the first token)
     double gen_ms = 0;        // the remaining forward passes and sampling
     double runc_tok_per_s = 0;  // run.c's "achieved tok/s" (timer from the end of position 0)
 };
 
-// run.c's generate(): encode the prompt (with BOS), run positions 0..steps-1 (steps <= 0 or
+// run.c's generate(): encode the prompt (with BOS; a prompt longer than the context is an error
+// naming both, where run.c would generate nothing), run positions 0..steps-1 (steps <= 0 or
 // above seq_len means seq_len), force the prompt tokens then sample, stop early when the codec
 // says (run.c: BOS; GGUF: end of generation).
 // The prompt's positions go through forward_batch, kBatch at a time; the rest one by one.

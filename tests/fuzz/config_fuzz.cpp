@@ -22,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const std::string entry(text.substr(0, text.find('\0')));
     const char *envp[] = {entry.c_str(), "steps=12", nullptr};
     errors.clear();
-    bf::app::overlay_env(c, errors, envp);
+    bf::app::overlay_env(c, errors, envp, bf::app::EnvSource::KernelCmdline);
     (void)bf::app::describe(c);
     return 0;
 }
