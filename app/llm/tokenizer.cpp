@@ -88,8 +88,12 @@ bool load_tokenizer(const void *data, size_t size, int vocab_size, Tokenizer &ou
         count++;
     }
     if (count != vocab_size) {
-        err = fmt("tokenizer: has %lld tokens but the model's vocabulary is %d", (long long)count,
-                  vocab_size);
+        // More entries than the vocabulary: say where the model's part ends (appended bytes that
+        // happen to parse as entries are still trailing bytes).
+        const std::string extra =
+            count > vocab_size ? fmt(" (%zu bytes after its %d tokens)", size - off_at_vocab, vocab_size) : "";
+        err = fmt("tokenizer: has %lld tokens but the model's vocabulary is %d%s", (long long)count, vocab_size,
+                  extra.c_str());
         return false;
     }
     Tokenizer t;

@@ -290,6 +290,9 @@ TEST(Tokenizer, RefusesTrailingBytesAndNonFiniteScores) {
     // Exactly vocab_size entries, then junk: named as trailing bytes, not as a token count.
     std::string e = load_err(make_tok(4, {{0, 1, "a"}, {0, 1, "b"}}) + "xyz", 2);
     EXPECT_NE(e.find("3 trailing bytes after the last of the 2 tokens"), std::string::npos) << e;
+    // Appended bytes that parse as whole entries: counted, and where the model's part ends said.
+    e = load_err(make_tok(4, {{0, 1, "a"}, {0, 1, "b"}}) + std::string(8, '\0'), 2);
+    EXPECT_NE(e.find("has 3 tokens but the model's vocabulary is 2 (8 bytes after its 2 tokens)"), std::string::npos) << e;
     e = load_err(make_tok(4, {{0, 1, "a"}, {NAN, 1, "b"}}), 2);
     EXPECT_NE(e.find("token 1: score is not a finite number (nan)"), std::string::npos) << e;
     e = load_err(make_tok(4, {{-INFINITY, 1, "a"}, {0, 1, "b"}}), 2);
