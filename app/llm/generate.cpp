@@ -270,6 +270,16 @@ bool emit_token(const Codec &tok, int prev, int next, std::string &text, const G
     return true;
 }
 
+bool check_logits(const float *logits, int n, int pos, std::string &err) {
+    for (int v = 0; v < n; v++)
+        if (!std::isfinite(logits[v])) {
+            err = "the logits at position " + std::to_string(pos) + " are not finite (logit " + std::to_string(v) +
+                  " is " + std::to_string(logits[v]) + "): the model's activations overflowed";
+            return false;
+        }
+    return true;
+}
+
 bool generate(const Model &m, const Tokenizer &tok, Sampler &sampler, std::string_view prompt, int steps,
               std::string &text, std::string &err, const GenerateHooks *hooks, GenerateStats *stats) {
     Codec codec;
@@ -352,16 +362,10 @@ bool generate(const Model &m, const Codec &tok, Sampler &sampler, std::string_vi
         if (in_prompt) {
             next = prompt_tokens[size_t(pos) + 1];
         } else {
-            // NaN/Inf logits (weights that overflow in the activations) would be sampled as
-            // token 0 (<unk>) forever: stop with the position instead.
-            for (int v = 0; v < c.vocab_size; v++)
-                if (!std::isfinite(logits[v])) {
-                    err = "the logits at position " + std::to_string(pos) + " are not finite (logit " +
-                          std::to_string(v) + " is " + std::to_string(logits[v]) +
-                          "): the model's activations overflowed";
-                    if (stats) *stats = st;
-                    return false;
-                }
+            if (!check_logits(logits, c.vocab_size, pos, err)) {
+                if (stats) *stats = st;
+                return false;
+            }
             next = sampler.sample(logits);
             st.n_generated++;
         }

@@ -86,6 +86,11 @@ struct GenerateHooks {
     void (*on_token)(void *user, int pos, int token, int next, bool in_prompt) = nullptr;
 };
 
+// Before sampling: NaN/Inf logits (finite weights whose products overflow) would be sampled as
+// token 0 (<unk>) forever. False with err naming the position and the first bad logit. Shared by
+// generate() and the chat session.
+bool check_logits(const float *logits, int n, int pos, std::string &err);
+
 // The step after sampling `next` (following `prev`): false when it ends generation
 // (Codec::ends); else its piece goes to `text` and hooks.on_piece. Shared by generate() and the
 // chat session (chat.h).
