@@ -26,7 +26,7 @@ Settings config_from_file_and_env(const char *path, std::vector<std::string> &er
         if (bf::vfs::read_all(path, kMaxConfigFile, text, err))
             parse_config(std::string_view(reinterpret_cast<const char *>(text.data()), text.size()), c, file_errors);
         else
-            file_errors.push_back(err);
+            errors.push_back(err);  // read_all's messages name the path already
         for (const std::string &e : file_errors) errors.push_back(std::string(path) + ": " + e);
     }
     overlay_env(c, errors);
