@@ -114,8 +114,7 @@ int run_generate_request(const GenerateRequest &req) {
     // The values were validated where they were parsed (params.h); a request built in code is
     // held to the same ranges rather than silently changed.
     const float temperature = req.temperature, topp = req.topp;
-    if (!(temperature >= 0 && temperature <= 3.4e38f) || !(topp >= 0 && topp <= 1) || req.steps < 0 ||
-        req.steps > kMaxSteps) {
+    if (!temperature_ok(temperature) || !topp_ok(topp) || !steps_ok(req.steps)) {
         fprintf(stderr, "generate: invalid request (temperature %g, topp %g, steps %lld)\n", double(temperature),
                 double(topp), static_cast<long long>(req.steps));
         return 2;

@@ -74,7 +74,7 @@ bool parse_steps(std::string_view v, int64_t &out, std::string &err) {
 bool parse_temperature(std::string_view v, float &out, std::string &err) {
     float f = 0;
     if (!parse_float(v, f, err)) return false;
-    if (f < 0) {
+    if (!temperature_ok(f)) {
         err = "'" + shown(v) + "' is negative (must be >= 0; 0 = greedy)";
         return false;
     }
@@ -85,7 +85,7 @@ bool parse_temperature(std::string_view v, float &out, std::string &err) {
 bool parse_topp(std::string_view v, float &out, std::string &err) {
     float f = 0;
     if (!parse_float(v, f, err)) return false;
-    if (!(f >= 0 && f <= 1)) {
+    if (!topp_ok(f)) {
         err = "'" + shown(v) + "' is out of range [0, 1]";
         return false;
     }

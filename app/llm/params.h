@@ -22,6 +22,11 @@ bool parse_topp(std::string_view v, float &out, std::string &err);
 // and whoever draws that seed prints it.
 bool parse_seed(std::string_view v, uint64_t &out, std::string &err);
 
+// The ranges themselves, for values that arrive already typed (a GenerateRequest built in code).
+inline bool temperature_ok(float t) { return t >= 0 && t <= 3.4028235e38f; }  // finite, >= 0
+inline bool topp_ok(float p) { return p >= 0 && p <= 1; }
+inline bool steps_ok(int64_t n) { return n >= 0 && n <= kMaxSteps; }
+
 // Generic pieces the settings parser uses for its other keys (same wording).
 bool parse_int(std::string_view v, int64_t lo, int64_t hi, int64_t &out, std::string &err);
 bool parse_float(std::string_view v, float &out, std::string &err);  // finite as a float
