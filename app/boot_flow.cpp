@@ -27,7 +27,7 @@ bf::llm::LoadOptions load_options(const Settings &s) {
 int run_default_flow(uint64_t us_at_main) {
     std::vector<std::string> errors;
     Settings c = config_from_file_and_env(kConfigPath, errors);
-    for (const std::string &e : errors) std::printf("BAREFLOW.CFG: %s (using the default)\n", e.c_str());
+    for (const std::string &e : errors) std::printf("%s\n", e.c_str());
     std::printf("bareflow: mode %s, model %s, tokenizer %s\n", mode_name(c.mode), c.model.c_str(),
                 c.tokenizer.c_str());
     start_jit(jit_options_from_config(c));
@@ -44,7 +44,7 @@ int run_default_flow(uint64_t us_at_main) {
     req.steps = c.steps;
     req.temperature = c.temperature;
     req.topp = c.topp;
-    req.seed = int64_t(c.seed);  // 0 (or above 2^63 - 1): from the time, as run.c
+    req.seed = c.seed;  // 0: from the time, as run.c
     int rc = bf::llm::run_generate_request(req);
     std::fflush(stdout);
     if (rc == 0) bf::jit::report();

@@ -2,16 +2,16 @@
 // exceptions, every input byte sequence yields a Settings plus a list of errors.
 #include "config.h"
 
-#include <errno.h>
-#include <math.h>
+#include "llm/params.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-extern char **environ;
-
 namespace bf::app {
 namespace {
+
+using bf::llm::shown;
 
 constexpr const char *kKeys[] = {"model", "tokenizer",  "prompt",        "steps",
                                  "temperature", "topp", "seed",          "jit",
@@ -31,23 +31,6 @@ std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
     return s;
-}
-
-// Printable form of a value for messages: at most 40 bytes, control bytes as \xNN.
-std::string shown(std::string_view v) {
-    std::string o;
-    for (size_t i = 0; i < v.size() && i < 40; i++) {
-        const unsigned char c = static_cast<unsigned char>(v[i]);
-        if (c < 0x20 || c == 0x7f) {
-            char b[8];
-            snprintf(b, sizeof b, "\\x%02x", c);
-            o += b;
-        } else {
-            o += char(c);
-        }
-    }
-    if (v.size() > 40) o += "...";
-    return o;
 }
 
 bool valid_utf8(std::string_view s) {
@@ -108,53 +91,6 @@ bool string_value(std::string_view v, std::string &out, std::string &err) {
     return true;
 }
 
-bool int_value(std::string_view v, int64_t lo, int64_t hi, int64_t &out, std::string &err) {
-    const std::string s(v);
-    char *end = nullptr;
-    errno = 0;
-    const long long x = s.empty() ? 0 : strtoll(s.c_str(), &end, 10);
-    if (s.empty() || *end || s[0] == ' ') {
-        err = "'" + shown(v) + "' is not an integer";
-        return false;
-    }
-    if (errno == ERANGE || x < lo || x > hi) {
-        err = "'" + shown(v) + "' is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
-        return false;
-    }
-    out = x;
-    return true;
-}
-
-bool u64_value(std::string_view v, uint64_t &out, std::string &err) {
-    const std::string s(v);
-    char *end = nullptr;
-    errno = 0;
-    const unsigned long long x = s.empty() ? 0 : strtoull(s.c_str(), &end, 10);
-    if (s.empty() || *end || s[0] < '0' || s[0] > '9') {
-        err = "'" + shown(v) + "' is not an unsigned integer";
-        return false;
-    }
-    if (errno == ERANGE) {
-        err = "'" + shown(v) + "' is out of range (above 2^64-1)";
-        return false;
-    }
-    out = x;
-    return true;
-}
-
-bool float_value(std::string_view v, float &out, std::string &err) {
-    const std::string s(v);
-    char *end = nullptr;
-    errno = 0;
-    const double x = s.empty() ? 0 : strtod(s.c_str(), &end);
-    if (s.empty() || *end || s[0] == ' ' || !isfinite(x)) {
-        err = "'" + shown(v) + "' is not a finite number";
-        return false;
-    }
-    out = float(x);
-    return true;
-}
-
 // One of `words` (case-insensitive): its index, or -1 with err set.
 int word_value(std::string_view v, std::initializer_list<const char *> words, std::string &err) {
     int i = 0;
@@ -173,7 +109,6 @@ int word_value(std::string_view v, std::initializer_list<const char *> words, st
 
 bool apply_setting(std::string_view key, std::string_view value, Settings &out, std::string &err) {
     int64_t i = 0;
-    float f = 0;
     if (iequal(key, "model") || iequal(key, "tokenizer") || iequal(key, "prompt")) {
         std::string s;
         if (!string_value(value, s, err)) return false;
@@ -184,35 +119,15 @@ bool apply_setting(std::string_view key, std::string_view value, Settings &out, 
         (iequal(key, "model") ? out.model : iequal(key, "tokenizer") ? out.tokenizer : out.prompt) = s;
         return true;
     }
+    // The sampling parameters: the validator the generate flags use too (llm/params.h).
     if (iequal(key, "steps")) {
-        if (!int_value(value, 0, 1 << 20, i, err)) return false;
+        if (!bf::llm::parse_steps(value, i, err)) return false;
         out.steps = int(i);
         return true;
     }
-    if (iequal(key, "temperature")) {
-        if (!float_value(value, f, err)) return false;
-        if (f < 0) {
-            err = "'" + shown(value) + "' is negative (must be >= 0)";
-            return false;
-        }
-        out.temperature = f;
-        return true;
-    }
-    if (iequal(key, "topp")) {
-        if (!float_value(value, f, err)) return false;
-        if (!(f > 0 && f <= 1)) {
-            err = "'" + shown(value) + "' is out of range (0, 1]";
-            return false;
-        }
-        out.topp = f;
-        return true;
-    }
-    if (iequal(key, "seed")) {
-        uint64_t u = 0;
-        if (!u64_value(value, u, err)) return false;
-        out.seed = u;
-        return true;
-    }
+    if (iequal(key, "temperature")) return bf::llm::parse_temperature(value, out.temperature, err);
+    if (iequal(key, "topp")) return bf::llm::parse_topp(value, out.topp, err);
+    if (iequal(key, "seed")) return bf::llm::parse_seed(value, out.seed, err);
     if (iequal(key, "jit")) {
         const int w = word_value(value, {"on", "off"}, err);
         if (w < 0) return false;
@@ -226,12 +141,12 @@ bool apply_setting(std::string_view key, std::string_view value, Settings &out, 
         return true;
     }
     if (iequal(key, "jit_hot_calls") || iequal(key, "jit_hot_cycles")) {
-        if (!int_value(value, 0, INT64_MAX, i, err)) return false;
+        if (!bf::llm::parse_int(value, 0, INT64_MAX, i, err)) return false;
         (iequal(key, "jit_hot_calls") ? out.jit_hot_calls : out.jit_hot_cycles) = i;
         return true;
     }
     if (iequal(key, "ctx")) {
-        if (!int_value(value, 0, 1 << 22, i, err)) return false;
+        if (!bf::llm::parse_int(value, 0, 1 << 22, i, err)) return false;
         out.ctx = int(i);
         return true;
     }
@@ -295,28 +210,42 @@ bool parse_config(std::string_view text, Settings &out, std::vector<std::string>
     return errors.size() == errors_before;
 }
 
-bool overlay_env(Settings &out, std::vector<std::string> &errors, const char *const *envp) {
+// key=value words of the kernel command line that are not settings but are read elsewhere: the
+// kernel's own switches (kernel_lib/kernel.cpp: disk=, test=) and the benchmarks' knobs
+// (app/bench/: bench_*). Any other unknown key on the command line is a typo worth a warning.
+constexpr const char *kOtherCmdlineKeys[] = {"disk", "test", "bench_reps", "bench_pp", "bench_tg",
+                                             "bench_big", "bench_budget_ms", "bench_bw_mib"};
+
+bool overlay_env(Settings &out, std::vector<std::string> &errors, const char *const *envp, EnvSource source) {
     const size_t errors_before = errors.size();
+    const std::string label = source == EnvSource::KernelCmdline ? "kernel command line" : "environment";
     for (; envp && *envp; envp++) {
         const std::string_view kv = *envp;
         const size_t eq = kv.find('=');
         if (eq == std::string_view::npos) continue;
         const std::string_view key = kv.substr(0, eq);
-        bool known = false;
+        bool known = false, other = false;
         for (const char *k : kKeys) known = known || iequal(key, k);
-        if (!known) continue;
+        for (const char *k : kOtherCmdlineKeys) other = other || key == k;
+        if (!known) {
+            // Hosted, the environment is full of unrelated variables (PATH, HOME): only the
+            // kernel command line is ours alone.
+            if (source == EnvSource::KernelCmdline && !other) {
+                std::string list;
+                for (const char *k : kKeys) list += std::string(list.empty() ? "" : ", ") + k;
+                errors.push_back(label + ": unknown key '" + shown(key) + "', ignored (settings: " + list + ")");
+            }
+            continue;
+        }
         std::string err;
         if (kv.size() > kMaxConfigLine)
             err = "value too long (" + std::to_string(kv.size()) + " bytes)";
         if (!err.empty() || !apply_setting(key, kv.substr(eq + 1), out, err))
-            errors.push_back("environment: key '" + shown(key) + "': " + err);
+            errors.push_back(label + ": key '" + shown(key) + "': " + err);
     }
     return errors.size() == errors_before;
 }
 
-bool overlay_env(Settings &out, std::vector<std::string> &errors) {
-    return overlay_env(out, errors, environ);
-}
 
 const char *mode_name(Mode m) {
     return m == Mode::Repl ? "repl" : m == Mode::Bench ? "bench" : "generate";

@@ -46,16 +46,23 @@ bool apply_setting(std::string_view key, std::string_view value, Settings &out, 
 // "line N: key 'k': problem". Returns true when there were none.
 bool parse_config(std::string_view text, Settings &out, std::vector<std::string> &errors);
 
-// The overlay from the environment: for each known key (any case: MODEL, model) that is set,
-// applies it over `out`. Errors read "environment: key 'k': problem".
-bool overlay_env(Settings &out, std::vector<std::string> &errors);
-bool overlay_env(Settings &out, std::vector<std::string> &errors, const char *const *envp);
+// Where key=value variables came from: on bare metal the kernel command line (every word is
+// ours: an unknown key is a typo and gets a warning), hosted the process environment (full of
+// unrelated variables: unknown ones are not ours to judge).
+enum class EnvSource : uint8_t { Environment, KernelCmdline };
 
-// The file (if present, via bf::vfs) then the environment. A missing file is not an error.
+// The overlay from the environment: for each known key (any case: MODEL, model) that is set,
+// applies it over `out`. Errors name the source: "environment: key 'k': problem" or
+// "kernel command line: key 'k': problem", "kernel command line: unknown key 'k', ignored (...)".
+bool overlay_env(Settings &out, std::vector<std::string> &errors);  // environ, source from bf::bare_metal()
+bool overlay_env(Settings &out, std::vector<std::string> &errors, const char *const *envp, EnvSource source);
+
+// The file (if present, via bf::vfs) then the environment. A missing file is not an error. Each
+// error names its source: "/BAREFLOW.CFG: line N: ...", "environment: ...", "kernel command line: ...".
 Settings config_from_file_and_env(const char *path, std::vector<std::string> &errors);
 
 // What every command starts from: kConfigPath plus the environment, each error printed on stderr
-// as "BAREFLOW.CFG: ..." (that setting keeps its default).
+// with its source (that setting keeps its default).
 Settings load_settings();
 
 // The `config-check FILE` command: prints the errors or "config ok", then the settings.

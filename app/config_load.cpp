@@ -2,10 +2,17 @@
 // that the parser links alone, e.g. into the fuzz target).
 #include <stdio.h>
 
+#include "bareflow/kernel.h"
 #include "bareflow/vfs.h"
 #include "config.h"
 
+extern char **environ;
+
 namespace bf::app {
+
+bool overlay_env(Settings &out, std::vector<std::string> &errors) {
+    return overlay_env(out, errors, environ, bf::bare_metal() ? EnvSource::KernelCmdline : EnvSource::Environment);
+}
 
 Settings config_from_file_and_env(const char *path, std::vector<std::string> &errors) {
     Settings c;
@@ -15,10 +22,12 @@ Settings config_from_file_and_env(const char *path, std::vector<std::string> &er
     if (bf::vfs::stat_size(path, &size, &is_dir) == 0) {
         bf::vfs::Bytes text;
         std::string err;
+        std::vector<std::string> file_errors;
         if (bf::vfs::read_all(path, kMaxConfigFile, text, err))
-            parse_config(std::string_view(reinterpret_cast<const char *>(text.data()), text.size()), c, errors);
+            parse_config(std::string_view(reinterpret_cast<const char *>(text.data()), text.size()), c, file_errors);
         else
-            errors.push_back(err);
+            errors.push_back(err);  // read_all's messages name the path already
+        for (const std::string &e : file_errors) errors.push_back(std::string(path) + ": " + e);
     }
     overlay_env(c, errors);
     return c;
@@ -27,7 +36,7 @@ Settings config_from_file_and_env(const char *path, std::vector<std::string> &er
 Settings load_settings() {
     std::vector<std::string> errors;
     Settings s = config_from_file_and_env(kConfigPath, errors);
-    for (const std::string &e : errors) fprintf(stderr, "BAREFLOW.CFG: %s\n", e.c_str());
+    for (const std::string &e : errors) fprintf(stderr, "%s\n", e.c_str());
     return s;
 }
 

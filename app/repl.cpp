@@ -193,12 +193,18 @@ void Repl::cmd_load(const Command &c) {
         say("usage: load MODEL [TOKENIZER]\n");
         return;
     }
+    // The old model goes first: keeping it while the new one loads needs room for both, and a
+    // machine that fits one model at a time could never switch.
+    const bool had_model = cur_ != nullptr;
+    cur_.reset();
     auto l = std::make_unique<bf::llm::LoadedModel>();
     std::string err;
+    // Without a TOKENIZER the one `show` lists (the last one given, else BAREFLOW.CFG's).
     if (!bf::llm::load(c.args[0], c.args.size() > 1 ? c.args[1] : "", *l, err, load_options(settings_))) {
-        say("load: %s\n", err.c_str());
+        say("load: %s%s\n", err.c_str(), had_model ? " (the previous model was unloaded)" : "");
         return;
     }
+    if (c.args.size() > 1 && c.args[1] != "-" && !l->has_vocab) settings_.tokenizer = c.args[1];
     cur_ = std::move(l);
     if (!cur_->note.empty()) say("%s\n", cur_->note.c_str());
     const auto &m = cur_->model.config;
@@ -260,6 +266,8 @@ void Repl::cmd_generate(const Command &c) {
     std::string prompt;
     for (; i < c.args.size(); i++) prompt += (prompt.empty() ? "" : " ") + c.args[i];
     const uint64_t seed = s.seed ? s.seed : (tsc() | 1);
+    if (!s.seed && s.temperature > 0) say("(seed %llu from the TSC: set seed %llu repeats this)\n",
+                                          static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
     bf::llm::Sampler sampler(cur_->model.config.vocab_size, s.temperature, s.topp, seed);
     bf::llm::GenerateHooks hooks;
     hooks.user = opt_.out;
@@ -358,6 +366,7 @@ void Repl::cmd_show() {
         settings_.seed ? "" : " (from the TSC)", settings_.steps);
     say("model = %s\ntokenizer = %s\n", cur_ ? cur_->model_path.c_str() : "(none loaded)",
         cur_ ? cur_->tok_path.c_str() : settings_.tokenizer.c_str());
+    if (cur_ && cur_->has_vocab) say("(a llama2.c model loaded without a tokenizer gets %s)\n", settings_.tokenizer.c_str());
 }
 
 void Repl::cmd_jit() {

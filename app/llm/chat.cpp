@@ -224,6 +224,10 @@ bool ChatSession::turn(std::string_view user, Sampler &sampler, int max_steps, s
     int prev = ids.back();
     const int steps = max_steps > 0 ? max_steps : ctx;
     for (int step = 0; step < steps; step++) {
+        if (!check_logits(logits, m.config.vocab_size, pos_ - 1, err)) {
+            err = "chat: " + err;
+            return false;
+        }
         const int next = sampler.sample(logits);
         last_generated_++;
         if (!emit_token(codec_, prev, next, reply, h)) break;  // end of turn: not fed

@@ -17,6 +17,7 @@
 #include "generate.h"
 #include "loader.h"
 #include "model.h"
+#include "params.h"
 #include "sampler.h"
 #include "tokenizer.h"
 
@@ -28,26 +29,12 @@ const char kUsage[] =
     "[-s seed] [--trace]\n"
     "  MODEL      a llama2.c checkpoint (then TOKENIZER is its tokenizer.bin) or a GGUF file\n"
     "             (its own vocabulary unless TOKENIZER names a llama2.c one; '-' = its own)\n"
-    "  -n steps   positions to run (default 256; 0 or above seq_len means seq_len)\n"
-    "  -t temp    0 = greedy (default 1.0)\n"
-    "  -P topp    nucleus sampling threshold in [0,1] (default 0.9)\n"
-    "  -s seed    random seed (default: the time)\n"
+    "  -n steps   positions to run (default 256; 0 or above the context means the context)\n"
+    "  -t temp    >= 0; 0 = greedy (default 1.0)\n"
+    "  -P topp    nucleus sampling threshold in [0,1]; 0 or 1 = off (default 0.9)\n"
+    "  -s seed    random seed (default, 0 or negative: from the clock, printed)\n"
     "  --trace    print per-position logits instead of the text\n"
     "  -o FILE    write the text (or trace) to FILE instead of stdout\n";
-
-bool parse_int(const char *s, long long &v) {
-    char *end;
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    return *s && !*end && !errno;
-}
-
-bool parse_float(const char *s, float &v) {
-    char *end;
-    errno = 0;
-    v = strtof(s, &end);
-    return *s && !*end && !errno;
-}
 
 void print_trace(void *user, int pos, int token, const float *logits, int n) {
     FILE *out = static_cast<FILE *>(user);
@@ -70,7 +57,6 @@ int run_generate(int argc, char **argv, const LoadOptions &load) {
     if (i < argc && !strcmp(argv[i], "generate")) i++;
     GenerateRequest req;
     const char *model_path = nullptr, *tok_path = nullptr;
-    long long steps = req.steps, seed = req.seed;
     for (; i < argc; i++) {
         const char *a = argv[i];
         const bool has_value = i + 1 < argc;
@@ -86,16 +72,20 @@ int run_generate(int argc, char **argv, const LoadOptions &load) {
                 return 2;
             }
             const char *v = argv[++i];
+            // The one validator of these values (params.h): BAREFLOW.CFG and the REPL's `set`
+            // give the same messages.
+            std::string err;
+            const char *key = "";
             switch (a[1]) {
             case 'p': req.prompt = v; break;
-            case 'n': ok = parse_int(v, steps); break;
-            case 't': ok = parse_float(v, req.temperature); break;
-            case 'P': ok = parse_float(v, req.topp); break;
-            case 's': ok = parse_int(v, seed); break;
+            case 'n': key = "steps", ok = parse_steps(v, req.steps, err); break;
+            case 't': key = "temperature", ok = parse_temperature(v, req.temperature, err); break;
+            case 'P': key = "topp", ok = parse_topp(v, req.topp, err); break;
+            case 's': key = "seed", ok = parse_seed(v, req.seed, err); break;
             case 'o': req.out_path = v; break;
             }
             if (!ok) {
-                fprintf(stderr, "generate: bad value '%s' for %s\n", v, a);
+                fprintf(stderr, "generate: %s (%s): %s\n", a, key, err.c_str());
                 return 2;
             }
         } else if (a[0] == '-' && a[1]) {
@@ -117,20 +107,19 @@ int run_generate(int argc, char **argv, const LoadOptions &load) {
     req.model = model_path;
     req.tokenizer = tok_path ? tok_path : "";
     req.load = load;
-    req.steps = steps;
-    req.seed = seed;
     return run_generate_request(req);
 }
 
 int run_generate_request(const GenerateRequest &req) {
-    // run.c's parameter fix-ups.
-    float temperature = req.temperature, topp = req.topp;
-    int64_t steps = req.steps, seed = req.seed;
-    if (temperature < 0.0f || temperature != temperature) temperature = 0.0f;
-    if (topp < 0.0f || topp > 1.0f || topp != topp) topp = 0.9f;
-    if (steps < 0 || steps > 0x7fffffff) steps = 0;
-    if (seed <= 0) seed = (long long)(unsigned int)time(nullptr);
-
+    // The values were validated where they were parsed (params.h); a request built in code is
+    // held to the same ranges rather than silently changed.
+    const float temperature = req.temperature, topp = req.topp;
+    if (!temperature_ok(temperature) || !topp_ok(topp) || !steps_ok(req.steps)) {
+        fprintf(stderr, "generate: invalid request (temperature %g, topp %g, steps %lld)\n", double(temperature),
+                double(topp), static_cast<long long>(req.steps));
+        return 2;
+    }
+    const int64_t steps = req.steps;
     std::string err;
     LoadedModel m;
     if (!load(req.model, req.tokenizer, m, err, req.load)) {
@@ -138,6 +127,12 @@ int run_generate_request(const GenerateRequest &req) {
         return 1;
     }
     if (!m.note.empty()) fprintf(stderr, "generate: %s\n", m.note.c_str());
+    uint64_t seed = req.seed;
+    if (seed == 0) {  // from the clock, as run.c; printed so that the run can be repeated
+        seed = uint64_t(time(nullptr));
+        if (temperature > 0) fprintf(stderr, "generate: seed %llu (from the clock; -s %llu repeats this run)\n",
+                                     static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
+    }
     Sampler sampler(m.model.config.vocab_size, temperature, topp, uint64_t(seed));
     // -o FILE: exactly what stdout would get, in a file (the console also carries log lines).
     const char *out_path = req.out_path.empty() ? nullptr : req.out_path.c_str();
@@ -167,8 +162,10 @@ int run_generate_request(const GenerateRequest &req) {
     }
     fflush(stdout);
     if (st.runc_tok_per_s > 0) fprintf(stderr, "achieved tok/s: %f\n", st.runc_tok_per_s);
-    fprintf(stderr, "prompt: %d tokens, %.3f ms (= time to the first token); generation: %d tokens, %.3f ms\n",
-            st.n_prompt_tokens, st.prompt_ms, st.n_generated, st.gen_ms);
+    fprintf(stderr,
+            "prompt: %d tokens, %.3f ms (= time to the first token, of which encoding %.3f ms); generation: %d "
+            "tokens, %.3f ms\n",
+            st.n_prompt_tokens, st.prompt_ms, st.encode_ms, st.n_generated, st.gen_ms);
     return 0;
 }
 

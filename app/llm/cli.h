@@ -15,15 +15,15 @@ struct GenerateRequest {
     std::string tokenizer;  // tokenizer.bin path; empty or "-": a GGUF file's own vocabulary
     LoadOptions load;       // default tokenizer, context, KV cache type (BAREFLOW.CFG)
     std::string prompt;
-    int64_t steps = 256;       // 0 or above seq_len: seq_len
+    int64_t steps = 256;       // 0 or above seq_len: seq_len (ranges: params.h)
     float temperature = 1.0f;  // 0: greedy
     float topp = 0.9f;
-    int64_t seed = 0;          // <= 0: from the time
+    uint64_t seed = 0;         // 0: from the time (printed)
     bool trace = false;        // per-position logits instead of the text
     std::string out_path;      // empty: stdout
 };
 
-// Runs a request: applies run.c's parameter fix-ups, loads, generates, prints the text (or the
+// Runs a request (values outside params.h's ranges are refused, not replaced): loads, generates, prints the text (or the
 // trace) and the tok/s lines on stderr. Returns the exit status (0, or 1 with a message).
 int run_generate_request(const GenerateRequest &req);
 

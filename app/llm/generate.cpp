@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <chrono>
+#include <cmath>
 
 #include "jit/dispatch.h"
 #include "jit/kernels/quant.h"
@@ -288,6 +289,16 @@ bool emit_token(const Codec &tok, int prev, int next, std::string &text, const G
     return true;
 }
 
+bool check_logits(const float *logits, int n, int pos, std::string &err) {
+    for (int v = 0; v < n; v++)
+        if (!std::isfinite(logits[v])) {
+            err = "the logits at position " + std::to_string(pos) + " are not finite (logit " + std::to_string(v) +
+                  " is " + std::to_string(logits[v]) + "): the model's activations overflowed";
+            return false;
+        }
+    return true;
+}
+
 bool generate(const Model &m, const Tokenizer &tok, Sampler &sampler, std::string_view prompt, int steps,
               std::string &text, std::string &err, const GenerateHooks *hooks, GenerateStats *stats) {
     Codec codec;
@@ -308,17 +319,27 @@ bool generate(const Model &m, const Codec &tok, Sampler &sampler, std::string_vi
         return false;
     }
     if (steps <= 0 || steps > c.seq_len) steps = c.seq_len;
+    // The clock starts before the encoding: a long prompt's encoding is part of the wait for the
+    // first token, and the summary says how much of it.
+    const auto t_start = clock::now();
     std::vector<int> prompt_tokens = tok.encode_prompt(prompt);
     if (prompt_tokens.empty()) prompt_tokens.push_back(0);  // a vocabulary without BOS, empty text
     const int n_prompt = int(prompt_tokens.size());
+    GenerateStats st;
+    st.encode_ms = ms_since(t_start);
+    st.n_prompt_tokens = n_prompt;
+    // run.c would feed the prompt until the context is full and generate nothing: say so instead.
+    if (n_prompt > c.seq_len) {
+        err = "the prompt is " + std::to_string(n_prompt) + " tokens but the context is " +
+              std::to_string(c.seq_len) + " positions: shorten the prompt";
+        if (stats) *stats = st;
+        return false;
+    }
     RunState s;
     if (!s.init(c, err)) return false;
     GenerateHooks none;
     const GenerateHooks &h = hooks ? *hooks : none;
-    GenerateStats st;
-    st.n_prompt_tokens = n_prompt;
 
-    const auto t_start = clock::now();
     // run.c's timer starts after its first position; here after the first forward call (the
     // first prompt batch), counting the positions computed after it.
     clock::time_point t_first{};
@@ -360,6 +381,10 @@ bool generate(const Model &m, const Codec &tok, Sampler &sampler, std::string_vi
         if (in_prompt) {
             next = prompt_tokens[size_t(pos) + 1];
         } else {
+            if (!check_logits(logits, c.vocab_size, pos, err)) {
+                if (stats) *stats = st;
+                return false;
+            }
             next = sampler.sample(logits);
             st.n_generated++;
         }

@@ -85,6 +85,11 @@ struct GenerateHooks {
     void (*on_token)(void *user, int pos, int token, int next, bool in_prompt) = nullptr;
 };
 
+// Before sampling: NaN/Inf logits (finite weights whose products overflow) would be sampled as
+// token 0 (<unk>) forever. False with err naming the position and the first bad logit. Shared by
+// generate() and the chat session.
+bool check_logits(const float *logits, int n, int pos, std::string &err);
+
 // The step after sampling `next` (following `prev`): false when it ends generation
 // (Codec::ends); else its piece goes to `text` and hooks.on_piece. Shared by generate() and the
 // chat session (chat.h).
@@ -94,12 +99,14 @@ struct GenerateStats {
     int n_prompt_tokens = 0;  // including BOS
     int n_positions = 0;      // forward passes run
     int n_generated = 0;      // tokens sampled
-    double prompt_ms = 0;     // forward passes over the prompt (through the first sampled token)
+    double encode_ms = 0;     // encoding the prompt into tokens (included in prompt_ms)
+    double prompt_ms = 0;     // encoding + forward passes over the prompt (= time to the first token)
     double gen_ms = 0;        // the remaining forward passes and sampling
     double runc_tok_per_s = 0;  // run.c's "achieved tok/s" (timer from the end of position 0)
 };
 
-// run.c's generate(): encode the prompt (with BOS), run positions 0..steps-1 (steps <= 0 or
+// run.c's generate(): encode the prompt (with BOS; a prompt longer than the context is an error
+// naming both, where run.c would generate nothing), run positions 0..steps-1 (steps <= 0 or
 // above seq_len means seq_len), force the prompt tokens then sample, stop early when the codec
 // says (run.c: BOS; GGUF: end of generation).
 // The prompt's positions go through forward_batch, kBatch at a time; the rest one by one.

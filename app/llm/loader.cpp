@@ -5,6 +5,7 @@
 #include "model_gguf.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
 
@@ -65,30 +66,19 @@ constexpr FormatReader kReaders[] = {
     {"llama2.c", any, read_llama2c},
 };
 
-// The file's first bytes, for sniffing before the (possibly huge) read; a file that cannot be
-// opened yields none, and read_all then reports why.
-size_t read_head(const std::string &path, unsigned char *head, size_t cap) {
-    FILE *f = bf::vfs::fopen(path.c_str(), "rb");
-    if (!f) return 0;
-    const size_t n = fread(head, 1, cap, f);
-    fclose(f);
-    return n;
-}
-
 }  // namespace
 
 bool load_model_file(const std::string &model_path, LoadedModel &out, std::string &err) {
-    unsigned char head[8];
-    const size_t n = read_head(model_path, head, sizeof head);
-    const FormatReader *reader = &kReaders[0];
-    while (!reader->matches(head, n)) reader++;
     LoadedModel l;
     l.model_path = model_path;
-    l.format = reader->name;
     Progress bar{model_path.c_str(), std::chrono::steady_clock::now(), {}};
-    if (!bf::vfs::read_all(model_path.c_str(), kMaxModelFileBytes, l.file, err, show_progress, &bar) ||
-        !reader->read(l, err))
-        return false;
+    // read_all refuses what is not a regular file before opening it, so the format is sniffed
+    // from the bytes read rather than from a separate open (which would block on a FIFO).
+    if (!bf::vfs::read_all(model_path.c_str(), kMaxModelFileBytes, l.file, err, show_progress, &bar)) return false;
+    const FormatReader *reader = &kReaders[0];
+    while (!reader->matches(l.file.data(), l.file.size())) reader++;
+    l.format = reader->name;
+    if (!reader->read(l, err)) return false;
     out = std::move(l);
     return true;
 }
@@ -123,6 +113,24 @@ bool fit_context(LoadedModel &l, const LoadOptions &opt, std::string &err) {
     return true;
 }
 
+// The whole need, proven at load rather than at the first generation: the weights are in memory
+// already, and the run state (KV cache and activations) must be allocatable next to them. free
+// memory is only an estimate (the heap may be fragmented, a process limited by ulimit), so the
+// block is actually allocated once, untouched, and given back.
+bool check_run_state_fits(const Config &c, size_t file_bytes, std::string &err) {
+    const uint64_t need = RunState::bytes_for(c);
+    void *p = need > RunState::kDefaultMaxBytes ? nullptr : aligned_alloc(64, size_t((need + 63) / 64 * 64));
+    if (p) {
+        free(p);
+        return true;
+    }
+    auto mib = [](uint64_t b) { return std::to_string((b + (1 << 20) - 1) >> 20); };
+    err = "model: the run state for a context of " + std::to_string(c.seq_len) + " positions (KV cache and "
+          "activations) needs " + mib(need) + " MiB, which cannot be allocated next to the " + mib(file_bytes) +
+          " MiB of weights: set ctx lower";
+    return false;
+}
+
 }  // namespace
 
 bool load(const std::string &model_path, const std::string &tok_arg, LoadedModel &out, std::string &err,
@@ -152,7 +160,7 @@ bool load(const std::string &model_path, const std::string &tok_arg, LoadedModel
             return false;
         l.tok_path = tok_path;
     }
-    if (!fit_context(l, opt, err)) return false;
+    if (!fit_context(l, opt, err) || !check_run_state_fits(l.model.config, l.file.size(), err)) return false;
     out = std::move(l);
     return true;
 }

@@ -1,6 +1,7 @@
 // llama2.c checkpoint loader: header validation and the tensor map (see model.h).
 #include "model.h"
 #include "fmt.h"
+#include "weights_check.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -168,6 +169,10 @@ bool load_model(const void *data, size_t size, Model &out, std::string &err) {
         ptrs[i] = p;
         p += t[i].n;
     }
+    // NaN/Inf or absurd weights would turn every logit into NaN: refused by tensor name. The
+    // freq_cis tables are not used (RoPE is computed), so they are not checked.
+    for (int i = 0; i < 14; i++)
+        if (i != 11 && i != 12 && !check_weights(t[i].name, 0, ptrs[i], t[i].n, err)) return false;
     // Every matrix is F32, row-major, layer after layer.
     const size_t Ds = size_t(D);
     auto mat = [](const float *base, size_t l, int rows, int cols) {

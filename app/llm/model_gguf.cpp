@@ -9,6 +9,7 @@
 #include "fmt.h"
 #include "generate.h"
 #include "jit/kernels/quant.h"
+#include "weights_check.h"
 
 namespace bf::llm {
 namespace {
@@ -208,8 +209,11 @@ bool load_gguf_model(const gguf::File &f, Model &out, std::string &err) {
     }
     uint64_t values = 0, bytes = 0;
     for (size_t i = 0; i < f.n_tensors(); i++) {
-        values += uint64_t(f.tensor(i).n_elements);
-        bytes += f.tensor(i).size;
+        const gguf::Tensor &t = f.tensor(i);
+        values += uint64_t(t.n_elements);
+        bytes += t.size;
+        // NaN/Inf weights or block scales would turn every logit into NaN: refused by name.
+        if (!check_weights(std::string(t.name).c_str(), t.type, t.data, uint64_t(t.n_elements), err)) return false;
     }
     out.config = c;
     out.weights = w;

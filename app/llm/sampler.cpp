@@ -4,6 +4,8 @@
 
 #include <math.h>
 
+#include <cmath>
+
 #include <algorithm>
 
 namespace bf::llm {
@@ -86,6 +88,12 @@ Sampler::Sampler(int vocab, float temp, float top_p, uint64_t rng_seed)
 int Sampler::sample(float *logits) {
     if (vocab_size <= 0) return 0;
     if (temperature == 0.0f) return sample_argmax(logits, vocab_size);
+    // A temperature so small that a logit / temperature overflows (e.g. -t 1e-45) would make the
+    // softmax NaN and the draw meaningless; its limit t -> 0 is the argmax, so it is that. No
+    // effect on any temperature whose division stays finite (run.c's numbers are unchanged).
+    float max_abs = 0.0f;
+    for (int q = 0; q < vocab_size; q++) max_abs = std::max(max_abs, std::fabs(logits[q]));
+    if (!std::isfinite(max_abs / temperature)) return sample_argmax(logits, vocab_size);
     for (int q = 0; q < vocab_size; q++) logits[q] /= temperature;
     softmax(logits, vocab_size);
     const float coin = random_f32(rng_state);

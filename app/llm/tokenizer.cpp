@@ -2,12 +2,14 @@
 #include "tokenizer.h"
 #include "fmt.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <algorithm>
+#include <queue>
 
 namespace bf::llm {
 namespace {
@@ -44,35 +46,56 @@ bool load_tokenizer(const void *data, size_t size, int vocab_size, Tokenizer &ou
         err = fmt("tokenizer: max_token_length is %d (must be 1..%d)", max_len, kMaxTokenLength);
         return false;
     }
-    // First pass: walk every entry to the end of the file, checking each against the file.
-    size_t off = 4;
+    // First pass: walk every entry to the end of the file, checking each against the file. A
+    // malformed tail after the model's vocab_size entries is named as trailing bytes (a
+    // tokenizer for a bigger vocabulary still parses whole and gets the count message).
+    size_t off = 4, off_at_vocab = 0;
     int64_t count = 0;
+    auto trailing = [&] {
+        err = fmt("tokenizer: %zu trailing bytes after the last of the %d tokens (offset %zu)", size - off_at_vocab,
+                  vocab_size, off_at_vocab);
+        return false;
+    };
     while (off < size) {
+        if (count == vocab_size) off_at_vocab = off;
         if (size - off < 8) {
+            if (count >= vocab_size) return trailing();
             err = fmt("tokenizer: token %lld: score and length run past the end of the file "
                       "(offset %zu, file %zu bytes)", (long long)count, off, size);
             return false;
         }
         const int32_t len = read_i32(p + off + 4);
         if (len < 0 || len > max_len) {
+            if (count >= vocab_size) return trailing();
             err = fmt("tokenizer: token %lld: length %d is outside 0..max_token_length %d",
                       (long long)count, len, max_len);
             return false;
         }
         if (size_t(len) > size - off - 8) {
+            if (count >= vocab_size) return trailing();
             err = fmt("tokenizer: token %lld: length %d runs past the end of the file (offset "
                       "%zu, file %zu bytes)", (long long)count, len, off + 8, size);
+            return false;
+        }
+        float score;
+        memcpy(&score, p + off, sizeof score);
+        // A NaN score never wins a comparison: the merges it should take part in silently vanish.
+        if (!isfinite(score) && count < vocab_size) {
+            err = fmt("tokenizer: token %lld: score is not a finite number (%f)", (long long)count, double(score));
             return false;
         }
         off += 8 + size_t(len);
         count++;
     }
     if (count != vocab_size) {
-        err = fmt("tokenizer: has %lld tokens but the model's vocabulary is %d", (long long)count,
-                  vocab_size);
+        // More entries than the vocabulary: say where the model's part ends (appended bytes that
+        // happen to parse as entries are still trailing bytes).
+        const std::string extra =
+            count > vocab_size ? fmt(" (%zu bytes after its %d tokens)", size - off_at_vocab, vocab_size) : "";
+        err = fmt("tokenizer: has %lld tokens but the model's vocabulary is %d%s", (long long)count, vocab_size,
+                  extra.c_str());
         return false;
     }
-
     Tokenizer t;
     t.vocab_size = vocab_size;
     t.max_token_length = max_len;
@@ -110,6 +133,65 @@ int Tokenizer::lookup(std::string_view s) const {
     return -1;
 }
 
+// run.c merges, again and again, the adjacent pair whose joined string is the best-scoring
+// token (the leftmost of equal scores; scores at or below -1e10 never merge), rescanning the
+// whole sequence each time: quadratic, minutes for a 100 KB prompt. The same choices in
+// n log n, as llama.cpp's tokenizers do: the tokens in a doubly linked list, every adjacent pair
+// that forms a token in a priority queue ordered by (score desc, left position asc) -- the list
+// keeps the original order, so an index is a position. A merge bumps its left symbol's version;
+// a queued pair whose sides' versions moved on (or whose right side merged away) is stale and
+// skipped. (vocab_merge.h's loop detects staleness by text length, which an empty-string token
+// of a llama2.c file would fool: hence the versions here.)
+void Tokenizer::merge_pairs(std::vector<int> &tokens, size_t first) const {
+    if (tokens.size() < first + 2) return;
+    struct Sym {
+        int prev, next;
+        int id;
+        uint32_t version;  // bumped by each merge into this symbol; ~0u: merged away
+    };
+    struct Pair {
+        float score;
+        int left, right, id;
+        uint32_t lv, rv;
+    };
+    struct Lower {  // the top is the best score, then the leftmost pair
+        bool operator()(const Pair &a, const Pair &b) const {
+            return a.score < b.score || (a.score == b.score && a.left > b.left);
+        }
+    };
+    const int n = int(tokens.size() - first);
+    std::vector<Sym> sym(static_cast<size_t>(n));
+    for (int i = 0; i < n; i++) sym[size_t(i)] = {i - 1, i + 1 < n ? i + 1 : -1, tokens[first + size_t(i)], 0};
+    std::priority_queue<Pair, std::vector<Pair>, Lower> queue;
+    std::string joined;
+    auto try_add = [&](int l, int r) {
+        if (l < 0 || r < 0) return;
+        const int a = sym[size_t(l)].id, b = sym[size_t(r)].id;
+        if (a < 0 || a >= vocab_size || b < 0 || b >= vocab_size) return;
+        joined.assign(vocab[size_t(a)]);
+        joined.append(vocab[size_t(b)]);
+        const int id = lookup(joined);
+        if (id == -1 || !(scores[size_t(id)] > -1e10f)) return;  // run.c's best_score starts at -1e10
+        queue.push({scores[size_t(id)], l, r, id, sym[size_t(l)].version, sym[size_t(r)].version});
+    };
+    for (int i = 0; i + 1 < n; i++) try_add(i, i + 1);
+    while (!queue.empty()) {
+        const Pair p = queue.top();
+        queue.pop();
+        Sym &l = sym[size_t(p.left)], &r = sym[size_t(p.right)];
+        if (l.version != p.lv || r.version != p.rv || l.next != p.right) continue;
+        l.id = p.id;
+        l.version++;
+        r.version = ~0u;
+        l.next = r.next;
+        if (r.next >= 0) sym[size_t(r.next)].prev = p.left;
+        try_add(l.prev, p.left);
+        try_add(p.left, l.next);
+    }
+    tokens.resize(first);
+    for (int i = 0; i != -1; i = sym[size_t(i)].next) tokens.push_back(sym[size_t(i)].id);
+}
+
 std::vector<int> Tokenizer::encode(std::string_view text, bool bos, bool eos) const {
     const size_t nul = text.find('\0');
     if (nul != std::string_view::npos) text = text.substr(0, nul);
@@ -141,30 +223,7 @@ std::vector<int> Tokenizer::encode(std::string_view text, bool bos, bool eos) co
         }
         buf.clear();
     }
-    // Merge the best-scoring adjacent pair until no pair forms a token. BOS stays out of it
-    // (run.c would merge it too if the vocabulary held its string joined with the next piece).
-    std::string pair;
-    const size_t first = bos ? 1 : 0;
-    for (;;) {
-        float best_score = -1e10f;
-        int best_id = -1;
-        size_t best_idx = 0;
-        for (size_t i = first; i + 1 < tokens.size(); i++) {
-            const int a = tokens[i], b = tokens[i + 1];
-            if (a < 0 || a >= vocab_size || b < 0 || b >= vocab_size) continue;
-            pair.assign(vocab[size_t(a)]);
-            pair.append(vocab[size_t(b)]);
-            const int id = lookup(pair);
-            if (id != -1 && scores[size_t(id)] > best_score) {
-                best_score = scores[size_t(id)];
-                best_id = id;
-                best_idx = i;
-            }
-        }
-        if (best_id == -1) break;
-        tokens[best_idx] = best_id;
-        tokens.erase(tokens.begin() + std::ptrdiff_t(best_idx) + 1);
-    }
+    merge_pairs(tokens, bos ? 1 : 0);
     if (eos) tokens.push_back(kEosToken);
     return tokens;
 }

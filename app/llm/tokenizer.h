@@ -34,6 +34,9 @@ struct Tokenizer {
     // token is left out, and BOS never merges with the text (no real vocabulary allows it).
     std::vector<int> encode(std::string_view text, bool bos, bool eos) const;
 
+    // run.c's merge loop over tokens[first..] (n log n; tokenizer.cpp says how).
+    void merge_pairs(std::vector<int> &tokens, size_t first) const;
+
     // run.c decode(): the piece for `token` following `prev`: the leading space is dropped after
     // BOS, and "<0xXX>" tokens turn into the raw byte. Never null; "" for an id out of range.
     const char *decode(int prev, int token) const;

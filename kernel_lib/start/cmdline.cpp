@@ -5,7 +5,7 @@
 
 namespace bf::cmdline {
 
-bool next_word(const char **p, char *word, size_t cap, size_t *len, bool *is_kv) {
+bool next_word(const char **p, char *word, size_t cap, size_t *len, bool *is_kv, bool *open_quote) {
     const char *s = *p;
     while (*s == ' ') s++;
     if (!*s) {
@@ -26,6 +26,7 @@ bool next_word(const char **p, char *word, size_t cap, size_t *len, bool *is_kv)
     *p = s;
     *len = n;
     *is_kv = kv;
+    if (open_quote) *open_quote = quoted;
     return true;
 }
 

@@ -51,8 +51,14 @@ void start_program(const char *cmdline) {
     argv[argc++] = push_str("bareflow", 8);
     char word[BF_CMDLINE_MAX];
     size_t n = 0;
-    bool kv = false;
-    for (const char *p = cmdline; cmdline::next_word(&p, word, sizeof word, &n, &kv);) {
+    bool kv = false, open_quote = false;
+    for (const char *p = cmdline; cmdline::next_word(&p, word, sizeof word, &n, &kv, &open_quote);) {
+        if (open_quote) {  // it would swallow the rest of the line as one value: refused, named
+            if (n > 40) word[40] = 0;  // kprintf has no precision
+            kprintf("kernel command line: unterminated quote in '%s%s': that word is ignored\n", word,
+                    n > 40 ? "..." : "");
+            continue;
+        }
         const char *copy = push_str(word, n);
         if (kv && envc < kMaxWords) envp[envc++] = copy;
         else if (!kv && argc < kMaxWords) argv[argc++] = copy;

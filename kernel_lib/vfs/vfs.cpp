@@ -147,19 +147,41 @@ int rename(const char *from, const char *to) {
     return ::rename(from, to) ? -errno : 0;
 }
 
-int stat_size(const char *path, uint64_t *size, bool *is_dir) {
+const char *kind_name(FileKind k) {
+    switch (k) {
+    case FileKind::Regular: return "a regular file";
+    case FileKind::Directory: return "a directory";
+    case FileKind::CharDevice: return "a character device";
+    case FileKind::BlockDevice: return "a block device";
+    case FileKind::Fifo: return "a FIFO";
+    case FileKind::Socket: return "a socket";
+    default: return "not a regular file";
+    }
+}
+
+int stat_kind(const char *path, uint64_t *size, FileKind *kind) {
     if (vol) {
         fs::Stat s;
         if (int r = vol->stat(path, &s)) return r;
         *size = s.size;
-        *is_dir = s.dir;
+        *kind = s.dir ? FileKind::Directory : FileKind::Regular;
         return 0;
     }
     struct stat st;
     if (::stat(path, &st)) return -errno;
     *size = uint64_t(st.st_size);
-    *is_dir = S_ISDIR(st.st_mode);
+    const mode_t m = st.st_mode;
+    *kind = S_ISREG(m) ? FileKind::Regular : S_ISDIR(m) ? FileKind::Directory : S_ISCHR(m) ? FileKind::CharDevice :
+            S_ISBLK(m) ? FileKind::BlockDevice : S_ISFIFO(m) ? FileKind::Fifo : S_ISSOCK(m) ? FileKind::Socket :
+            FileKind::Other;
     return 0;
+}
+
+int stat_size(const char *path, uint64_t *size, bool *is_dir) {
+    FileKind k = FileKind::Other;
+    const int r = stat_kind(path, size, &k);
+    if (r == 0) *is_dir = k == FileKind::Directory;
+    return r;
 }
 
 int list(const char *dir, void (*fn)(const char *, bool, uint64_t, void *), void *ctx) {
@@ -243,13 +265,19 @@ bool read_all(const char *path, uint64_t max_bytes, Bytes &out, std::string &err
               void *ctx) {
     // The size first, so that the buffer is allocated once (a model may be most of the memory).
     uint64_t size = 0;
-    bool is_dir = false;
-    if (int r = stat_size(path, &size, &is_dir)) {
+    FileKind kind = FileKind::Other;
+    if (int r = stat_kind(path, &size, &kind)) {
         err = std::string("cannot open ") + path + ": " + strerror(-r);
         return false;
     }
-    if (is_dir) {
+    // Before opening: opening a FIFO blocks, and a device's stat size (0) says nothing of what a
+    // read returns (/dev/zero never ends).
+    if (kind == FileKind::Directory) {
         err = std::string(path) + " is a directory";
+        return false;
+    }
+    if (kind != FileKind::Regular) {
+        err = std::string(path) + " is " + kind_name(kind) + ", not a regular file";
         return false;
     }
     if (size > max_bytes) {

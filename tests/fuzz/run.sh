@@ -36,6 +36,7 @@ case "$name" in
                 printf '\x0d\x00\x00\x22ab\x02\x00\x50xyz12' > "$1/seed1"
                 printf '\x10\x00\x00\x1f\x61\x01\x00\x00\x50vwxyz' > "$1/seed2"
                 head -c 4000 build/boot/stage2.bin > "$1/seed3" 2>/dev/null || true; } ;;
+  cmdline_fuzz) seed() { printf 'generate /MODELS/MODEL.BIN -p "The robot" jit=off steps=8' > "$1/seed1"; printf 'repl prompt="open' > "$1/seed2"; } ;;
   repl_fuzz)  seed() { printf 'gen -n 20 "The \\"robot\\"" it'"'"'s\n' > "$1/seed1"; printf 'load /MODELS/A.BIN' > "$1/seed2"; } ;;
   gguf_fuzz)  seed() {  # llama.cpp's own files: two small ones whole (tensor checks), all cut to
                         # 4 KiB (the header, metadata and tensor infos, at ~10k execs/s)

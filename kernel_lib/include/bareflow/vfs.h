@@ -20,6 +20,11 @@ int mkdir(const char *path);                      // 0, or -errno (-EEXIST if it
 int unlink(const char *path);
 int rename(const char *from, const char *to);     // replaces `to`
 int stat_size(const char *path, uint64_t *size, bool *is_dir);
+// What a path is: only a regular file can be read whole (a FIFO or a device has no size and may
+// never end; on the FAT16 volume there are only files and directories).
+enum class FileKind : uint8_t { Regular, Directory, CharDevice, BlockDevice, Fifo, Socket, Other };
+const char *kind_name(FileKind k);  // "a directory", "a character device", ...
+int stat_kind(const char *path, uint64_t *size, FileKind *kind);  // 0, or -errno
 // Calls fn for each entry of a directory (not "." and ".."); 0 or -errno.
 int list(const char *dir, void (*fn)(const char *name, bool is_dir, uint64_t size, void *ctx),
          void *ctx);
@@ -46,9 +51,10 @@ private:
     size_t n_ = 0;
 };
 
-// Reads the regular file `path` whole. False with err naming the path: "cannot open X: reason",
-// "X is a directory", "X is N bytes, above the limit of M", "out of memory: X needs N bytes",
-// "error reading X (n of m bytes)". `out` is only written on success. `progress`, when given, is
+// Reads the regular file `path` whole, never more than the size stat reported. False with err
+// naming the path: "cannot open X: reason", "X is a directory", "X is a character device (or a
+// FIFO, ...), not a regular file", "X is N bytes, above the limit of M", "out of memory: X needs
+// N bytes", "error reading X (n of m bytes)". `out` is only written on success. `progress`, when given, is
 // called with (bytes read, total) after every 4 MiB.
 using ReadProgress = void (*)(size_t done, size_t total, void *ctx);
 bool read_all(const char *path, uint64_t max_bytes, Bytes &out, std::string &err, ReadProgress progress = nullptr,

@@ -79,7 +79,7 @@ TEST(Config, UnknownKey) {
 }
 
 TEST(Config, BadNumbersKeepDefaults) {
-    const Parsed p = parse("steps = abc\ntemperature = 1.5x\nseed = -1\ntopp = nan\njit_hot_calls = 9e9\n");
+    const Parsed p = parse("steps = abc\ntemperature = 1.5x\nseed = 1.5\ntopp = nan\njit_hot_calls = 9e9\n");
     EXPECT_EQ(p.errors.size(), 5u);
     EXPECT_TRUE(has_error(p, "line 1: key 'steps': 'abc' is not an integer"));
     EXPECT_TRUE(has_error(p, "line 2: key 'temperature': '1.5x' is not a finite number"));
@@ -93,11 +93,11 @@ TEST(Config, BadNumbersKeepDefaults) {
 }
 
 TEST(Config, OutOfRange) {
-    const Parsed p = parse("temperature = -0.5\ntopp = 0\ntopp = 1.01\nsteps = -3\n"
+    const Parsed p = parse("temperature = -0.5\ntopp = -0.25\ntopp = 1.01\nsteps = -3\n"
                            "seed = 99999999999999999999\nsteps = 99999999999\n");
     EXPECT_EQ(p.errors.size(), 6u);
     EXPECT_TRUE(has_error(p, "line 1: key 'temperature': '-0.5' is negative"));
-    EXPECT_TRUE(has_error(p, "line 2: key 'topp': '0' is out of range (0, 1]"));
+    EXPECT_TRUE(has_error(p, "line 2: key 'topp': '-0.25' is out of range [0, 1]"));
     EXPECT_TRUE(has_error(p, "line 3: key 'topp': '1.01' is out of range"));
     EXPECT_TRUE(has_error(p, "line 4: key 'steps': '-3' is out of range"));
     EXPECT_TRUE(has_error(p, "line 5: key 'seed': '99999999999999999999' is out of range"));
@@ -166,9 +166,9 @@ TEST(Config, EnvironmentOverridesFile) {
     const char *env[] = {"PATH=/usr/bin", "steps=20", "TEMPERATURE=0", "jit=off", "noequals",
                          "topp=7", "prompt=\"hi there\"", nullptr};
     std::vector<std::string> errors;
-    EXPECT_FALSE(bf::app::overlay_env(p.c, errors, env));
-    ASSERT_EQ(errors.size(), 1u);
-    EXPECT_EQ(errors[0], "environment: key 'topp': '7' is out of range (0, 1]");
+    EXPECT_FALSE(bf::app::overlay_env(p.c, errors, env, bf::app::EnvSource::Environment));
+    ASSERT_EQ(errors.size(), 1u);  // PATH is not ours to judge
+    EXPECT_EQ(errors[0], "environment: key 'topp': '7' is out of range [0, 1]");
     EXPECT_EQ(p.c.steps, 20);
     EXPECT_EQ(p.c.temperature, 0.0f);
     EXPECT_EQ(p.c.model, "/A.BIN");
@@ -183,7 +183,7 @@ TEST(Config, ApplySetting) {
     EXPECT_TRUE(bf::app::apply_setting("Seed", "42", c, err));
     EXPECT_EQ(c.seed, 42u);
     EXPECT_FALSE(bf::app::apply_setting("seed", "", c, err));
-    EXPECT_EQ(err, "'' is not an unsigned integer");
+    EXPECT_EQ(err, "'' is not an integer");
     EXPECT_FALSE(bf::app::apply_setting("nope", "1", c, err));
     EXPECT_EQ(err, "unknown key");
 }
@@ -199,4 +199,38 @@ TEST(Config, ContextAndKvCache) {
     EXPECT_EQ(bad.errors[1], "line 2: key 'kv': 'f8' is not one of auto|f16|f32");
     EXPECT_EQ(bad.c.ctx, 0);
     EXPECT_EQ(bad.c.kv, bf::app::KvType::Auto);
+}
+
+// The kernel command line is ours alone: an unknown key is a typo and is named; the source is
+// named in every message (it used to read "BAREFLOW.CFG" whatever the source).
+TEST(Config, KernelCmdlineNamesSourceAndUnknownKeys) {
+    Settings c;
+    const char *env[] = {"tempreature=0.5", "disk=bios", "bench_tg=8", "JIT=maybe", "steps=7", nullptr};
+    std::vector<std::string> errors;
+    EXPECT_FALSE(bf::app::overlay_env(c, errors, env, bf::app::EnvSource::KernelCmdline));
+    ASSERT_EQ(errors.size(), 2u);
+    EXPECT_EQ(errors[0].rfind("kernel command line: unknown key 'tempreature', ignored (settings: model, ", 0), 0u)
+        << errors[0];
+    EXPECT_EQ(errors[1], "kernel command line: key 'JIT': 'maybe' is not one of on|off");
+    EXPECT_EQ(c.steps, 7);
+    EXPECT_EQ(c.jit, bf::app::Tristate::Unset);
+}
+
+// Found by the probe: the generate flags replaced bad values by defaults. The validator they
+// now share with BAREFLOW.CFG and `set` (llm/params.h) refuses each with one message.
+TEST(Config, SamplingValuesSharedValidator) {
+    Parsed p = parse("temperature = nan\ntopp = inf\ntopp = 2\nsteps = -5\ntemperature = -1\ntopp = 1e-45\n"
+                     "seed = -1\n");
+    EXPECT_TRUE(has_error(p, "line 1: key 'temperature': 'nan' is not a finite number"));
+    EXPECT_TRUE(has_error(p, "line 2: key 'topp': 'inf' is not a finite number"));
+    EXPECT_TRUE(has_error(p, "line 3: key 'topp': '2' is out of range [0, 1]"));
+    EXPECT_TRUE(has_error(p, "line 4: key 'steps': '-5' is out of range [0, 2147483647]"));
+    EXPECT_TRUE(has_error(p, "line 5: key 'temperature': '-1' is negative (must be >= 0; 0 = greedy)"));
+    EXPECT_EQ(p.errors.size(), 5u);
+    EXPECT_GT(p.c.topp, 0.0f);  // 1e-45 is a (denormal) float, not a "bad value"
+    EXPECT_LT(p.c.topp, 1e-44f);
+    EXPECT_EQ(p.c.seed, 0u);    // -1: from the clock, as run.c's -s -1
+    p = parse("topp = 0\ntemperature = 1e39\n");
+    EXPECT_EQ(p.c.topp, 0.0f);  // run.c's [0, 1]: 0 = the whole distribution
+    EXPECT_TRUE(has_error(p, "line 2: key 'temperature': '1e39' is not a finite number"));
 }

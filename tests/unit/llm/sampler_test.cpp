@@ -84,3 +84,19 @@ TEST(Sampler, DeterministicForASeed) {
     uint64_t st = 1234;
     EXPECT_EQ(first, sample_mult(l.data(), 64, random_f32(st)));  // l now holds the probabilities
 }
+
+// A temperature whose division overflows (the validator lets any finite t >= 0 through) samples
+// its t -> 0 limit, the argmax, instead of drawing from a NaN softmax.
+TEST(Sampler, TinyTemperatureIsGreedy) {
+    for (float t : {1e-45f, 1e-40f}) {
+        Sampler s(4, t, 0.9f, 42);
+        for (int i = 0; i < 20; i++) {
+            float logits[] = {1.0f, 3.0f, -2.0f, 2.5f};
+            EXPECT_EQ(s.sample(logits), 1) << t;
+        }
+    }
+    // An ordinary small temperature still samples (and stays near the argmax).
+    Sampler s(4, 0.01f, 0.0f, 42);
+    float logits[] = {1.0f, 3.0f, -2.0f, 2.5f};
+    EXPECT_EQ(s.sample(logits), 1);
+}

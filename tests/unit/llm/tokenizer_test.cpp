@@ -3,6 +3,10 @@
 #include "llm/tokenizer.h"
 #include "test_util.h"
 
+#include <math.h>
+
+#include <chrono>
+
 using namespace llmtest;
 using bf::llm::Tokenizer;
 
@@ -66,7 +70,7 @@ TEST(Tokenizer, LoadValidation) {
     e = load_err(make_tok(4, {{0, -1, ""}}), 1);
     EXPECT_NE(e.find("token 0: length -1 is outside"), std::string::npos) << e;
     // A partial entry header at the end.
-    e = load_err(make_tok(4, {{0, 1, "a"}}) + "xyz", 1);
+    e = load_err(make_tok(4, {{0, 1, "a"}}) + "xyz", 2);
     EXPECT_NE(e.find("token 1: score and length run past the end"), std::string::npos) << e;
     // Count mismatch.
     e = load_err(make_tok(4, {{0, 1, "a"}, {0, 1, "b"}}), 3);
@@ -189,4 +193,108 @@ TEST(Tokenizer, RoundTrips) {
             }
             EXPECT_EQ(decode_all(*t, ids), text);
         }
+}
+
+namespace {
+
+// run.c's merge loop as it was written (quadratic): the reference the heap version must match.
+void merge_pairs_runc(const Tokenizer &t, std::vector<int> &tokens, size_t first) {
+    std::string pair;
+    for (;;) {
+        float best_score = -1e10f;
+        int best_id = -1;
+        size_t best_idx = 0;
+        for (size_t i = first; i + 1 < tokens.size(); i++) {
+            pair = t.vocab[size_t(tokens[i])] + t.vocab[size_t(tokens[i + 1])];
+            const int id = t.lookup(pair);
+            if (id != -1 && t.scores[size_t(id)] > best_score) {
+                best_score = t.scores[size_t(id)];
+                best_id = id;
+                best_idx = i;
+            }
+        }
+        if (best_id == -1) return;
+        tokens[best_idx] = best_id;
+        tokens.erase(tokens.begin() + std::ptrdiff_t(best_idx) + 1);
+    }
+}
+
+void expect_same_merges(const Tokenizer &t, uint32_t seed, int cases, int max_len) {
+    uint32_t s = seed;
+    auto rnd = [&s] { return s = s * 1664525u + 1013904223u, s >> 8; };
+    for (int c = 0; c < cases; c++) {
+        std::vector<int> tokens;
+        const int n = int(rnd() % uint32_t(max_len)) + 1;
+        for (int i = 0; i < n; i++) tokens.push_back(int(rnd() % uint32_t(t.vocab_size)));
+        const size_t first = rnd() % 2;
+        std::vector<int> want = tokens, got = tokens;
+        merge_pairs_runc(t, want, first);
+        t.merge_pairs(got, first);
+        ASSERT_EQ(got, want) << "case " << c;
+    }
+}
+
+}  // namespace
+
+// The n log n merge loop chooses exactly what run.c's rescans choose: random token sequences over
+// a vocabulary full of ties, empty strings and duplicates (the cases a version check must get
+// right), then real text over both real vocabularies.
+TEST(Tokenizer, HeapMergesMatchRunc) {
+    std::vector<Entry> e;
+    const char *strs[] = {"", "a", "b", "ab", "ba", "aa", "bb", "aab", "abb", "aba", "ab", "", "bab", "aaaa",
+                          "abab", "<0x41>", "b", "ababab"};
+    float score = 0;
+    for (const char *x : strs) e.push_back({score = score == 0 ? -1e10f : (score < -5 ? 1.0f : score + 0.5f),
+                                            int32_t(strlen(x)), x});
+    e[4].score = e[5].score = e[6].score = 2.0f;  // ties: the leftmost pair must win
+    const std::string bytes = make_tok(8, e);
+    Tokenizer t;
+    std::string err;
+    ASSERT_TRUE(bf::llm::load_tokenizer(bytes.data(), bytes.size(), int(e.size()), t, err)) << err;
+    expect_same_merges(t, 1, 3000, 40);
+
+    LLM_REQUIRE_FILE(kTok512);
+    LLM_REQUIRE_FILE(kTok32k);
+    for (const Tokenizer &real : {load(kTok512, 512), load(kTok32k, 32000)}) {
+        expect_same_merges(real, 7, 200, 200);
+        // Real text: byte-level pieces of a paragraph, as encode() starts from.
+        const std::string text = "Once upon a time, there was a little girl named Lily. She loved to play "
+                                 "outside in the sunshine \xe2\x9c\x93 and eat ice-cream!";
+        std::vector<int> start;
+        for (char ch : text) {
+            const int id = real.lookup(std::string(1, ch));
+            start.push_back(id >= 0 ? id : int(static_cast<unsigned char>(ch)) + 3);
+        }
+        std::vector<int> want = start, got = start;
+        merge_pairs_runc(real, want, 0);
+        real.merge_pairs(got, 0);
+        EXPECT_EQ(got, want);
+    }
+}
+
+// A 100 KB prompt: run.c's loop took minutes; the heap takes well under a second.
+TEST(Tokenizer, LongPromptEncodesFast) {
+    LLM_REQUIRE_FILE(kTok512);
+    const Tokenizer t = load(kTok512, 512);
+    std::string text;
+    while (text.size() < 100000) text += "Once upon a time there was a little girl named Lily. ";
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::vector<int> ids = t.encode(text, true, false);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_LT(s, 5.0);
+    EXPECT_EQ(decode_all(t, ids), text);
+}
+
+// Found by the probe: bytes after the last token and NaN/Inf scores were accepted silently.
+TEST(Tokenizer, RefusesTrailingBytesAndNonFiniteScores) {
+    // Exactly vocab_size entries, then junk: named as trailing bytes, not as a token count.
+    std::string e = load_err(make_tok(4, {{0, 1, "a"}, {0, 1, "b"}}) + "xyz", 2);
+    EXPECT_NE(e.find("3 trailing bytes after the last of the 2 tokens"), std::string::npos) << e;
+    // Appended bytes that parse as whole entries: counted, and where the model's part ends said.
+    e = load_err(make_tok(4, {{0, 1, "a"}, {0, 1, "b"}}) + std::string(8, '\0'), 2);
+    EXPECT_NE(e.find("has 3 tokens but the model's vocabulary is 2 (8 bytes after its 2 tokens)"), std::string::npos) << e;
+    e = load_err(make_tok(4, {{0, 1, "a"}, {NAN, 1, "b"}}), 2);
+    EXPECT_NE(e.find("token 1: score is not a finite number (nan)"), std::string::npos) << e;
+    e = load_err(make_tok(4, {{-INFINITY, 1, "a"}, {0, 1, "b"}}), 2);
+    EXPECT_NE(e.find("token 0: score is not a finite number (-inf)"), std::string::npos) << e;
 }
