@@ -54,9 +54,10 @@ struct Blocks {
 };
 
 // R rows x M positions per pass over the row's blocks: every (row, position) pair is its own
-// accumulator chain, summed in llama.cpp's order. One position takes two rows at a time, so that
-// two FMA chains are in flight (one chain is bound by the FMA latency, 4 cycles a block); the two
-// rows are adjacent in memory, two sequential streams.
+// accumulator chain, summed in llama.cpp's order. R = 1: two rows at a time (two FMA chains in
+// flight) is as fast in cache but reads two interleaved streams, and streaming from DRAM, which
+// is what token generation does, dropped from 8.9-14.2 to 7.8-8.0 GB/s (Q8_0 768x120000, this
+// host, loaded) - the fp32 matvec's finding again (kern_detail.h).
 // Q4_1/Q5_1 have a min (and the scalar term); the others none.
 template <typename Block>
 constexpr bool kMin = requires(const Block &b) { b.m; };
@@ -100,10 +101,7 @@ void rows_m(float *out, const Blocks<Block, XBlock> &a, Values values, ISum isum
                 dx[m][b] = h2f(xb.d);
                 cx[m][b] = xterm(xb);
             }
-        constexpr int R = M == 1 ? 2 : 1;
-        const int paired = a.d / R * R;
-        row_pass<M, R>(out, a, 0, paired, c0, cn, dx, cx, values, isum, wterm);
-        if (paired < a.d) row_pass<M, 1>(out, a, paired, a.d, c0, cn, dx, cx, values, isum, wterm);
+        row_pass<M, 1>(out, a, 0, a.d, c0, cn, dx, cx, values, isum, wterm);
     }
 }
 
