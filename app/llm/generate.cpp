@@ -123,8 +123,8 @@ bool type_ops(uint32_t type, TypeOps &o) {
     case quant::Q5_0: o = {kQ8_0, D::matvec_q5_0, D::matmat_q5_0}; return true;
     case quant::Q4_1: o = {kQ8_1, D::matvec_q4_1, D::matmat_q4_1}; return true;
     case quant::Q5_1: o = {kQ8_1, D::matvec_q5_1, D::matmat_q5_1}; return true;
-    case quant::Q2_K: o = {kQ8_K, D::matvec_q2_k, nullptr}; return true;
-    case quant::Q3_K: o = {kQ8_K, D::matvec_q3_k, nullptr}; return true;
+    case quant::Q2_K: o = {kQ8_K, D::matvec_q2_k, D::matmat_q2_k}; return true;
+    case quant::Q3_K: o = {kQ8_K, D::matvec_q3_k, D::matmat_q3_k}; return true;
     case quant::Q4_K: o = {kQ8_K, D::matvec_q4_k, D::matmat_q4_k}; return true;
     case quant::Q5_K: o = {kQ8_K, D::matvec_q5_k, D::matmat_q5_k}; return true;
     case quant::Q6_K: o = {kQ8_K, D::matvec_q6_k, D::matmat_q6_k}; return true;

@@ -274,6 +274,8 @@ int run_jit_selftest(const Settings &settings) {
             {"matmat_q5_0 288x33 m7", Q::Q5_0, K::ref::matmat_q5_0, D::matmat_q5_0, K::ref::quantize_q8_0, 288, q80},
             {"matmat_q4_1 288x33 m7", Q::Q4_1, K::ref::matmat_q4_1, D::matmat_q4_1, K::ref::quantize_q8_1, 288, q81},
             {"matmat_q5_1 288x33 m7", Q::Q5_1, K::ref::matmat_q5_1, D::matmat_q5_1, K::ref::quantize_q8_1, 288, q81},
+            {"matmat_q2_k 512x33 m7", Q::Q2_K, K::ref::matmat_q2_k, D::matmat_q2_k, K::ref::quantize_q8_k, 512, q8k},
+            {"matmat_q3_k 512x33 m7", Q::Q3_K, K::ref::matmat_q3_k, D::matmat_q3_k, K::ref::quantize_q8_k, 512, q8k},
             {"matmat_q4_k 512x33 m7", Q::Q4_K, K::ref::matmat_q4_k, D::matmat_q4_k, K::ref::quantize_q8_k, 512, q8k},
             {"matmat_q5_k 512x33 m7", Q::Q5_K, K::ref::matmat_q5_k, D::matmat_q5_k, K::ref::quantize_q8_k, 512, q8k},
             {"matmat_q6_k 512x33 m7", Q::Q6_K, K::ref::matmat_q6_k, D::matmat_q6_k, K::ref::quantize_q8_k, 512, q8k},

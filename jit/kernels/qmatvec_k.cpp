@@ -21,51 +21,14 @@ using namespace qdetail;
 using namespace qsimd;
 using qsimd::h2f;
 
-// One weight super-block in integer form: value v is q[v]; group g (values 16g..16g+15) has
-// scale sc[g] and min mn[g]; dmin is 0 (and mn all 0) for the types without mins.
-struct Unpacked {
-    int8_t q[QK_K];
-    int sc[QK_K / 16], mn[QK_K / 16];
-    float d, dmin;
-};
-
-template <typename Block, typename Unpack>
-void matvec_k(float *out, const void *xq, const void *w, int n, int d, Unpack unpack) {
-    const int nb = n / QK_K;
-    const block_q8_K *x = static_cast<const block_q8_K *>(xq);
-    const Block *rows = static_cast<const Block *>(w);
-    Unpacked u;
-    for (int i = 0; i < d; i++) {
-        const Block *r = rows + size_t(i) * nb;
-        float sum = 0.0f;
-        for (int b = 0; b < nb; b++) {
-            unpack(r[b], u);
-            int isum = 0, summs = 0;
-            for (int g = 0; g < QK_K / 16; g++) {
-                isum += u.sc[g] * dot_i8<16>(u.q + 16 * g, x[b].qs + 16 * g);
-                summs += u.mn[g] * int(x[b].bsums[g]);
-            }
-            sum += (u.d * x[b].d) * float(isum) - (u.dmin * x[b].d) * float(summs);
-        }
-        out[i] = sum;
-    }
-}
-
-// Q2_K and Q3_K keep 2 bits a value the same way: a half of 128 values draws on 32 bytes, taking
-// their 2-bit fields (shift 0, 2, 4, 6) in turn, 32 values per field.
-void unpack_2bit(const uint8_t *qs, int8_t *q) {
-    for (int half = 0; half < 2; half++)
-        for (int field = 0; field < 4; field++)
-            for (int l = 0; l < 32; l++) q[half * 128 + field * 32 + l] = int8_t((qs[half * 32 + l] >> (2 * field)) & 3);
-}
-
-// The fast types (Q4_K, Q5_K, Q6_K): a weight super-block is unpacked once into 8 chunks of 32
+// Every K-quant: a weight super-block is unpacked once into 8 chunks of 32
 // unsigned values and, per chunk, the int16 scales of its two 16-value groups; each chunk goes
 // through the byte multiply (qsimd.h) against the activations, the int16 multiply-add that
 // widens the products applies the group scales, and all 256 values sum as 8 int32 lanes. The
-// mins (Q4_K, Q5_K) and Q6_K's -32 offset pair with the activations' 16-value sums (bsums), one
-// multiply-add per super-block:  sum += d_w * d_x * isum - dm * d_x * (m16 . bsums), with
-// dm = dmin (m16 the mins) or d_w (m16 = 32 * the scales).
+// mins (Q2_K, Q4_K, Q5_K) and the offsets of Q3_K (-4) and Q6_K (-32) pair with the activations'
+// 16-value sums (bsums), one multiply-add per super-block:
+//   sum += d_w * d_x * isum - dm * d_x * (m16 . bsums)
+// with dm = dmin (m16 the mins) or d_w (m16 = offset * the scales).
 struct KUnpacked {
     u8x32 v[8];
     i16x16 sc[8];
@@ -180,33 +143,49 @@ void quantize_q8_k(void *y, const float *x, int n) {
     }
 }
 
-void matvec_q2_k(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_k<block_q2_K>(out, xq, w, n, d, [](const block_q2_K &b, Unpacked &u) {
-        unpack_2bit(b.qs, u.q);
-        for (int g = 0; g < 16; g++) {
-            u.sc[g] = b.scales[g] & 15;
-            u.mn[g] = b.scales[g] >> 4;
-        }
-        u.d = h2f(b.d);
-        u.dmin = h2f(b.dmin);
-    });
-}
-
-void matvec_q3_k(float *out, const void *xq, const void *w, int n, int d) {
-    matvec_k<block_q3_K>(out, xq, w, n, d, [](const block_q3_K &b, Unpacked &u) {
-        unpack_2bit(b.qs, u.q);
-        // Bit v/32 of hmask byte v%32 set: no -4 offset.
-        for (int v = 0; v < QK_K; v++) u.q[v] = int8_t(u.q[v] - (((b.hmask[v % 32] >> (v / 32)) & 1) ? 0 : 4));
-        for (int g = 0; g < 16; g++) {
-            u.sc[g] = scale_q3_K(b.scales, g);
-            u.mn[g] = 0;
-        }
-        u.d = h2f(b.d);
-        u.dmin = 0.0f;
-    });
-}
-
 namespace {
+
+// Per 16-value group g scale s[g]: chunk c's int16 scales (groups 2c and 2c+1).
+template <typename T>
+void group_scales(const T *s, KUnpacked &u) {
+    for (int c = 0; c < 8; c++) {
+        const int16_t s0 = int16_t(s[2 * c]), s1 = int16_t(s[2 * c + 1]);
+        u.sc[c] = i16x16{s0, s0, s0, s0, s0, s0, s0, s0, s1, s1, s1, s1, s1, s1, s1, s1};
+    }
+}
+
+// Q2_K and Q3_K keep 2 bits a value the same way: a half of 128 values draws on 32 bytes, taking
+// their 2-bit fields (shift 0, 2, 4, 6) in turn: chunk 4 * half + field.
+void low_2bit(const uint8_t *qs, KUnpacked &u) {
+    for (int half = 0; half < 2; half++) {
+        const u8x32 q = load<u8x32>(qs + 32 * half);
+        for (int field = 0; field < 4; field++) u.v[4 * half + field] = (q >> (2 * field)) & 3;
+    }
+}
+
+// Q2_K: values 0..3; per group a 4-bit scale (low nibble) and a 4-bit min (high nibble).
+void unpack_q2_k(const block_q2_K &b, KUnpacked &u) {
+    low_2bit(b.qs, u);
+    const u8x16 sm = load<u8x16>(b.scales);
+    const u8x16 sc = sm & 15, mn = sm >> 4;
+    group_scales(reinterpret_cast<const uint8_t *>(&sc), u);
+    u.m16 = __builtin_convertvector(mn, i16x16);
+    u.d = h2f(b.d);
+    u.dm = h2f(b.dmin);
+}
+
+// Q3_K: value (q & 3) - 4, or (q & 3) where bit c of hmask byte l is set (value l of chunk c):
+// kept as 0..7 with the -4 paid through the bsums; 6-bit signed scales.
+void unpack_q3_k(const block_q3_K &b, KUnpacked &u) {
+    low_2bit(b.qs, u);
+    const u8x32 hm = load<u8x32>(b.hmask);
+    for (int c = 0; c < 8; c++) u.v[c] |= ((hm >> c) & 1) << 2;
+    int16_t s[16];
+    for (int g = 0; g < 16; g++) s[g] = int16_t(scale_q3_K(b.scales, g));
+    group_scales(s, u);
+    u.m16 = load<i16x16>(s) * int16_t(4);
+    u.d = u.dm = h2f(b.d);
+}
 
 // Q5_K: bit c of qh byte l is bit 4 of value l of chunk c.
 void unpack_q5_k(const block_q5_K &b, KUnpacked &u) {
@@ -228,12 +207,8 @@ void unpack_q6_k(const block_q6_K &b, KUnpacked &u) {
         v[2] = (ql0 >> 4) | (((qh >> 4) & 3) << 4);
         v[3] = (ql1 >> 4) | ((qh >> 6) << 4);
     }
-    const i16x16 sc = __builtin_convertvector(load<i8x16>(b.scales), i16x16);
-    for (int c = 0; c < 8; c++) {
-        const int16_t s0 = sc[2 * c], s1 = sc[2 * c + 1];
-        u.sc[c] = i16x16{s0, s0, s0, s0, s0, s0, s0, s0, s1, s1, s1, s1, s1, s1, s1, s1};
-    }
-    u.m16 = sc * int16_t(32);
+    group_scales(b.scales, u);
+    u.m16 = __builtin_convertvector(load<i8x16>(b.scales), i16x16) * int16_t(32);
     u.d = u.dm = h2f(b.d);
 }
 
@@ -246,6 +221,8 @@ void unpack_q6_k(const block_q6_K &b, KUnpacked &u) {
     void matmat_##type(float *out, const void *xq, const void *w, int n, int d, int m) {        \
         k_positions<block>(out, xq, w, n, d, m, unpack);                                        \
     }
+BF_QK(q2_k, block_q2_K, unpack_q2_k)
+BF_QK(q3_k, block_q3_K, unpack_q3_k)
 BF_QK(q4_k, block_q4_K, unpack_k4<block_q4_K>)
 BF_QK(q5_k, block_q5_K, unpack_q5_k)
 BF_QK(q6_k, block_q6_K, unpack_q6_k)
