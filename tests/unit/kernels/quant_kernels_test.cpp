@@ -266,3 +266,74 @@ TEST(QuantKernels, OtherTypeMatvecsMatchTheReference) {
         }
     }
 }
+
+// llama.cpp's acceptance measure for its own matmul tests: the normalized mean squared error
+// sum((got - want)^2) / sum(want^2) below 5e-4, for every type's matvec and matmat, on the
+// smallest row (one block) and a row longer than the kernels' activation chunk of 8192 values
+// (so the chunked path runs), odd row counts, 1 and 5 positions.
+TEST(QuantKernels, EveryTypeWithinLlamaCppNmse) {
+    using MV = void (*)(float *, const void *, const void *, int, int);
+    using MM = void (*)(float *, const void *, const void *, int, int, int);
+    using QZ2 = void (*)(void *, const float *, int);
+    struct Case {
+        uint32_t type;
+        MV mv, mv_ref;
+        MM mm, mm_ref;
+        QZ2 quantize;
+        int xblock;             // values per activation block
+        size_t xblock_bytes;
+    };
+    const size_t q80 = sizeof(Q::block_q8_0), q81 = sizeof(Q::block_q8_1), q8k = sizeof(Q::block_q8_K);
+    const Case cases[] = {
+        {Q::Q8_0, K::matvec_q8_0, K::ref::matvec_q8_0, K::matmat_q8_0, K::ref::matmat_q8_0, K::ref::quantize_q8_0, 32, q80},
+        {Q::Q4_0, K::matvec_q4_0, K::ref::matvec_q4_0, K::matmat_q4_0, K::ref::matmat_q4_0, K::ref::quantize_q8_0, 32, q80},
+        {Q::Q5_0, K::matvec_q5_0, K::ref::matvec_q5_0, K::matmat_q5_0, K::ref::matmat_q5_0, K::ref::quantize_q8_0, 32, q80},
+        {Q::Q4_1, K::matvec_q4_1, K::ref::matvec_q4_1, K::matmat_q4_1, K::ref::matmat_q4_1, K::ref::quantize_q8_1, 32, q81},
+        {Q::Q5_1, K::matvec_q5_1, K::ref::matvec_q5_1, K::matmat_q5_1, K::ref::matmat_q5_1, K::ref::quantize_q8_1, 32, q81},
+        {Q::Q2_K, K::matvec_q2_k, K::ref::matvec_q2_k, K::matmat_q2_k, K::ref::matmat_q2_k, K::ref::quantize_q8_k, 256, q8k},
+        {Q::Q3_K, K::matvec_q3_k, K::ref::matvec_q3_k, K::matmat_q3_k, K::ref::matmat_q3_k, K::ref::quantize_q8_k, 256, q8k},
+        {Q::Q4_K, K::matvec_q4_k, K::ref::matvec_q4_k, K::matmat_q4_k, K::ref::matmat_q4_k, K::ref::quantize_q8_k, 256, q8k},
+        {Q::Q5_K, K::matvec_q5_k, K::ref::matvec_q5_k, K::matmat_q5_k, K::ref::matmat_q5_k, K::ref::quantize_q8_k, 256, q8k},
+        {Q::Q6_K, K::matvec_q6_k, K::ref::matvec_q6_k, K::matmat_q6_k, K::ref::matmat_q6_k, K::ref::quantize_q8_k, 256, q8k},
+        {Q::F16, K::matvec_f16, K::ref::matvec_f16, K::matmat_f16, K::ref::matmat_f16, K::ref::to_f16, 1, 2},
+        {Q::BF16, K::matvec_bf16, K::ref::matvec_bf16, K::matmat_bf16, K::ref::matmat_bf16, K::ref::to_bf16, 1, 2},
+    };
+    auto nmse = [](const std::vector<float> &got, const std::vector<float> &want) {
+        double num = 0, den = 0;
+        for (size_t i = 0; i < want.size(); i++) {
+            num += (double(got[i]) - want[i]) * (double(got[i]) - want[i]);
+            den += double(want[i]) * want[i];
+        }
+        return den > 0 ? num / den : num;
+    };
+    for (const Case &c : cases) {
+        SCOPED_TRACE(c.type);
+        const int block = Q::block_size(c.type);
+        for (auto [n, d] : {std::pair{block == 256 ? 256 : 32, 3}, std::pair{8192 + 3 * 256, 7}}) {
+            const int m = 5;
+            const size_t row = size_t(n / c.xblock) * c.xblock_bytes;
+            const auto x = rnd(size_t(n) * m, 30);
+            std::vector<unsigned char> xq(row * m), w;
+            for (int p = 0; p < m; p++) c.quantize(xq.data() + p * row, x.data() + size_t(p) * n, n);
+            if (c.type == Q::F16 || c.type == Q::BF16) {  // real values: random bits could be NaN
+                const auto wf = rnd(size_t(n) * d, 31);
+                w.resize(wf.size() * 2);
+                (c.type == Q::F16 ? K::ref::to_f16 : K::ref::to_bf16)(w.data(), wf.data(), int(wf.size()));
+            } else {
+                w = blocks(c.type, d, n, 32 + c.type);
+            }
+            std::vector<float> want(static_cast<size_t>(d)), got(static_cast<size_t>(d));
+            c.mv_ref(want.data(), xq.data(), w.data(), n, d);
+            c.mv(got.data(), xq.data(), w.data(), n, d);
+            EXPECT_LT(nmse(got, want), 5e-4) << "matvec n " << n << " d " << d;
+            std::vector<float> want_m(size_t(d) * m), got_m(size_t(d) * m);
+            c.mm_ref(want_m.data(), xq.data(), w.data(), n, d, m);
+            c.mm(got_m.data(), xq.data(), w.data(), n, d, m);
+            EXPECT_LT(nmse(got_m, want_m), 5e-4) << "matmat n " << n << " d " << d << " m " << m;
+            // A position in a batch is computed exactly as alone (the prompt and generation paths
+            // agree bit for bit), except where the F16/BF16 matmat pairs positions differently.
+            if (c.type != Q::F16 && c.type != Q::BF16)
+                for (int i = 0; i < d; i++) EXPECT_EQ(got_m[size_t(i)], got[size_t(i)]) << "row " << i;
+        }
+    }
+}
