@@ -53,55 +53,62 @@ struct Blocks {
     int nb, d;
 };
 
-// R rows x M positions per pass over the row's blocks: every (row, position) pair is its own
-// accumulator chain, summed in llama.cpp's order. R = 1: two rows at a time (two FMA chains in
-// flight) is as fast in cache but reads two interleaved streams, and streaming from DRAM, which
-// is what token generation does, dropped from 8.9-14.2 to 7.8-8.0 GB/s (Q8_0 768x120000, this
-// host, loaded) - the fp32 matvec's finding again (kern_detail.h).
 // Q4_1/Q5_1 have a min (and the scalar term); the others none.
 template <typename Block>
 constexpr bool kMin = requires(const Block &b) { b.m; };
 
-template <int M, int R, typename Block, typename XBlock, typename Values, typename ISum, typename WTerm>
-void row_pass(float *out, const Blocks<Block, XBlock> &a, int i0, int i1, int c0, int cn, const float (*dx)[kChunk],
-            const float (*cx)[kChunk], Values values, ISum isum, WTerm wterm) {
-    for (int i = i0; i + R <= i1; i += R) {
-        f32x8 acc[R][M];
-        float scalar[R][M];
-        for (int r = 0; r < R; r++)
-            for (int m = 0; m < M; m++) acc[r][m] = 0.0f, scalar[r][m] = 0.0f;
-        for (int b = 0; b < cn; b++)
-            for (int r = 0; r < R; r++) {
-                const Block &wb = a.w[size_t(i + r) * a.nb + c0 + b];
-                const auto v = values(wb);
-                const float dw = h2f(wb.d), cw = wterm(wb);
-                for (int m = 0; m < M; m++) {
-                    const XBlock &xb = a.x[size_t(m) * a.nb + c0 + b];
-                    acc[r][m] += to_f32(isum(v, xb)) * (dw * dx[m][b]);
-                    if constexpr (kMin<Block>) scalar[r][m] += cw * cx[m][b];
-                }
-            }
-        for (int r = 0; r < R; r++)
-            for (int m = 0; m < M; m++) {
-                const float part = hsum(acc[r][m]) + scalar[r][m];
-                float &o = out[size_t(m) * a.d + i + r];
-                o = c0 ? o + part : part;
-            }
-    }
-}
 
+// One row after the other (one sequential stream: two interleaved rows were as fast in cache but
+// streamed 35-45% slower from DRAM, which is what token generation does - the fp32 matvec's
+// finding again, kern_detail.h), M positions per pass over the row, each (row, position) its own
+// accumulator chain in llama.cpp's order. The block scales d_w * d_x are formed 8 blocks at a
+// time (8 fp16 d_w widened by one conversion, one vector multiply per position; the same IEEE
+// products as one at a time) and each block reads its scale from that small array.
 template <int M, typename Block, typename XBlock, typename Values, typename ISum, typename XTerm, typename WTerm>
 void rows_m(float *out, const Blocks<Block, XBlock> &a, Values values, ISum isum, XTerm xterm, WTerm wterm) {
     for (int c0 = 0; c0 < a.nb; c0 += kChunk) {
         const int cn = a.nb - c0 < kChunk ? a.nb - c0 : kChunk;
-        float dx[M][kChunk], cx[M][kChunk];
-        for (int m = 0; m < M; m++)
+        float dx[M][kChunk + 8], cx[M][kChunk];
+        for (int m = 0; m < M; m++) {
             for (int b = 0; b < cn; b++) {
                 const XBlock &xb = a.x[size_t(m) * a.nb + c0 + b];
                 dx[m][b] = h2f(xb.d);
                 cx[m][b] = xterm(xb);
             }
-        row_pass<M, 1>(out, a, 0, a.d, c0, cn, dx, cx, values, isum, wterm);
+            for (int b = cn; b < cn + 8; b++) dx[m][b] = 0.0f;  // the last group's unused lanes
+        }
+        for (int i = 0; i < a.d; i++) {
+            const Block *r = a.w + size_t(i) * a.nb + c0;
+            f32x8 acc[M];
+            float scalar[M];
+            for (int m = 0; m < M; m++) acc[m] = 0.0f, scalar[m] = 0.0f;
+            for (int b0 = 0; b0 < cn; b0 += 8) {
+                const int nb8 = cn - b0 < 8 ? cn - b0 : 8;
+                fp16_t dh[8] = {};
+                for (int j = 0; j < nb8; j++) dh[j] = r[b0 + j].d;
+                const f32x8 dw = h2f8(dh);
+                float scale[M][8];
+                for (int m = 0; m < M; m++) {
+                    const f32x8 sc = dw * load<f32x8>(&dx[m][b0]);
+                    memcpy(scale[m], &sc, sizeof sc);
+                }
+                for (int j = 0; j < nb8; j++) {
+                    const int b = b0 + j;
+                    const auto v = values(r[b]);
+                    const float cw = wterm(r[b]);
+                    for (int m = 0; m < M; m++) {
+                        const XBlock &xb = a.x[size_t(m) * a.nb + c0 + b];
+                        acc[m] += to_f32(isum(v, xb)) * scale[m][j];
+                        if constexpr (kMin<Block>) scalar[m] += cw * cx[m][b];
+                    }
+                }
+            }
+            for (int m = 0; m < M; m++) {
+                const float part = hsum(acc[m]) + scalar[m];
+                float &o = out[size_t(m) * a.d + i];
+                o = c0 ? o + part : part;
+            }
+        }
     }
 }
 

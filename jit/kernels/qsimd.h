@@ -7,10 +7,12 @@
 //     vpdpwssd);
 //   - portable vector-extension C++ for everything else: the AOT build (baseline x86-64, SSE2)
 //     and the base bitcode. LLVM lowers it to whatever the target has.
-// This header is the only place with intrinsics; the kernels are written once against it. The
-// integer results are identical on both paths; which products land in which 32-bit lane differs
-// (documented per operation), so the float sums of AOT and JIT kernels may round differently,
-// as the fp32 kernels' lane counts already do between the SSE2 and AVX-512 builds.
+//   - SSE2 intrinsics (every x86-64 CPU) for the integer products of the AOT build and the base
+//     bitcode, where the portable code lowers to long shuffle sequences;
+//   - the portable code, for any other target.
+// This header is the only place with intrinsics; the kernels are written once against it. Every
+// path puts the same integers in the same 32-bit lanes (AVX2's pairing), so the kernels sum the
+// same numbers in the same order; only FMA contraction (AVX2 builds) rounds differently.
 #pragma once
 #include <stdint.h>
 #include <string.h>
@@ -19,9 +21,15 @@
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #define BF_QSIMD_AVX2 1
+#define BF_QSIMD_SSE2 0
 #include <immintrin.h>
+#elif defined(__SSE2__)
+#define BF_QSIMD_AVX2 0
+#define BF_QSIMD_SSE2 1
+#include <emmintrin.h>
 #else
 #define BF_QSIMD_AVX2 0
+#define BF_QSIMD_SSE2 0
 #endif
 
 namespace bf::kern::qsimd {
@@ -70,7 +78,34 @@ inline f32x8 h2f8(const quant::fp16_t *p) {
 #endif
 }
 
-#if !BF_QSIMD_AVX2
+#if BF_QSIMD_SSE2
+// A 32-byte vector as two SSE registers and back.
+struct Halves {
+    __m128i lo, hi;
+};
+template <typename V>
+inline Halves halves(V v) {
+    static_assert(sizeof(V) == 32);
+    Halves h;
+    memcpy(&h.lo, &v, 16);
+    memcpy(&h.hi, reinterpret_cast<const char *>(&v) + 16, 16);
+    return h;
+}
+template <typename V>
+inline V join(__m128i lo, __m128i hi) {
+    V v;
+    memcpy(&v, &lo, 16);
+    memcpy(reinterpret_cast<char *>(&v) + 16, &hi, 16);
+    return v;
+}
+// The even and odd bytes of each 16-bit lane as int16: signed or unsigned.
+inline __m128i even_s8(__m128i v) { return _mm_srai_epi16(_mm_slli_epi16(v, 8), 8); }
+inline __m128i odd_s8(__m128i v) { return _mm_srai_epi16(v, 8); }
+inline __m128i even_u8(__m128i v) { return _mm_and_si128(v, _mm_set1_epi16(0xff)); }
+inline __m128i odd_u8(__m128i v) { return _mm_srli_epi16(v, 8); }
+#endif
+
+#if !BF_QSIMD_AVX2 && !BF_QSIMD_SSE2
 // Lane k = p[2k] + p[2k+1] as the AVX2 instructions pair them, so both paths put the same
 // integers in the same lanes: each pair of int16 read as one int32, its halves sign-extended.
 inline i32x16 pair_sums32(i16x32 p) {
@@ -89,6 +124,12 @@ inline i32x8 pair_sums32(i16x16 p) {
 inline i16x16 mul_pairs(u8x32 a, i8x32 b) {
 #if BF_QSIMD_AVX2
     return i16x16(_mm256_maddubs_epi16(__m256i(a), __m256i(b)));
+#elif BF_QSIMD_SSE2
+    const Halves ha = halves(a), hb = halves(b);
+    auto pairs = [](__m128i x, __m128i y) {
+        return _mm_add_epi16(_mm_mullo_epi16(even_u8(x), even_s8(y)), _mm_mullo_epi16(odd_u8(x), odd_s8(y)));
+    };
+    return join<i16x16>(pairs(ha.lo, hb.lo), pairs(ha.hi, hb.hi));
 #else
     return __builtin_convertvector(pair_sums32(__builtin_convertvector(a, i16x32) * __builtin_convertvector(b, i16x32)),
                                    i16x16);
@@ -101,6 +142,9 @@ inline i16x16 mul_pairs(u8x32 a, i8x32 b) {
 inline i32x8 madd(i16x16 a, i16x16 s) {
 #if BF_QSIMD_AVX2
     return i32x8(_mm256_madd_epi16(__m256i(a), __m256i(s)));
+#elif BF_QSIMD_SSE2
+    const Halves ha = halves(a), hs = halves(s);
+    return join<i32x8>(_mm_madd_epi16(ha.lo, hs.lo), _mm_madd_epi16(ha.hi, hs.hi));
 #else
     const i32x8 wa = __builtin_bit_cast(i32x8, a), ws = __builtin_bit_cast(i32x8, s);
     return ((wa << 16) >> 16) * ((ws << 16) >> 16) + (wa >> 16) * (ws >> 16);
@@ -116,6 +160,13 @@ inline i32x8 dot32(i8x32 w, i8x32 x) {
 #if BF_QSIMD_AVX2
     const __m256i aw = _mm256_sign_epi8(__m256i(w), __m256i(w));
     return sum_pairs(i16x16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(__m256i(x), __m256i(w)))));
+#elif BF_QSIMD_SSE2
+    // Even bytes against even, odd against odd: lane k gets bytes 4k and 4k+2, then 4k+1 and 4k+3.
+    const Halves hw = halves(w), hx = halves(x);
+    auto dot = [](__m128i a, __m128i b) {
+        return _mm_add_epi32(_mm_madd_epi16(even_s8(a), even_s8(b)), _mm_madd_epi16(odd_s8(a), odd_s8(b)));
+    };
+    return join<i32x8>(dot(hw.lo, hx.lo), dot(hw.hi, hx.hi));
 #else
     const i32x16 p = pair_sums32(__builtin_convertvector(w, i16x32) * __builtin_convertvector(x, i16x32));
     return __builtin_shufflevector(p, p, 0, 2, 4, 6, 8, 10, 12, 14) + __builtin_shufflevector(p, p, 1, 3, 5, 7, 9, 11, 13, 15);
