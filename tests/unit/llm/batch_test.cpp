@@ -23,6 +23,21 @@ void expect_close(const float *got, const float *want, int n, const char *what, 
         ASSERT_NEAR(got[i], want[i], 1e-4 * fmax(1.0, fabs(want[i]))) << what << " pos " << pos << " logit " << i;
 }
 
+// Logits of positions 0..n-1 computed one at a time (the reference for the batched pass).
+std::vector<std::vector<float>> one_at_a_time(const Model &m, const std::vector<int> &tok, int n) {
+    RunState one;
+    std::string err;
+    std::vector<std::vector<float>> want;
+    EXPECT_TRUE(one.init(m.config, err)) << err;
+    for (int pos = 0; pos < n; pos++) {
+        const float *l = bf::llm::forward(m, one, tok[size_t(pos)], pos);
+        EXPECT_NE(l, nullptr);
+        if (!l) break;
+        want.emplace_back(l, l + m.config.vocab_size);
+    }
+    return want;
+}
+
 std::vector<int> test_tokens(int n) {
     std::vector<int> t(static_cast<size_t>(n));
     t[0] = 1;
@@ -42,16 +57,11 @@ TEST(ForwardBatch, MatchesOnePositionAtATime) {
     const int n = RunState::kBatch + 13;  // a full batch, then a partial one
     const std::vector<int> tok = test_tokens(n + 3);
 
-    RunState one, bat, last;
-    ASSERT_TRUE(one.init(m.config, err)) << err;
+    RunState bat, last;
     ASSERT_TRUE(bat.init(m.config, err)) << err;
     ASSERT_TRUE(last.init(m.config, err)) << err;
-    std::vector<std::vector<float>> want;
-    for (int pos = 0; pos < n + 3; pos++) {
-        const float *l = bf::llm::forward(m, one, tok[size_t(pos)], pos);
-        ASSERT_NE(l, nullptr);
-        want.emplace_back(l, l + V);
-    }
+    const std::vector<std::vector<float>> want = one_at_a_time(m, tok, n + 3);
+    ASSERT_EQ(want.size(), size_t(n + 3));
     for (int pos0 = 0; pos0 < n; pos0 += RunState::kBatch) {
         const int b = n - pos0 < RunState::kBatch ? n - pos0 : RunState::kBatch;
         ASSERT_TRUE(bf::llm::forward_batch(m, bat, tok.data() + pos0, b, pos0, true));
@@ -108,15 +118,10 @@ TEST_P(QuantizedModels, BatchMatchesOnePositionAndFastMatchesReference) {
     const int V = m.config.vocab_size, n = 40;
     std::vector<int> tok(static_cast<size_t>(n), 0);
     for (int i = 0; i < n; i++) tok[size_t(i)] = (i * 37 + 5) % (V - 1) + 1;
-    RunState one, bat;
-    ASSERT_TRUE(one.init(m.config, err)) << err;
+    RunState bat;
     ASSERT_TRUE(bat.init(m.config, err)) << err;
-    std::vector<std::vector<float>> want;
-    for (int pos = 0; pos < n; pos++) {
-        const float *l = bf::llm::forward(m, one, tok[size_t(pos)], pos);
-        ASSERT_NE(l, nullptr);
-        want.emplace_back(l, l + V);
-    }
+    const std::vector<std::vector<float>> want = one_at_a_time(m, tok, n);
+    ASSERT_EQ(want.size(), size_t(n));
     for (int pos0 = 0; pos0 < n; pos0 += RunState::kBatch) {
         const int b = n - pos0 < RunState::kBatch ? n - pos0 : RunState::kBatch;
         ASSERT_TRUE(bf::llm::forward_batch(m, bat, tok.data() + pos0, b, pos0, true));
