@@ -125,8 +125,18 @@ TEST_P(QuantizedModels, BatchMatchesOnePositionAndFastMatchesReference) {
     for (int pos0 = 0; pos0 < n; pos0 += RunState::kBatch) {
         const int b = n - pos0 < RunState::kBatch ? n - pos0 : RunState::kBatch;
         ASSERT_TRUE(bf::llm::forward_batch(m, bat, tok.data() + pos0, b, pos0, true));
-        for (int i = 0; i < b; i++)
-            expect_close(bat.blogits + size_t(i) * V, want[size_t(pos0 + i)].data(), V, GetParam(), pos0 + i);
+        // Most types compute a batched position exactly as a single one; where the kernels'
+        // summation orders differ (F16/BF16 matmat, Q4_0's matvec), a rounding step can flip an
+        // activation's Q8 rounding, which moves logits by more than the fp32 rounding: compared
+        // to the scale of the position's logits then.
+        for (int i = 0; i < b; i++) {
+            const std::vector<float> &w = want[size_t(pos0 + i)];
+            float scale = 0.0f;
+            for (float v : w) scale = fmaxf(scale, fabsf(v));
+            const float *got = bat.blogits + size_t(i) * V;
+            for (int k = 0; k < V; k++)
+                ASSERT_NEAR(got[k], w[size_t(k)], 2e-3 * fmax(1.0, scale)) << GetParam() << " pos " << pos0 + i << " logit " << k;
+        }
     }
     auto greedy = [&](bool reference) {
         bf::jit::use_reference_kernels(reference);
