@@ -28,9 +28,11 @@ int run_default_flow(uint64_t us_at_main) {
     std::vector<std::string> errors;
     Settings c = config_from_file_and_env(kConfigPath, errors);
     for (const std::string &e : errors) std::printf("BAREFLOW.CFG: %s (using the default)\n", e.c_str());
+    use_console_settings(c);
     std::printf("bareflow: mode %s, model %s, tokenizer %s\n", mode_name(c.mode), c.model.c_str(),
                 c.tokenizer.c_str());
     start_jit(jit_options_from_config(c));
+    end_phase();  // start-up's records (boot, hw, jit_target) before the work's output
     if (c.mode == Mode::Repl) {
         ReplOptions opt;
         opt.settings = c;
@@ -46,7 +48,7 @@ int run_default_flow(uint64_t us_at_main) {
     req.topp = c.topp;
     req.seed = int64_t(c.seed);  // 0 (or above 2^63 - 1): from the time, as run.c
     int rc = bf::llm::run_generate_request(req);
-    std::fflush(stdout);
+    end_phase();
     if (rc == 0) bf::jit::report();
     else std::printf("bareflow: no generation (put a llama2.c model and tokenizer at %s and %s, or build an image with `make image MODEL=... TOKENIZER=...`)\n",
                      c.model.c_str(), c.tokenizer.c_str());

@@ -2,6 +2,7 @@
 
 #include "bareflow/crc32.h"
 #include "bareflow/kernel.h"
+#include "bareflow/record.h"
 #include "bareflow/vfs.h"
 
 #include "llvm/IR/Module.h"
@@ -73,7 +74,7 @@ std::unique_ptr<llvm::MemoryBuffer> ObjectFileCache::load(const std::string &key
     if (why) {
         rejected_++;
         fprintf(stderr, "jit: cache entry %s rejected (%s): recompiling\n", path.c_str(), why);
-        fprintf(stderr, "{\"record\":\"jit_cache_reject\",\"path\":\"%s\",\"reason\":\"%s\"}\n", path.c_str(), why);
+        recordf("{\"record\":\"jit_cache_reject\",\"path\":\"%s\",\"reason\":\"%s\"}\n", path.c_str(), why);
         vfs::unlink(path.c_str());
         return nullptr;
     }

@@ -82,7 +82,7 @@ void print_boot_timing(uint64_t tsc_entry, uint64_t usable) {
     kprintf("%lu.%02lu MB/s", (unsigned long)(kb_per_s / 1000), (unsigned long)(kb_per_s % 1000 / 10));
     if (packed) kprintf(", unpacked in %s ms", ms_str(d, unpack));
     kprintf(", %u retries)\n", g_boot.read_retries);
-    kprintf("{\"record\":\"boot\",\"tsc_khz\":%lu,\"tsc_source\":\"%s\",\"stage1_to_kernel_us\":%lu,"
+    krecordf("{\"record\":\"boot\",\"tsc_khz\":%lu,\"tsc_source\":\"%s\",\"stage1_to_kernel_us\":%lu,"
             "\"stage1_to_stage2_us\":%lu,\"kernel_load_us\":%lu,\"kernel_bytes\":%lu,"
             "\"load_kb_per_s\":%lu,\"packing\":\"%s\",\"image_bytes\":%lu,\"unpack_us\":%lu,"
             "\"read_retries\":%u,\"boot_drive\":%u,\"edd\":%s,"
@@ -108,6 +108,8 @@ uint64_t us_since_power_on() {
 void shutdown(int status) {
     if (!g_bare_metal) hosted::exit(status);
     files::shutdown();  // the FAT clean bit is set only when everything is on disk
+    console_release();  // what waited for the end of a generation, then the last records
+    records_flush();
     kprintf("BareFlow: exit status %d\n", status);
     cpu::outl(0xF4, uint32_t(status));  // isa-debug-exit: QEMU exits with (status << 1) | 1
     kprintf("System halted.\n");         // still here: a real PC

@@ -5,9 +5,11 @@
 #include <stdint.h>
 
 namespace bf::serial {
-void init();
-void putc(char c);
-int getc_nowait();  // a received byte, or -1
+void init();         // COM1, and COM2 if a second UART answers (probed)
+void putc(char c);   // COM1
+int getc_nowait();   // a byte received on COM1, or -1
+bool com2_present();
+void putc2(char c);  // COM2 (dropped when absent)
 }  // namespace bf::serial
 
 namespace bf::vga {
