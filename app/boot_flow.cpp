@@ -3,6 +3,7 @@
 // (the default: load the model, generate, print tokens/s and the AOT-vs-JIT table), repl, or bench.
 #include "boot_flow.h"
 
+#include "bareflow/vfs.h"
 #include "bench/bench.h"
 #include "config.h"
 #include "jit/dispatch.h"
@@ -10,6 +11,7 @@
 #include "llm/cli.h"
 #include "repl.h"
 
+#include <cerrno>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -49,9 +51,17 @@ int run_default_flow(uint64_t us_at_main) {
     req.seed = int64_t(c.seed);  // 0 (or above 2^63 - 1): from the time, as run.c
     int rc = bf::llm::run_generate_request(req);
     end_phase();
-    if (rc == 0) bf::jit::report();
-    else std::printf("bareflow: no generation (put a llama2.c model and tokenizer at %s and %s, or build an image with `make image MODEL=... TOKENIZER=...`)\n",
-                     c.model.c_str(), c.tokenizer.c_str());
+    uint64_t size = 0;
+    bool is_dir = false;
+    // The hint only when it helps: a volume is there and the model is not (else the error and
+    // the boot's storage/fs lines already said why).
+    if (rc == 0)
+        bf::jit::report();
+    else if (bf::vfs::stat_size("/", &size, &is_dir) == 0 && bf::vfs::stat_size(c.model.c_str(), &size, &is_dir) == -ENOENT)
+        std::printf("bareflow: no generation (put a llama2.c model and tokenizer at %s and %s, or build an image with `make image MODEL=... TOKENIZER=...`)\n",
+                    c.model.c_str(), c.tokenizer.c_str());
+    else
+        std::printf("bareflow: no generation\n");
     return rc;
 }
 
