@@ -61,7 +61,8 @@ Settings config_from_file_and_env(const char *path, std::vector<std::string> &er
 // as "BAREFLOW.CFG: ..." (that setting keeps its default). Applies the console settings.
 Settings load_settings();
 
-// The settings that shape the console (records = ...): kernel_lib is told once they are known.
+// The settings that shape the console (records = ..., verbose = 1: the boot's details): kernel_lib
+// is told once they are known.
 void use_console_settings(const Settings &s);
 
 // The end of a phase's human output: stdout and stderr flushed, output held for a generation

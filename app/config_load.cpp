@@ -36,6 +36,7 @@ Settings load_settings() {
 void use_console_settings(const Settings &s) {
     static_assert(int(Records::Off) == int(bf::RecordsChannel::Off) && int(Records::Com2) == int(bf::RecordsChannel::Com2));
     bf::records_configure(bf::RecordsChannel(s.records));
+    if (s.verbose) bf::boot_details_print();  // the boot printed a short summary
     if (s.records == Records::Com2 && bf::records_channel() != bf::RecordsChannel::Com2)
         fprintf(stderr, "records: COM2 does not answer: records follow each phase on COM1\n");
 }

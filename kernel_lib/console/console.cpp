@@ -134,6 +134,31 @@ void records_flush() {
     flush_pending();
 }
 
+namespace {
+constexpr size_t kDetailsMax = 16 * 1024;  // ~200 lines: an E820 map, caches, 64 PCI devices
+char details[kDetailsMax];
+size_t details_len;
+bool details_shown;
+}  // namespace
+
+int kdetailf(const char *fmt, ...) {
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = kvsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    for (int i = 0; i < n && i < int(sizeof buf) - 1 && details_len < kDetailsMax; i++)
+        details[details_len++] = buf[i];
+    return n;
+}
+
+void boot_details_print() {
+    if (details_shown || !details_len) return;
+    details_shown = true;
+    console_write("boot details (verbose = 1):\n", 28);
+    console_write(details, details_len);
+}
+
 int krecordf(const char *fmt, ...) {
     char buf[512];
     va_list ap;

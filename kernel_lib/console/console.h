@@ -21,4 +21,7 @@ void sync_cursor();  // moves the hardware cursor to where the next byte goes
 namespace bf {
 // Formats into buf (always NUL-terminated when cap > 0); returns the full length.
 int kvsnprintf(char *buf, size_t cap, const char *fmt, va_list ap);
+// A boot detail (memory map, caches, PCI devices, timing): kept, not printed; the program prints
+// them with boot_details_print() (kernel.h) when `verbose = 1`.
+int kdetailf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 }  // namespace bf

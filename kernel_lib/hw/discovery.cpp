@@ -2,6 +2,7 @@
 
 #include "../arch/x86_64/cpu.h"
 #include "../arch/x86_64/simd.h"
+#include "../console/console.h"
 #include "bareflow/kernel.h"
 #include "pci.h"
 
@@ -96,10 +97,10 @@ void hw_report(uint64_t usable) {
     Cache caches[8];
     int nc = read_caches(caches, 8);
     for (int i = 0; i < nc; i++) {
-        kprintf("cache: L%u %s %lu KiB, %u-byte lines", caches[i].level, caches[i].type,
+        kdetailf("cache: L%u %s %lu KiB, %u-byte lines", caches[i].level, caches[i].type,
                 (unsigned long)caches[i].kib, caches[i].line);
-        if (caches[i].ways) kprintf(", %u-way", caches[i].ways);
-        kprintf("\n");
+        if (caches[i].ways) kdetailf(", %u-way", caches[i].ways);
+        kdetailf("\n");
     }
 
     constexpr int kMaxPci = 64;
@@ -107,10 +108,10 @@ void hw_report(uint64_t usable) {
     int np = bare_metal() ? pci::scan(devs, kMaxPci) : 0;
     int shown = np < kMaxPci ? np : kMaxPci;
     for (int i = 0; i < shown; i++)
-        kprintf("pci: %02x:%02x.%u %04x:%04x class %02x%02x%02x %s\n", devs[i].bus, devs[i].dev,
+        kdetailf("pci: %02x:%02x.%u %04x:%04x class %02x%02x%02x %s\n", devs[i].bus, devs[i].dev,
                 devs[i].fn, devs[i].vendor, devs[i].device, devs[i].cls, devs[i].subcls,
                 devs[i].progif, pci::class_name(devs[i].cls, devs[i].subcls));
-    if (!bare_metal()) kprintf("pci: not scanned (hosted)\n");
+    if (!bare_metal()) kdetailf("pci: not scanned (hosted)\n");
 
     krecordf("{\"record\":\"hw\",\"vendor\":\"%s\",\"brand\":\"%s\",\"family\":%u,\"model\":%u,"
             "\"stepping\":%u,\"xcr0\":\"0x%lx\",\"features\":[",

@@ -22,6 +22,10 @@ void console_release();
 constexpr size_t kMaxInputLine = 4096;
 #define BF_LINE_TOO_LONG "line too long (%zu bytes), ignored\n"
 
+// The boot's details kept back from the short summary (memory map, cache table, PCI list, TSC and
+// load timing): printed once, for `verbose = 1` (docs/config.md).
+void boot_details_print();
+
 // JSON records (docs/records.md), one object per line, on a channel of their own. Bare metal:
 // COM2 when a second UART answers, else COM1 (never the VGA screen) after the human output of each
 // phase; `records = com1|com2|off` (the app's settings) overrides. Hosted: stderr (or off).
