@@ -85,6 +85,7 @@ int Repl::run() {
     say("BareFlow REPL: type help for the commands\n");
     std::string line;
     while (!quit_) {
+        end_phase();  // the last command's records before the prompt, not after it
         if (opt_.prompt) say(chat_ ? "you> " : "bareflow> ");
         fflush(opt_.out);
         line.clear();
