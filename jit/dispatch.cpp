@@ -59,10 +59,12 @@ const char *shape_text(const Slot *s, char *buf, size_t n) {
 void tier_up(Slot *s) {
     const Spec &sp = kSpecs[s->kernel];
     uint64_t t0 = prof::begin();
-    Compiled c = compile(sp.symbol, shape_binds(s->kernel, s->shape));
-    s->compile_cycles = prof::begin() - t0;
     char shape[40];
     shape_text(s, shape, sizeof shape);
+    char label[80];
+    snprintf(label, sizeof label, "%s %s", sp.name, shape);
+    Compiled c = compile(sp.symbol, shape_binds(s->kernel, s->shape), label);
+    s->compile_cycles = prof::begin() - t0;
     if (!c.fn) {
         s->state = 2;
         fprintf(stderr, "jit: %s %s: compile failed, staying on AOT: %s\n", sp.name, shape, c.error.c_str());

@@ -201,7 +201,7 @@ const std::string &cpu_features() { return features; }
 const char *bitcode_variant() { return bc_variant ? bc_variant : "none"; }
 Stats stats() { return st; }
 
-Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds) {
+Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds, const char *label) {
     Compiled out;
     if (!lljit) {
         out.error = "JIT not initialized";
@@ -248,6 +248,7 @@ Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> 
         cache->reject(out.key, why, detail);
     }
     st.cache_rejected += cache->rejected() - rejected_before;
+    if (label) fprintf(stderr, "jit: compiling %s for %s ...\n", label, cpu.c_str());
 
     auto ctx = std::make_unique<LLVMContext>();
     auto buf = MemoryBuffer::getMemBuffer(
