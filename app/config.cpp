@@ -16,7 +16,7 @@ using bf::llm::shown;
 constexpr const char *kKeys[] = {"model", "tokenizer",  "prompt",        "steps",
                                  "temperature", "topp", "seed",          "jit",
                                  "jit_cache",   "jit_hot_calls", "jit_hot_cycles", "mode",
-                                 "ctx",         "kv"};
+                                 "ctx",         "kv",            "records",     "verbose"};
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
 
@@ -156,6 +156,17 @@ bool apply_setting(std::string_view key, std::string_view value, Settings &out, 
         out.kv = KvType(w);
         return true;
     }
+    if (iequal(key, "records")) {
+        const int w = word_value(value, {"auto", "com1", "com2", "off"}, err);
+        if (w < 0) return false;
+        out.records = Records(w);
+        return true;
+    }
+    if (iequal(key, "verbose")) {
+        if (!bf::llm::parse_int(value, 0, 1, i, err)) return false;
+        out.verbose = i == 1;
+        return true;
+    }
     if (iequal(key, "mode")) {
         const int w = word_value(value, {"generate", "repl", "bench"}, err);
         if (w < 0) return false;
@@ -257,9 +268,12 @@ std::string describe(const Settings &c) {
     for (char ch : c.prompt) o += ch == '"' ? std::string("\\\"") : ch == '\\' ? std::string("\\\\") :
                                   ch == '\n' ? std::string("\\n") : std::string(1, ch);
     snprintf(b, sizeof b,
-             "\"\nsteps = %d\ntemperature = %g\ntopp = %g\nseed = %llu\nmode = %s\nctx = %d\nkv = %s\n", c.steps,
+             "\"\nsteps = %d\ntemperature = %g\ntopp = %g\nseed = %llu\nmode = %s\nctx = %d\nkv = %s\nrecords = %s\n"
+             "verbose = %d\n", c.steps,
              double(c.temperature), double(c.topp), static_cast<unsigned long long>(c.seed), mode_name(c.mode), c.ctx,
-             c.kv == KvType::F16 ? "f16" : c.kv == KvType::F32 ? "f32" : "auto");
+             c.kv == KvType::F16 ? "f16" : c.kv == KvType::F32 ? "f32" : "auto",
+             c.records == Records::Com1 ? "com1" : c.records == Records::Com2 ? "com2" : c.records == Records::Off ? "off" : "auto",
+             c.verbose ? 1 : 0);
     o += b;
     return o;
 }

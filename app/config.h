@@ -15,6 +15,7 @@ enum class Tristate : uint8_t { Unset, On, Off };
 enum class JitCache : uint8_t { Unset, On, Off, Clear };
 enum class Mode : uint8_t { Generate, Repl, Bench };
 enum class KvType : uint8_t { Auto, F16, F32 };  // Auto: the format's (llama2.c f32, GGUF f16)
+enum class Records : uint8_t { Auto, Com1, Com2, Off };  // Auto: COM2 if it answers (docs/records.md)
 
 // The BAREFLOW.CFG settings. (bf::llm::Config is something else: a model's dimensions.)
 struct Settings {
@@ -32,6 +33,8 @@ struct Settings {
     Mode mode = Mode::Generate;
     int ctx = 0;                  // KV cache positions; 0: the model's context, capped by free memory
     KvType kv = KvType::Auto;
+    Records records = Records::Auto;
+    bool verbose = false;         // the boot's memory map, PCI list and cache table
 };
 
 constexpr size_t kMaxConfigLine = 4096;
@@ -62,8 +65,16 @@ bool overlay_env(Settings &out, std::vector<std::string> &errors, const char *co
 Settings config_from_file_and_env(const char *path, std::vector<std::string> &errors);
 
 // What every command starts from: kConfigPath plus the environment, each error printed on stderr
-// with its source (that setting keeps its default).
+// with its source (that setting keeps its default). Applies the console settings.
 Settings load_settings();
+
+// The settings that shape the console (records = ..., verbose = 1: the boot's details): kernel_lib
+// is told once they are known.
+void use_console_settings(const Settings &s);
+
+// The end of a phase's human output: stdout and stderr flushed, output held for a generation
+// released, then the records that waited for COM1 (docs/records.md).
+void end_phase();
 
 // The `config-check FILE` command: prints the errors or "config ok", then the settings.
 int run_config_check(const char *path);

@@ -37,7 +37,23 @@ Settings load_settings() {
     std::vector<std::string> errors;
     Settings s = config_from_file_and_env(kConfigPath, errors);
     for (const std::string &e : errors) fprintf(stderr, "%s\n", e.c_str());
+    use_console_settings(s);
     return s;
+}
+
+void use_console_settings(const Settings &s) {
+    static_assert(int(Records::Off) == int(bf::RecordsChannel::Off) && int(Records::Com2) == int(bf::RecordsChannel::Com2));
+    bf::records_configure(bf::RecordsChannel(s.records));
+    if (s.verbose) bf::boot_details_print();  // the boot printed a short summary
+    if (s.records == Records::Com2 && bf::records_channel() != bf::RecordsChannel::Com2)
+        fprintf(stderr, "records: COM2 does not answer: records follow each phase on COM1\n");
+}
+
+void end_phase() {
+    fflush(stdout);
+    fflush(stderr);
+    bf::console_release();
+    bf::records_flush();
 }
 
 // `config-check FILE`: parses FILE (through bf::vfs) and prints each error, or "config ok".

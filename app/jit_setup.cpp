@@ -1,6 +1,8 @@
 // jit_setup.h: settings -> JIT options, and the JIT's start-up lines.
 #include "jit_setup.h"
 
+#include "bareflow/record.h"
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -20,11 +22,11 @@ bf::jit::Options jit_options_from_config(const Settings &c) {
 bool start_jit(const bf::jit::Options &o) {
     std::string err;
     if (!bf::jit::init(o, err)) {
-        std::printf("jit: not available (%s): kernels stay on their AOT versions\n", err.c_str());
+        std::fprintf(stderr, "jit: not available (%s): kernels stay on their AOT versions\n", err.c_str());
         return false;
     }
     if (!o.enabled) {
-        std::printf("jit: off (jit=off): kernels stay on their AOT versions\n");
+        std::fprintf(stderr, "jit: off (jit=off): kernels stay on their AOT versions\n");
         return true;
     }
     const std::string &f = bf::jit::cpu_features();
@@ -35,9 +37,9 @@ bool start_jit(const bf::jit::Options &o) {
         if (p != std::string::npos && (p + std::strlen(feat) == f.size() || f[p + std::strlen(feat)] == ','))
             vec += std::string(vec.empty() ? "" : " ") + (feat + 1);
     }
-    std::printf("jit: target CPU %s, vector features: %s; kernel bitcode: %s\n", bf::jit::cpu_name().c_str(),
+    std::fprintf(stderr, "jit: target CPU %s, vector features: %s; kernel bitcode: %s\n", bf::jit::cpu_name().c_str(),
                 vec.c_str(), bf::jit::bitcode_variant());
-    std::printf("{\"record\":\"jit_target\",\"cpu\":\"%s\",\"features\":\"%s\",\"bitcode\":\"%s\",\"hot_calls\":%llu,"
+    bf::recordf("{\"record\":\"jit_target\",\"cpu\":\"%s\",\"features\":\"%s\",\"bitcode\":\"%s\",\"hot_calls\":%llu,"
                 "\"hot_cycles\":%llu,\"cache\":%s}\n",
                 bf::jit::cpu_name().c_str(), f.c_str(), bf::jit::bitcode_variant(), static_cast<unsigned long long>(o.hot_calls),
                 static_cast<unsigned long long>(o.hot_cycles), o.use_cache ? "true" : "false");

@@ -36,7 +36,7 @@ int cmd_generate(const Invocation &in) {
     bf::llm::LoadOptions load = load_options(s);
     load.default_tokenizer.clear();  // on the command line a llama2.c model names its tokenizer
     int rc = bf::llm::run_generate(in.argc, in.argv, load);
-    std::fflush(stdout);
+    end_phase();
     bf::jit::report();  // per kernel and shape: calls and cycles on AOT and on JIT code
     return rc;
 }

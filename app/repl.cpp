@@ -85,6 +85,7 @@ int Repl::run() {
     say("BareFlow REPL: type help for the commands\n");
     std::string line;
     while (!quit_) {
+        end_phase();  // the last command's records before the prompt, not after it
         if (opt_.prompt) say(chat_ ? "you> " : "bareflow> ");
         fflush(opt_.out);
         line.clear();
@@ -99,7 +100,7 @@ int Repl::run() {
             break;
         }
         if (total > kMaxReplLine) {
-            say("line too long (%zu bytes), ignored\n", total);
+            say(BF_LINE_TOO_LONG, total);
             continue;
         }
         if (chat_) {
@@ -279,11 +280,13 @@ void Repl::cmd_generate(const Command &c) {
     bf::llm::GenerateStats st;
     if (!bf::llm::generate(cur_->model, cur_->codec(), sampler, prompt, s.steps, text, err, &hooks, &st)) {
         say("\ngenerate: %s\n", err.c_str());
+        end_phase();
         return;
     }
     const double ms = st.prompt_ms + st.gen_ms;
     say("\n[%d prompt tokens, %d generated, %.1f ms, %.1f tok/s]\n", st.n_prompt_tokens, st.n_generated, ms,
         ms > 0 ? st.n_positions * 1000.0 / ms : 0.0);
+    end_phase();  // what waited for the text (JIT swaps) follows its summary
 }
 
 void Repl::cmd_chat() {
@@ -335,10 +338,12 @@ void Repl::chat_line(const std::string &line) {
     std::string reply, err;
     if (!chat_->turn(line, *chat_sampler_, settings_.steps, reply, err, &hooks)) {
         say("%s\n", err.c_str());
+        end_phase();
         return;
     }
     say("\n[%d new tokens, %d generated, %d of %d positions]\n", chat_->last_prompt_tokens(),
         chat_->last_generated(), chat_->positions(), chat_->context());
+    end_phase();
 }
 
 void Repl::cmd_set(const Command &c) {

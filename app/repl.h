@@ -8,11 +8,14 @@
 #include <string_view>
 #include <vector>
 
+#include "bareflow/kernel.h"
 #include "config.h"
 
 namespace bf::app {
 
-constexpr size_t kMaxReplLine = 4096;
+// The console's line limit: bare metal refuses longer lines where it assembles them, hosted the
+// REPL does, with the same message (BF_LINE_TOO_LONG).
+constexpr size_t kMaxReplLine = bf::kMaxInputLine;
 
 struct Command {
     std::string name;               // lower-cased first word; empty for an empty line

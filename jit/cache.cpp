@@ -2,6 +2,7 @@
 
 #include "bareflow/crc32.h"
 #include "bareflow/kernel.h"
+#include "bareflow/record.h"
 #include "bareflow/vfs.h"
 
 #include "llvm/IR/Module.h"
@@ -41,7 +42,7 @@ ObjectFileCache::ObjectFileCache(bool enabled, bool clear) : enabled_(enabled) {
             if (!dir) static_cast<std::vector<std::string> *>(ctx)->push_back(n);
         }, &names);
         for (auto &n : names) vfs::unlink(("/JIT/" + n).c_str());
-        printf("jit: cache cleared (%zu entries removed)\n", names.size());
+        fprintf(stderr, "jit: cache cleared (%zu entries removed)\n", names.size());
     }
     if (enabled_) {
         int r = vfs::mkdir("/JIT");
@@ -71,14 +72,20 @@ std::unique_ptr<llvm::MemoryBuffer> ObjectFileCache::load(const std::string &key
     }
     fclose(f);
     if (why) {
-        rejected_++;
-        fprintf(stderr, "jit: cache entry %s rejected (%s): recompiling\n", path.c_str(), why);
-        fprintf(stderr, "{\"record\":\"jit_cache_reject\",\"path\":\"%s\",\"reason\":\"%s\"}\n", path.c_str(), why);
-        vfs::unlink(path.c_str());
+        reject(key, why);
         return nullptr;
     }
     hits_++;
     return llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(obj.data(), obj.size()), path);
+}
+
+void ObjectFileCache::reject(const std::string &key, const char *why, const std::string &detail) {
+    const std::string path = path_of(key);
+    rejected_++;
+    fprintf(stderr, "jit: cache entry %s rejected (%s%s%s): recompiling\n", path.c_str(), why,
+            detail.empty() ? "" : ": ", detail.c_str());
+    recordf("{\"record\":\"jit_cache_reject\",\"path\":\"%s\",\"reason\":\"%s\"}\n", path.c_str(), why);
+    vfs::unlink(path.c_str());
 }
 
 void ObjectFileCache::notifyObjectCompiled(const llvm::Module *m, llvm::MemoryBufferRef obj) {

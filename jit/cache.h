@@ -1,7 +1,9 @@
 // The JIT's object cache on the FAT16 partition: /JIT/<key>.o, one compiled kernel each. A file is
 // a header (magic "BFJITOBJ", version, key, object size, CRC-32 of the object) and the object.
 // It is written as temp + rename, so a power cut never leaves a torn entry; an entry whose header
-// or checksum does not match is reported and recompiled, never linked.
+// or checksum does not match is reported and recompiled, never linked. So is one that passes those
+// checks but that LLVM cannot use (a body it refuses, an object defining another key's kernel):
+// the engine calls reject(), which deletes it, so no entry pins its kernel to AOT on every boot.
 #pragma once
 #include "llvm/ExecutionEngine/ObjectCache.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -16,6 +18,9 @@ class ObjectFileCache : public llvm::ObjectCache {
     ObjectFileCache(bool enabled, bool clear);
     // A valid cached object for key, or nullptr (missing, disabled, or rejected with a message).
     std::unique_ptr<llvm::MemoryBuffer> load(const std::string &key);
+    // Reports the entry for key (why: a fixed phrase, also the record's reason; detail: LLVM's
+    // words, shown to people only), deletes it and counts it as rejected.
+    void reject(const std::string &key, const char *why, const std::string &detail = "");
     // LLVM hands over every object it compiles: stored under the module's identifier (the key).
     void notifyObjectCompiled(const llvm::Module *m, llvm::MemoryBufferRef obj) override;
     std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module *) override { return nullptr; }

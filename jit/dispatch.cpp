@@ -2,6 +2,7 @@
 #include "dispatch.h"
 
 #include "jit.h"
+#include "bareflow/record.h"
 
 #include <cstdio>
 #include <cstring>
@@ -61,10 +62,12 @@ const char *shape_text(const Slot *s, char *buf, size_t n) {
 void tier_up(Slot *s) {
     const Spec &sp = kSpecs[s->kernel];
     uint64_t t0 = prof::begin();
-    Compiled c = compile(sp.symbol, shape_binds(s->kernel, s->shape));
-    s->compile_cycles = prof::begin() - t0;
     char shape[40];
     shape_text(s, shape, sizeof shape);
+    char label[80];
+    snprintf(label, sizeof label, "%s %s", sp.name, shape);
+    Compiled c = compile(sp.symbol, shape_binds(s->kernel, s->shape), label);
+    s->compile_cycles = prof::begin() - t0;
     if (!c.fn) {
         s->state = 2;
         fprintf(stderr, "jit: %s %s: compile failed, staying on AOT: %s\n", sp.name, shape, c.error.c_str());
@@ -79,7 +82,7 @@ void tier_up(Slot *s) {
            sp.name, shape, c.from_cache ? "cached" : "new", cpu_name().c_str(), c.ms,
            c.from_cache ? "cache hit" : "compiled", static_cast<unsigned long long>(aot_mean),
            static_cast<unsigned long long>(s->aot.calls));
-    fprintf(stderr, "{\"record\":\"jit_swap\",\"kernel\":\"%s\",\"shape\":\"%s\",\"cpu\":\"%s\",\"compile_ms\":%.3f,"
+    recordf("{\"record\":\"jit_swap\",\"kernel\":\"%s\",\"shape\":\"%s\",\"cpu\":\"%s\",\"compile_ms\":%.3f,"
            "\"from_cache\":%s,\"key\":\"%s\",\"aot_calls\":%llu,\"aot_mean_cycles\":%llu}\n",
            sp.name, shape, cpu_name().c_str(), c.ms, c.from_cache ? "true" : "false", c.key.c_str(),
            static_cast<unsigned long long>(s->aot.calls), static_cast<unsigned long long>(aot_mean));
@@ -180,7 +183,7 @@ int slot_count() { return nslots; }
 Slot *slot_at(int i) { return i >= 0 && i < nslots ? &slots[i] : nullptr; }
 
 void report() {
-    printf("jit: %-26s %9s %14s %9s %14s %8s %11s %s\n", "kernel shape", "AOT calls", "AOT cyc/call",
+    fprintf(stderr, "jit: %-26s %9s %14s %9s %14s %8s %11s %s\n", "kernel shape", "AOT calls", "AOT cyc/call",
            "JIT calls", "JIT cyc/call", "speedup", "compile ms", "break-even calls");
     for (int i = 0; i < nslots; i++) {
         Slot &s = slots[i];
@@ -192,18 +195,18 @@ void report() {
                                   ? static_cast<long long>(double(s.compile_cycles) / (aot - jc)) + 1
                                   : -1;
         if (s.state != 1) {  // never swapped: no JIT columns (not zeros that read like results)
-            printf("jit: %-26s %9llu %14.0f %9s %14s %8s %11s %s\n", s.name,
+            fprintf(stderr, "jit: %-26s %9llu %14.0f %9s %14s %8s %11s %s\n", s.name,
                    static_cast<unsigned long long>(s.aot.calls), aot, "-", "-", "-", "-",
                    s.state == 2 ? "- (JIT failed: AOT)" : "- (not hot: AOT)");
         } else {
             char be[24];
             if (breakeven < 0) snprintf(be, sizeof be, "never");
             else snprintf(be, sizeof be, "%lld", breakeven);
-            printf("jit: %-26s %9llu %14.0f %9llu %14.0f %7.2fx %11.2f %s%s\n", s.name,
+            fprintf(stderr, "jit: %-26s %9llu %14.0f %9llu %14.0f %7.2fx %11.2f %s%s\n", s.name,
                    static_cast<unsigned long long>(s.aot.calls), aot, static_cast<unsigned long long>(s.jit.calls),
                    jc, speed, s.compile_ms, s.jit.calls ? be : "-", s.from_cache ? " (cached)" : "");
         }
-        printf("{\"record\":\"jit_kernel\",\"kernel\":\"%s\",\"name\":\"%s\",\"state\":\"%s\",\"aot_calls\":%llu,"
+        recordf("{\"record\":\"jit_kernel\",\"kernel\":\"%s\",\"name\":\"%s\",\"state\":\"%s\",\"aot_calls\":%llu,"
                "\"aot_mean_cycles\":%.1f,\"jit_calls\":%llu,\"jit_mean_cycles\":%.1f,\"speedup\":%.3f,"
                "\"compile_ms\":%.3f,\"from_cache\":%s,\"break_even_calls\":%lld,\"cpu\":\"%s\"}\n",
                kSpecs[s.kernel].name, s.name, s.state == 1 ? "jit" : s.state == 2 ? "failed" : "aot",

@@ -12,6 +12,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Object/ObjectFile.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
@@ -92,6 +93,48 @@ std::string hex(uint64_t v) {
     return b;
 }
 
+// Links a cached object in a JITDylib of its own (linked against the main one for the runtime
+// symbols): a failure then leaves nothing in the main one that the recompiled kernel, under the
+// same symbol, would collide with. nullptr on success (out.fn set), else why (detail: LLVM's words).
+const char *link_cached(std::unique_ptr<MemoryBuffer> obj, const std::string &symbol, Compiled &out,
+                        std::string &detail) {
+    auto file = object::ObjectFile::createObjectFile(obj->getMemBufferRef());
+    if (!file) {
+        detail = toString(file.takeError());
+        return "LLVM cannot read the object";
+    }
+    bool defines = false;  // an object stored under another key defines another kernel
+    for (const object::SymbolRef &s : (*file)->symbols()) {
+        auto name = s.getName();
+        auto flags = s.getFlags();
+        if (!name || !flags) {
+            consumeError(name.takeError());
+            consumeError(flags.takeError());
+            continue;
+        }
+        if (*name == symbol && !(*flags & object::SymbolRef::SF_Undefined)) defines = true;
+    }
+    if (!defines) return "the object does not define this key's kernel";
+    static unsigned n;
+    auto jd = lljit->createJITDylib("bfjit.cache." + std::to_string(n++));
+    if (!jd) {
+        detail = toString(jd.takeError());
+        return "LLVM could not make room for the object";
+    }
+    jd->addToLinkOrder(lljit->getMainJITDylib());
+    if (auto e = lljit->addObjectFile(*jd, std::move(obj))) {
+        detail = toString(std::move(e));
+        return "LLVM refused the object";
+    }
+    auto sym = lljit->lookup(*jd, symbol);
+    if (!sym) {
+        detail = toString(sym.takeError());
+        return "LLVM could not link the object";
+    }
+    out.fn = sym->toPtr<void *>();
+    return nullptr;
+}
+
 }  // namespace
 
 bool init(const Options &o, std::string &err) {
@@ -160,7 +203,7 @@ const std::string &cpu_features() { return features; }
 const char *bitcode_variant() { return bc_variant ? bc_variant : "none"; }
 Stats stats() { return st; }
 
-Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds) {
+Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds, const char *label) {
     Compiled out;
     if (!lljit) {
         out.error = "JIT not initialized";
@@ -179,13 +222,15 @@ Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> 
     k = fnv1a("O3", 2, k);
     out.key = hex(k);
     std::string spec_name = std::string("bfjit_") + out.key;
-    auto finish = [&](bool from_cache) {
-        auto sym = lljit->lookup(spec_name);
-        if (!sym) {
-            out.error = "link: " + toString(sym.takeError());
-            return out;
+    auto finish = [&](bool from_cache) {  // from the cache: out.fn is set; else the lookup compiles
+        if (!from_cache) {
+            auto sym = lljit->lookup(spec_name);
+            if (!sym) {
+                out.error = "link: " + toString(sym.takeError());
+                return out;
+            }
+            out.fn = sym->toPtr<void *>();
         }
-        out.fn = sym->toPtr<void *>();
         out.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         out.from_cache = from_cache;
         if (from_cache) st.cache_hits++;
@@ -194,16 +239,18 @@ Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> 
         return out;
     };
 
-    // A valid cached object skips the IR entirely: no parsing, no -O3, no code generation.
+    // A valid cached object skips the IR entirely: no parsing, no -O3, no code generation. One
+    // LLVM cannot use is deleted and the kernel compiled afresh, instead of failing (to AOT) on
+    // every boot.
     uint64_t rejected_before = cache->rejected();
     if (auto obj = cache->load(out.key)) {
-        if (auto e = lljit->addObjectFile(std::move(obj))) {
-            out.error = "cached object: " + toString(std::move(e));
-            return out;
-        }
-        return finish(true);
+        std::string detail;
+        const char *why = link_cached(std::move(obj), spec_name, out, detail);
+        if (!why) return finish(true);
+        cache->reject(out.key, why, detail);
     }
     st.cache_rejected += cache->rejected() - rejected_before;
+    if (label) fprintf(stderr, "jit: compiling %s for %s ...\n", label, cpu.c_str());
 
     auto ctx = std::make_unique<LLVMContext>();
     auto buf = MemoryBuffer::getMemBuffer(

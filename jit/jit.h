@@ -35,7 +35,10 @@ struct Compiled {
 
 // Compiles `symbol` (its mangled name in the kernel bitcode) with the given integer arguments
 // bound to constants: binds = {(argument index, value), ...}. The result has the same signature.
-Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds);
+// label ("matvec 96x80"), when given: a "jit: compiling LABEL for CPU ..." line on stderr before
+// a compile that the cache cannot spare, the progress of work that takes seconds when emulated.
+Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds,
+                 const char *label = nullptr);
 
 struct Stats {
     uint64_t compiled, cache_hits, cache_rejected;

@@ -21,7 +21,7 @@ const Options &options() { return opts; }
 const std::string &cpu_name() { return none; }
 const std::string &cpu_features() { return none; }
 const char *bitcode_variant() { return "none"; }
-Compiled compile(const char *, const std::vector<std::pair<int, int64_t>> &) {
+Compiled compile(const char *, const std::vector<std::pair<int, int64_t>> &, const char *) {
     Compiled c;
     c.error = "this build has no JIT";
     return c;

@@ -48,10 +48,10 @@ const char *ms_str(char *buf, uint64_t us) {
 
 uint64_t print_memory() {
     uint64_t usable = 0;
-    kprintf("memory: %u E820 entries\n", g_boot.e820_count);
+    kdetailf("memory: %u E820 entries\n", g_boot.e820_count);
     for (uint32_t i = 0; i < g_boot.e820_count; i++) {
         const auto &e = g_e820[i];
-        kprintf("  %016lx-%016lx %s\n", (unsigned long)e.base,
+        kdetailf("  %016lx-%016lx %s\n", (unsigned long)e.base,
                 (unsigned long)(e.base + e.length - 1), e820_type(e.type));
         if (e.type == 1) usable += e.length;
     }
@@ -72,17 +72,17 @@ void print_boot_timing(uint64_t tsc_entry, uint64_t usable) {
     uint64_t kib = g_boot.image_bytes / 1024;
     uint64_t kb_per_s = read ? g_boot.kernel_bytes * 1000 / read : 0;  // bytes/ms = kB/s
     char d[24];
-    kprintf("tsc: %lu kHz (%s)\n", (unsigned long)(tsc_hz() / 1000), tsc_source());
-    kprintf("boot: drive 0x%02x (%s), stage 1 -> kernel entry %s ms; stage 1 -> stage 2 %s ms; "
+    kdetailf("tsc: %lu kHz (%s)\n", (unsigned long)(tsc_hz() / 1000), tsc_source());
+    kdetailf("boot: drive 0x%02x (%s), stage 1 -> kernel entry %s ms; stage 1 -> stage 2 %s ms; "
             "kernel %lu KiB loaded in %s ms (",
             g_boot.boot_drive, (g_boot.flags & BF_BI_EDD) ? "INT 13h extensions" : "CHS",
             ms_str(a, total), ms_str(b, s1), (unsigned long)kib, ms_str(c, load));
     if (packed)
-        kprintf("%lu KiB LZ4 read at ", (unsigned long)(g_boot.kernel_bytes / 1024));
-    kprintf("%lu.%02lu MB/s", (unsigned long)(kb_per_s / 1000), (unsigned long)(kb_per_s % 1000 / 10));
-    if (packed) kprintf(", unpacked in %s ms", ms_str(d, unpack));
-    kprintf(", %u retries)\n", g_boot.read_retries);
-    kprintf("{\"record\":\"boot\",\"tsc_khz\":%lu,\"tsc_source\":\"%s\",\"stage1_to_kernel_us\":%lu,"
+        kdetailf("%lu KiB LZ4 read at ", (unsigned long)(g_boot.kernel_bytes / 1024));
+    kdetailf("%lu.%02lu MB/s", (unsigned long)(kb_per_s / 1000), (unsigned long)(kb_per_s % 1000 / 10));
+    if (packed) kdetailf(", unpacked in %s ms", ms_str(d, unpack));
+    kdetailf(", %u retries)\n", g_boot.read_retries);
+    krecordf("{\"record\":\"boot\",\"tsc_khz\":%lu,\"tsc_source\":\"%s\",\"stage1_to_kernel_us\":%lu,"
             "\"stage1_to_stage2_us\":%lu,\"kernel_load_us\":%lu,\"kernel_bytes\":%lu,"
             "\"load_kb_per_s\":%lu,\"packing\":\"%s\",\"image_bytes\":%lu,\"unpack_us\":%lu,"
             "\"read_retries\":%u,\"boot_drive\":%u,\"edd\":%s,"
@@ -108,6 +108,8 @@ uint64_t us_since_power_on() {
 void shutdown(int status) {
     if (!g_bare_metal) hosted::exit(status);
     files::shutdown();  // the FAT clean bit is set only when everything is on disk
+    console_release();  // what waited for the end of a generation, then the last records
+    records_flush();
     kprintf("BareFlow: exit status %d\n", status);
     cpu::outl(0xF4, uint32_t(status));  // isa-debug-exit: QEMU exits with (status << 1) | 1
     kprintf("System halted.\n");         // still here: a real PC

@@ -19,6 +19,7 @@
 #include "jit/kernels/peak.h"
 #include "jit/kernels/quant.h"
 #include "bareflow/kernel.h"
+#include "bareflow/record.h"
 #include "bareflow/profile.h"
 #include "jit/jit.h"
 
@@ -239,7 +240,7 @@ void report(const Case &c, double aot, double jitc, double compile_ms, uint64_t 
         std::snprintf(cmn, sizeof cmn, "%.3f", compile_ms);
         std::snprintf(ben, sizeof ben, "%lld", be);
     }
-    std::printf("{\"record\":\"bench_kernel\",\"where\":\"%s\",\"kernel\":\"%s\",\"shape\":\"%s\",\"aot_cycles\":%.0f,"
+    bf::recordf("{\"record\":\"bench_kernel\",\"where\":\"%s\",\"kernel\":\"%s\",\"shape\":\"%s\",\"aot_cycles\":%.0f,"
                 "\"jit_cycles\":%s,\"speedup\":%s,\"gflops_aot\":%.3f,\"gflops_jit\":%s,\"gbs_jit\":%s,"
                 "\"compile_ms\":%s,\"break_even_calls\":%s,\"pct_of_limit\":%.1f,\"limit\":\"%s\","
                 "\"cycles\":%.0f,\"gflops\":%.3f,\"gbs\":%.3f,\"flops\":%.0f,\"bytes\":%.0f,\"runs\":%d}\n",
@@ -425,7 +426,7 @@ int run_bench_kernels(const Settings &settings) {
                 "JIT, %.2f AOT (%d MiB, median of 5); peak = fastest of 7\n",
                 lim.peak_jit, jit_on ? bf::jit::cpu_name().c_str() : "off", lim.peak_aot, lim.bw_jit, lim.bw_aot,
                 lim.bw_mib);
-    std::printf("{\"record\":\"bench_limits\",\"where\":\"%s\",\"cpu\":\"%s\",\"jit_cpu\":\"%s\",\"bitcode\":\"%s\","
+    bf::recordf("{\"record\":\"bench_limits\",\"where\":\"%s\",\"cpu\":\"%s\",\"jit_cpu\":\"%s\",\"bitcode\":\"%s\","
                 "\"tsc_khz\":%.0f,\"fma_peak_gflops_jit\":%.3f,\"fma_peak_gflops_aot\":%.3f,"
                 "\"read_gbs_jit\":%.3f,\"read_gbs_aot\":%.3f,\"read_buffer_mib\":%d}\n",
                 where(), brand.c_str(), jit_on ? bf::jit::cpu_name().c_str() : "",

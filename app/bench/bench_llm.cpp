@@ -7,6 +7,7 @@
 #include "bench/bench.h"
 
 #include "bareflow/kernel.h"
+#include "bareflow/record.h"
 #include "bareflow/profile.h"
 #include "jit/dispatch.h"
 #include "llm/generate.h"
@@ -153,7 +154,7 @@ int run_bench_llm(const bf::llm::LoadedModel &m, uint64_t us_at_main) {
         double gbs = weight_bytes * g.mean / 1e9;
         std::printf("bench-llm: %-3s  pp%-3d %10.2f +- %-8.2f tok/s   tg%-3d %10.2f +- %-8.2f tok/s   jitter %.3f   weights %.2f GB/s = %.1f%% of read bandwidth\n",
                     mode, pp, a.mean, a.sd, tg, g.mean, g.sd, j.mean, gbs, 100.0 * gbs / bw);
-        std::printf("{\"record\":\"llm_bench\",\"where\":\"%s\",\"mode\":\"%s\",\"model\":\"%s\",\"params\":%llu,"
+        bf::recordf("{\"record\":\"llm_bench\",\"where\":\"%s\",\"mode\":\"%s\",\"model\":\"%s\",\"params\":%llu,"
                     "\"weights\":\"%s\",\"weight_bytes\":%.0f,\"threads\":1,"
                     "\"pp\":%d,\"pp_tok_s\":%.3f,\"pp_tok_s_sd\":%.3f,\"tg\":%d,\"tg_tok_s\":%.3f,\"tg_tok_s_sd\":%.3f,"
                     "\"jitter\":%.4f,\"reps\":%d,\"weight_gbs\":%.3f,\"read_gbs\":%.3f,\"pct_bandwidth\":%.2f}\n",
@@ -162,11 +163,12 @@ int run_bench_llm(const bf::llm::LoadedModel &m, uint64_t us_at_main) {
                     kReps, gbs, bw, 100.0 * gbs / bw);
     }
     bf::jit::set_tiering(true);
-    if (bf::bare_metal() && us_at_main)
-        std::printf("bench-llm: power-on (first MBR instruction) to main %.1f ms, to the first generated token %.1f ms\n"
-                    "{\"record\":\"first_token\",\"main_us\":%llu,\"first_token_us\":%llu}\n",
-                    us_at_main / 1000.0, first_token_us / 1000.0, static_cast<unsigned long long>(us_at_main),
-                    static_cast<unsigned long long>(first_token_us));
+    if (bf::bare_metal() && us_at_main) {
+        std::printf("bench-llm: power-on (first MBR instruction) to main %.1f ms, to the first generated token %.1f ms\n",
+                    us_at_main / 1000.0, first_token_us / 1000.0);
+        bf::recordf("{\"record\":\"first_token\",\"main_us\":%llu,\"first_token_us\":%llu}\n",
+                    static_cast<unsigned long long>(us_at_main), static_cast<unsigned long long>(first_token_us));
+    }
     return 0;
 }
 

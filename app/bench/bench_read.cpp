@@ -3,6 +3,7 @@
 #include "bench/bench.h"
 
 #include "bareflow/kernel.h"
+#include "bareflow/record.h"
 #include "bareflow/profile.h"
 #include "bareflow/vfs.h"
 
@@ -34,7 +35,7 @@ int run_bench_read(const char *path) {
     std::sort(rates.begin(), rates.end());
     std::printf("bench-read: %s, %zu bytes, median of 3: %.1f MB/s (min %.1f, max %.1f)\n", path,
                 total, rates[1], rates[0], rates[2]);
-    std::printf("{\"record\":\"bench_read\",\"path\":\"%s\",\"bytes\":%zu,\"mb_per_s\":%.2f,"
+    bf::recordf("{\"record\":\"bench_read\",\"path\":\"%s\",\"bytes\":%zu,\"mb_per_s\":%.2f,"
                 "\"mb_per_s_min\":%.2f,\"mb_per_s_max\":%.2f}\n",
                 path, total, rates[1], rates[0], rates[2]);
     return 0;

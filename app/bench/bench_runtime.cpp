@@ -4,6 +4,7 @@
 #include "bench/bench.h"
 
 #include "bareflow/kernel.h"
+#include "bareflow/record.h"
 #include "bareflow/profile.h"
 
 #include <algorithm>
@@ -50,7 +51,7 @@ int run_bench_runtime(uint64_t us_at_main) {
                 prof, none);
     if (bf::bare_metal())
         std::printf("bench-runtime: first MBR instruction -> main  %.3f ms\n", us_at_main / 1000.0);
-    std::printf("{\"record\":\"bench_runtime\",\"where\":\"%s\",\"tsc_khz\":%.0f,"
+    bf::recordf("{\"record\":\"bench_runtime\",\"where\":\"%s\",\"tsc_khz\":%.0f,"
                 "\"syscall_cycles\":%.1f,\"profiled_region_cycles\":%.1f,\"empty_loop_cycles\":%.1f,"
                 "\"boot_to_main_us\":%llu}\n",
                 where, khz, sys, prof, none, (unsigned long long)us_at_main);

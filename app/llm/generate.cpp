@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "bareflow/kernel.h"
 #include "jit/dispatch.h"
 #include "jit/kernels/quant.h"
 
@@ -284,7 +285,12 @@ bool emit_token(const Codec &tok, int prev, int next, std::string &text, const G
     const std::string piece = tok.piece(prev, next);
     if (!piece.empty()) {
         text += piece;
-        if (h.on_piece) h.on_piece(h.user, piece.c_str());
+        if (h.on_piece) {
+            // The text streams from here: other console output (JIT swaps, say) waits until the
+            // caller's bf::console_release, so the text reads in one piece.
+            bf::console_hold();
+            h.on_piece(h.user, piece.c_str());
+        }
     }
     return true;
 }

@@ -53,6 +53,16 @@ Backend init(uint8_t drive, uint32_t sig, uint32_t part_lba, uint32_t part_secto
         kprintf("storage: the boot disk is unreachable (%s): no files\n",
                 force ? "forced driver not available" : "no virtio-blk match, no INT 13h extensions");
     }
+    // A partition table entry that points past the disk (a truncated image, a damaged MBR) is
+    // said as such here, rather than as the file system's "read error at LBA 0" later.
+    const uint64_t disk = which == Backend::kVirtio ? virtio_blk::sectors()
+                          : which == Backend::kBios ? bios::sectors() : 0;
+    if (disk && count && (base >= disk || count > disk - base)) {
+        kprintf("storage: partition 1 (LBA %u, %u sectors) %s the disk's end (%lu sectors): no files\n",
+                base, count, base >= disk ? "starts past" : "runs past", (unsigned long)disk);
+        count = 0;
+        dev.sectors = 0;
+    }
     return which;
 }
 

@@ -8,9 +8,9 @@ namespace bf {
 
 namespace {
 
-constexpr size_t kLineMax = 1024;
-char line[kLineMax];
-size_t line_len, line_pos;  // a finished line is handed out from line_pos
+char line[kMaxInputLine + 1];  // the longest accepted line and its newline
+size_t line_len, line_pos;     // a finished line is handed out from line_pos
+size_t line_total;             // bytes typed into this line (above kMaxInputLine: too long)
 bool line_ready, last_cr, shift, ctrl, caps, extended, kbd_checked, kbd_present;
 
 // Scancode set 1 (what the controller's translation delivers), US layout.
@@ -54,6 +54,15 @@ int poll_keyboard() {
 
 void echo(const char *s, size_t n) { console_write(s, n); }
 
+bool is_control(char c) { return (uint8_t(c) < 0x20 && c != '\t') || c == 0x7F; }
+
+// Control bytes echo as ^X (ESC as ^[), as a Unix terminal's ECHOCTL shows them.
+void echo_byte(char c) {
+    if (!is_control(c)) return echo(&c, 1);
+    const char caret[2] = {'^', char(c ^ 0x40)};
+    echo(caret, 2);
+}
+
 // Feeds one byte to the line discipline; true when it ended the line or signalled EOF.
 bool feed(int c, bool &eof) {
     if (c == '\n' && last_cr) {  // CR LF from a terminal: one line end
@@ -63,6 +72,11 @@ bool feed(int c, bool &eof) {
     last_cr = c == '\r';
     if (c == '\r' || c == '\n') {
         echo("\n", 1);
+        if (line_total > kMaxInputLine) {  // refused whole: the program gets an empty line
+            kprintf(BF_LINE_TOO_LONG, line_total);
+            line_len = 0;
+        }
+        line_total = 0;
         line[line_len++] = '\n';
         return true;
     }
@@ -71,17 +85,21 @@ bool feed(int c, bool &eof) {
         return true;
     }
     if (c == 8 || c == 0x7F) {
-        if (line_len) {
-            line_len--;
-            echo("\b \b", 3);
+        if (line_total > line_len) {  // erases a byte past the limit (never shown)
+            line_total--;
+        } else if (line_len) {
+            line_total--;
+            const bool two = is_control(line[--line_len]);
+            echo(two ? "\b \b\b \b" : "\b \b", two ? 6 : 3);
         }
         return false;
     }
-    if (c < 0x20 && c != '\t') return false;  // other control bytes: dropped
-    if (line_len >= kLineMax - 1) return false;  // full: the rest of the line is dropped
+    // Other control bytes (NUL, ESC, ...) stay in the line: the program refuses such a line, as
+    // it does hosted, rather than run what is left once they are gone.
+    line_total++;
+    if (line_len >= kMaxInputLine) return false;  // too long: counted, refused at Enter
     line[line_len++] = char(c);
-    char ch = char(c);
-    echo(&ch, 1);
+    echo_byte(char(c));
     return false;
 }
 
@@ -90,6 +108,10 @@ bool feed(int c, bool &eof) {
 size_t console_read(char *buf, size_t n) {
     if (!n) return 0;
     bool eof = false;
+    if (!line_ready) {  // the program waits for a person: the end of a phase
+        console_release();
+        records_flush();
+    }
     while (!line_ready) {
         int c = serial::getc_nowait();
         if (c < 0) c = poll_keyboard();

@@ -1,6 +1,7 @@
 // Console input on bare metal: COM1 and the PS/2 keyboard, polled, through a small canonical
 // line discipline (echo, backspace, Enter ends a line, Ctrl-D on an empty line is end of file).
-// Control bytes other than those are dropped, so garbage on the serial line cannot wedge it.
+// Other control bytes are kept (echoed as ^X) for the program to refuse; a line longer than
+// kMaxInputLine (kernel.h) is refused here with BF_LINE_TOO_LONG and arrives as an empty line.
 #pragma once
 #include <stddef.h>
 

@@ -264,6 +264,8 @@ int Volume::chain_length(uint32_t first, uint32_t *len, uint8_t *why) {
 
 int Volume::chain_error(uint8_t why, uint32_t first) {
     Msg m(err_);
+    if (first == 0 && why == kBadShort)  // no chain at all: say so rather than "chain from 0"
+        return m.s("the directory entry has no clusters (first cluster 0) but a nonzero size").ret(-kEIO);
     m.s("cluster chain from ").u(first);
     switch (why) {
     case kBadLoop: m.s(" loops"); break;

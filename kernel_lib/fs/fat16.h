@@ -58,6 +58,7 @@ class Volume {
     int mount(const BlockDev &dev);
     bool mounted() const { return mounted_; }
     const char *last_error() const { return err_; }
+    void clear_error() { err_[0] = 0; }  // so that a caller can tell whether its call set one
 
     // Paths are absolute, '/'-separated, case-insensitive as FAT is; "." and ".." are handled.
     int open(const char *path, int flags, File *out);  // -ENOENT -EEXIST -EISDIR -ENOTDIR ...

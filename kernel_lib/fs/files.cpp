@@ -5,6 +5,10 @@
 #include "../syscall/errno.h"
 #include "bareflow/kernel.h"
 
+namespace bf::vfs {
+void set_system_volume(fs::Volume *v);  // bareflow/vfs.h, which pulls in libc headers
+}
+
 namespace bf::files {
 
 namespace {
@@ -113,6 +117,7 @@ void mount(const fs::BlockDev &dev) {
         return;
     }
     ready = true;
+    vfs::set_system_volume(&vol);
     kprintf("fs: FAT16 partition mounted at /: %lu MiB free, %u KiB clusters\n",
             (unsigned long)(vol.free_bytes() >> 20), vol.cluster_bytes() / 1024);
 }

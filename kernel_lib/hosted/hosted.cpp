@@ -6,9 +6,9 @@
 
 namespace bf::hosted {
 
-void write_stdout(const char *s, size_t n) {
+void write_fd(int fd, const char *s, size_t n) {
     while (n) {
-        ssize_t w = ::write(1, s, n);
+        ssize_t w = ::write(fd, s, n);
         if (w <= 0) return;
         s += w;
         n -= size_t(w);

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 namespace bf::hosted {
-void write_stdout(const char *s, size_t n);
+void write_fd(int fd, const char *s, size_t n);  // all of it (1 = stdout, 2 = stderr)
 [[noreturn]] void exit(int status);
 uint64_t monotonic_ns();  // CLOCK_MONOTONIC
 }  // namespace bf::hosted

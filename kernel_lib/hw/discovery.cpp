@@ -2,6 +2,7 @@
 
 #include "../arch/x86_64/cpu.h"
 #include "../arch/x86_64/simd.h"
+#include "../console/console.h"
 #include "bareflow/kernel.h"
 #include "pci.h"
 
@@ -96,10 +97,10 @@ void hw_report(uint64_t usable) {
     Cache caches[8];
     int nc = read_caches(caches, 8);
     for (int i = 0; i < nc; i++) {
-        kprintf("cache: L%u %s %lu KiB, %u-byte lines", caches[i].level, caches[i].type,
+        kdetailf("cache: L%u %s %lu KiB, %u-byte lines", caches[i].level, caches[i].type,
                 (unsigned long)caches[i].kib, caches[i].line);
-        if (caches[i].ways) kprintf(", %u-way", caches[i].ways);
-        kprintf("\n");
+        if (caches[i].ways) kdetailf(", %u-way", caches[i].ways);
+        kdetailf("\n");
     }
 
     constexpr int kMaxPci = 64;
@@ -107,32 +108,32 @@ void hw_report(uint64_t usable) {
     int np = bare_metal() ? pci::scan(devs, kMaxPci) : 0;
     int shown = np < kMaxPci ? np : kMaxPci;
     for (int i = 0; i < shown; i++)
-        kprintf("pci: %02x:%02x.%u %04x:%04x class %02x%02x%02x %s\n", devs[i].bus, devs[i].dev,
+        kdetailf("pci: %02x:%02x.%u %04x:%04x class %02x%02x%02x %s\n", devs[i].bus, devs[i].dev,
                 devs[i].fn, devs[i].vendor, devs[i].device, devs[i].cls, devs[i].subcls,
                 devs[i].progif, pci::class_name(devs[i].cls, devs[i].subcls));
-    if (!bare_metal()) kprintf("pci: not scanned (hosted)\n");
+    if (!bare_metal()) kdetailf("pci: not scanned (hosted)\n");
 
-    kprintf("{\"record\":\"hw\",\"vendor\":\"%s\",\"brand\":\"%s\",\"family\":%u,\"model\":%u,"
+    krecordf("{\"record\":\"hw\",\"vendor\":\"%s\",\"brand\":\"%s\",\"family\":%u,\"model\":%u,"
             "\"stepping\":%u,\"xcr0\":\"0x%lx\",\"features\":[",
             vendor, b, family, model, sig & 0xF, (unsigned long)simd::xcr0());
     bool first = true;
     for (auto &ft : feats)
         if (ft.on) {
-            kprintf("%s\"%s\"", first ? "" : ",", ft.name);
+            krecordf("%s\"%s\"", first ? "" : ",", ft.name);
             first = false;
         }
-    kprintf("],\"caches\":[");
+    krecordf("],\"caches\":[");
     for (int i = 0; i < nc; i++)
-        kprintf("%s{\"level\":%u,\"type\":\"%s\",\"kib\":%lu,\"line\":%u,\"ways\":%u}", i ? "," : "",
+        krecordf("%s{\"level\":%u,\"type\":\"%s\",\"kib\":%lu,\"line\":%u,\"ways\":%u}", i ? "," : "",
                 caches[i].level, caches[i].type, (unsigned long)caches[i].kib, caches[i].line,
                 caches[i].ways);
-    kprintf("],\"tsc_khz\":%lu,\"tsc_source\":\"%s\",\"usable_mib\":%lu,\"pci\":[",
+    krecordf("],\"tsc_khz\":%lu,\"tsc_source\":\"%s\",\"usable_mib\":%lu,\"pci\":[",
             (unsigned long)(tsc_hz() / 1000), tsc_source(), (unsigned long)(usable >> 20));
     for (int i = 0; i < shown; i++)
-        kprintf("%s{\"bdf\":\"%02x:%02x.%u\",\"id\":\"%04x:%04x\",\"class\":\"%02x%02x%02x\"}",
+        krecordf("%s{\"bdf\":\"%02x:%02x.%u\",\"id\":\"%04x:%04x\",\"class\":\"%02x%02x%02x\"}",
                 i ? "," : "", devs[i].bus, devs[i].dev, devs[i].fn, devs[i].vendor, devs[i].device,
                 devs[i].cls, devs[i].subcls, devs[i].progif);
-    kprintf("],\"pci_count\":%d}\n", np);
+    krecordf("],\"pci_count\":%d}\n", np);
 }
 
 }  // namespace bf

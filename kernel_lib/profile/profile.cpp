@@ -83,14 +83,14 @@ void report(const char *title) {
     for (int i = 0; i < n; i++) {
         const Region &r = regions[i];
         if (!r.calls) continue;
-        kprintf("{\"record\":\"profile\",\"title\":\"%s\",\"region\":\"%s\",\"calls\":%lu,"
+        krecordf("{\"record\":\"profile\",\"title\":\"%s\",\"region\":\"%s\",\"calls\":%lu,"
                 "\"total_cycles\":%lu,\"min_cycles\":%lu,\"max_cycles\":%lu,\"mean_cycles\":%lu,"
                 "\"tsc_khz\":%lu}\n",
                 title, r.name, (unsigned long)r.calls, (unsigned long)r.total,
                 (unsigned long)r.min, (unsigned long)r.max, (unsigned long)(r.total / r.calls),
                 (unsigned long)(hz / 1000));
     }
-    kprintf("{\"record\":\"profile_overhead\",\"cycles_per_region\":%lu,\"samples\":1001}\n",
+    krecordf("{\"record\":\"profile_overhead\",\"cycles_per_region\":%lu,\"samples\":1001}\n",
             (unsigned long)ov);
 }
 

@@ -22,6 +22,7 @@ namespace {
 int img_fd = -1;
 uint64_t part_lba;
 fs::Volume *vol;
+fs::Volume *system_vol;  // bare metal: the kernel's (set_system_volume)
 
 int img_read(void *, uint64_t lba, uint32_t n, void *buf) {
     ssize_t r = pread(img_fd, buf, size_t(n) * 512, off_t((part_lba + lba) * 512));
@@ -85,6 +86,17 @@ int mode_flags(const char *mode) {
 
 void sync_at_exit() { sync(); }
 
+// The FAT16 volume behind the vfs calls: the image's (hosted), the kernel's (bare metal), or none
+// (host files).
+fs::Volume *volume() { return vol ? vol : system_vol; }
+
+// The file system's own words for what just failed ("cluster chain from 5 loops", docs/fat16.md),
+// as ": reason", or "" when it said nothing (the caller cleared it before the call).
+std::string fs_reason() {
+    const fs::Volume *v = volume();
+    return v && *v->last_error() ? std::string(": ") + v->last_error() : std::string();
+}
+
 }  // namespace
 
 bool use_image(const char *path) {
@@ -102,6 +114,13 @@ bool use_image(const char *path) {
     memcpy(&lba, mbr + 0x1BE + 8, 4);
     memcpy(&n, mbr + 0x1BE + 12, 4);
     part_lba = lba;
+    struct stat img_st;
+    const uint64_t img_sectors = fstat(img_fd, &img_st) == 0 ? uint64_t(img_st.st_size) / 512 : 0;
+    if (n && (lba >= img_sectors || n > img_sectors - lba)) {  // said as such, not as a read error
+        fprintf(stderr, "bareflow: '%s' partition 1 (LBA %u, %u sectors) %s the image's end (%llu sectors)\n", path,
+                lba, n, lba >= img_sectors ? "starts past" : "runs past", static_cast<unsigned long long>(img_sectors));
+        return false;
+    }
     static fs::BlockDev dev;
     dev = fs::BlockDev{nullptr, img_read, img_write, img_flush, n};
     vol = new (std::nothrow) fs::Volume();
@@ -117,6 +136,8 @@ bool use_image(const char *path) {
 }
 
 bool using_image() { return vol != nullptr; }
+
+void set_system_volume(fs::Volume *v) { system_vol = v; }
 
 FILE *fopen(const char *path, const char *mode) {
     if (!vol) return ::fopen(path, mode);
@@ -266,8 +287,9 @@ bool read_all(const char *path, uint64_t max_bytes, Bytes &out, std::string &err
     // The size first, so that the buffer is allocated once (a model may be most of the memory).
     uint64_t size = 0;
     FileKind kind = FileKind::Other;
+    if (fs::Volume *v = volume()) v->clear_error();
     if (int r = stat_kind(path, &size, &kind)) {
-        err = std::string("cannot open ") + path + ": " + strerror(-r);
+        err = std::string("cannot open ") + path + ": " + strerror(-r) + fs_reason();
         return false;
     }
     // Before opening: opening a FIFO blocks, and a device's stat size (0) says nothing of what a
@@ -287,7 +309,7 @@ bool read_all(const char *path, uint64_t max_bytes, Bytes &out, std::string &err
     }
     FILE *f = fopen(path, "rb");
     if (!f) {
-        err = std::string("cannot open ") + path + ": " + strerror(errno);
+        err = std::string("cannot open ") + path + ": " + strerror(errno) + fs_reason();
         return false;
     }
     // aligned_alloc wants a multiple of the alignment; an empty file still gets a buffer.
@@ -313,7 +335,7 @@ bool read_all(const char *path, uint64_t max_bytes, Bytes &out, std::string &err
     if (bad || n != size) {
         free(buf);
         err = std::string("error reading ") + path + " (" + std::to_string(n) + " of " + std::to_string(size) +
-              " bytes)";
+              " bytes)" + fs_reason();
         return false;
     }
     out = Bytes();

@@ -3,7 +3,13 @@
 #
 #   run.sh [--bus ide|virtio|ahci|xhci|ehci] [--mem SIZE] [--timeout SEC] [--cpu MODEL]
 #          [--accel kvm|tcg] [--interactive] [--log FILE] [--input FILE] [--snapshot] [--probe]
-#          [--keys FILE [--prompt TEXT]] [--vga-dump FILE] IMAGE [-- extra QEMU args]
+#          [--keys FILE [--prompt TEXT]] [--vga-dump FILE] [--records FILE | --no-com2]
+#          IMAGE [-- extra QEMU args]
+#
+# COM2 carries the JSON records (docs/records.md): --records FILE writes them to FILE; without
+# it they go to a temporary file that is printed on stdout after COM1's log (after a line
+# "run.sh: records (COM2):"). --no-com2 leaves the second UART out: the guest then prints its
+# records on COM1 after the human output of each phase.
 #
 # --input FILE types FILE's bytes into COM1 once the program is starting.
 # --keys FILE types FILE on the PS/2 keyboard (QEMU monitor `sendkey`, one key per character:
@@ -23,7 +29,7 @@
 # printed "System halted."); 124 = timeout; 125 = QEMU itself failed.
 set -u
 bus=virtio mem=512M timeout=120 cpu="" accel="${BAREFLOW_ACCEL:-}" interactive=0 log="" img="" input=""
-probe_only=0 snapshot=0 keys="" prompt="" vga_dump=""
+probe_only=0 snapshot=0 keys="" prompt="" vga_dump="" records="" com2=1
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,6 +47,8 @@ while [ $# -gt 0 ]; do
     --keys) keys=$2; shift 2 ;;          # text typed on the PS/2 keyboard, line by line
     --prompt) prompt=$2; shift 2 ;;      # what the guest prints when it waits for a line
     --vga-dump) vga_dump=$2; shift 2 ;;  # VGA text screens, appended
+    --records) records=$2; shift 2 ;;    # COM2 (the records) to this file
+    --no-com2) com2=0; shift ;;
     --) shift; extra=("$@"); break ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) img=$1; shift ;;
@@ -90,9 +98,13 @@ args=(-machine "$machine" -accel "$accel" -cpu "$cpu" -m "$mem" -display none -n
 [ "$snapshot" = 1 ] && args+=(-snapshot)
 
 echo "run.sh: $img on $bus, $mem RAM, ${accel^^} (-cpu $cpu)${accel_note:+; TCG because $accel_note}" >&2
+own_records=0
+if [ "$com2" = 1 ] && [ -z "$records" ]; then records=$(mktemp); own_records=1; fi
+com2_args=()
+if [ "$com2" = 1 ]; then : > "$records"; com2_args=(-serial "file:$records"); fi
 if [ "$interactive" = 1 ]; then
-  echo "run.sh: the serial console follows; Ctrl-A X quits QEMU" >&2
-  "$QEMU" "${args[@]}" -serial mon:stdio
+  echo "run.sh: the serial console follows; Ctrl-A X quits QEMU${records:+; records (COM2) go to $records}" >&2
+  "$QEMU" "${args[@]}" -serial mon:stdio "${com2_args[@]}"
   rc=$?
   [ $((rc & 1)) = 1 ] && exit $(((rc - 1) / 2))
   exit $rc
@@ -120,7 +132,7 @@ if [ -n "$keys$vga_dump" ]; then
   monitor+=(-chardev "pipe,id=mon0,path=$mondir/mon" -mon chardev=mon0,mode=readline)
   [ -n "$vga_dump" ] && : > "$vga_dump"
 fi
-"$QEMU" "${args[@]}" "${serial[@]}" "${monitor[@]}" 2> "$log.qemu-stderr" &
+"$QEMU" "${args[@]}" "${serial[@]}" "${com2_args[@]}" "${monitor[@]}" 2> "$log.qemu-stderr" &
 pid=$!
 
 mon() { kill -0 "$pid" 2>/dev/null && printf '%s\n' "$@" > "$mondir/mon.in"; }
@@ -229,6 +241,10 @@ for h in "${helpers[@]}"; do kill "$h" 2>/dev/null; wait "$h" 2>/dev/null; done
 [ -n "$input" ] && rm -rf "$fifo"
 [ -n "$keys$vga_dump" ] && rm -rf "$mondir"
 tr -d '\r' < "$log"
+if [ "$own_records" = 1 ]; then
+  [ -s "$records" ] && { echo "run.sh: records (COM2):"; cat "$records"; }
+  rm -f "$records"
+fi
 if [ -z "$status" ]; then
   if [ $((rc & 1)) = 1 ]; then status=$(((rc - 1) / 2))
   else

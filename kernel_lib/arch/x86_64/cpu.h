@@ -41,9 +41,13 @@ inline uint64_t read_cr(int n) {
     }
     return v;
 }
-// Byte copy that never becomes a call to libc's memcpy (unusable before glibc start-up).
+// Byte copy that never becomes a call to libc's memcpy (unusable before glibc start-up). Eight
+// bytes per step, then the tail: an emulator (QEMU's TCG) runs `rep movsb` one byte per iteration,
+// which made the virtio-blk read rate (its bounce-buffer copy) an eighth of what it could be.
 inline void copy_bytes(void *dst, const void *src, uint64_t n) {
-    asm volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n)::"memory");
+    uint64_t q = n / 8, r = n % 8;
+    asm volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(q)::"memory");
+    asm volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(r)::"memory");
 }
 [[noreturn]] inline void halt_forever() {
     for (;;) asm volatile("cli; hlt");

@@ -59,6 +59,7 @@ void panic_with_frame(const char *what, const TrapFrame *f) {
     }
     in_panic = true;
     uint64_t cr2 = cpu::read_cr(2);
+    console_release();  // output held for a generation comes first: it happened before
     kprintf("\nPANIC: %s\n", what);
     if (f) {
         kprintf("  RIP %016lx  CS %04lx  RFLAGS %016lx  CR2 %016lx\n", (unsigned long)f->rip,
@@ -74,7 +75,7 @@ void panic_with_frame(const char *what, const TrapFrame *f) {
         kprintf("  CR0 %016lx  CR3 %016lx  CR4 %016lx\n", (unsigned long)cpu::read_cr(0),
                 (unsigned long)cpu::read_cr(3), (unsigned long)cpu::read_cr(4));
         backtrace(f->rip, f->rbp);
-        kprintf("{\"record\":\"panic\",\"vector\":%lu,\"error\":%lu,\"rip\":\"0x%lx\","
+        krecordf("{\"record\":\"panic\",\"vector\":%lu,\"error\":%lu,\"rip\":\"0x%lx\","
                 "\"cr2\":\"0x%lx\",\"what\":\"%s\"}\n",
                 (unsigned long)f->vector, (unsigned long)f->error, (unsigned long)f->rip,
                 (unsigned long)cr2, what);
@@ -82,7 +83,7 @@ void panic_with_frame(const char *what, const TrapFrame *f) {
         uint64_t rbp;
         asm volatile("mov %%rbp, %0" : "=r"(rbp));
         backtrace(uint64_t(__builtin_return_address(0)), rbp);
-        kprintf("{\"record\":\"panic\",\"what\":\"%s\"}\n", what);
+        krecordf("{\"record\":\"panic\",\"what\":\"%s\"}\n", what);
     }
     shutdown(kPanicStatus);
 }

@@ -8,12 +8,19 @@
 
 #include <string>
 
+namespace bf::fs {
+class Volume;
+}
+
 namespace bf::vfs {
 
 // Hosted only: serve every vfs call from the FAT16 partition of a BareFlow disk image.
 // False (and a message on stderr naming the problem) if the image or its FAT16 is unusable.
 bool use_image(const char *img_path);
 bool using_image();
+
+// Bare metal: the kernel's mounted volume (files::mount), whose reasons end vfs error messages.
+void set_system_volume(fs::Volume *v);
 
 FILE *fopen(const char *path, const char *mode);  // NULL + errno, like fopen
 int mkdir(const char *path);                      // 0, or -errno (-EEXIST if it exists)
@@ -54,7 +61,9 @@ private:
 // Reads the regular file `path` whole, never more than the size stat reported. False with err
 // naming the path: "cannot open X: reason", "X is a directory", "X is a character device (or a
 // FIFO, ...), not a regular file", "X is N bytes, above the limit of M", "out of memory: X needs
-// N bytes", "error reading X (n of m bytes)". `out` is only written on success. `progress`, when given, is
+// N bytes", "error reading X (n of m bytes)"; on a FAT16 volume an I/O error ends with the file
+// system's reason (": cluster chain from 5 loops", docs/fat16.md). `out` is only written on
+// success. `progress`, when given, is
 // called with (bytes read, total) after every 4 MiB.
 using ReadProgress = void (*)(size_t done, size_t total, void *ctx);
 bool read_all(const char *path, uint64_t max_bytes, Bytes &out, std::string &err, ReadProgress progress = nullptr,

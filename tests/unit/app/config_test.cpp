@@ -234,3 +234,18 @@ TEST(Config, SamplingValuesSharedValidator) {
     EXPECT_EQ(p.c.topp, 0.0f);  // run.c's [0, 1]: 0 = the whole distribution
     EXPECT_TRUE(has_error(p, "line 2: key 'temperature': '1e39' is not a finite number"));
 }
+
+TEST(Config, RecordsChannelAndVerbose) {
+    const Parsed p = parse("records = COM2\nverbose = 1\n");
+    EXPECT_TRUE(p.ok);
+    EXPECT_EQ(p.c.records, bf::app::Records::Com2);
+    EXPECT_TRUE(p.c.verbose);
+    EXPECT_EQ(parse("records = off\n").c.records, bf::app::Records::Off);
+    EXPECT_EQ(parse("records = com1\n").c.records, bf::app::Records::Com1);
+    const Parsed bad = parse("records = com3\nverbose = 2\n");
+    ASSERT_EQ(bad.errors.size(), 2u);
+    EXPECT_EQ(bad.errors[0], "line 1: key 'records': 'com3' is not one of auto|com1|com2|off");
+    EXPECT_EQ(bad.errors[1], "line 2: key 'verbose': '2' is out of range [0, 1]");
+    EXPECT_EQ(bad.c.records, bf::app::Records::Auto);
+    EXPECT_FALSE(bad.c.verbose);
+}
