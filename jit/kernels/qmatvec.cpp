@@ -346,21 +346,32 @@ void matmat_f16(float *out, const void *xh, const void *w, int n, int d, int m) 
     half_positions(out, xh, w, n, d, m, h2f8, h2f);
 }
 
+// The scores are q (rounded to fp16 once per head) . k in ggml_vec_dot_f16's order (half_rows), as
+// llama.cpp's K*Q product computes them; the weighted sum of values runs 8 dimensions at a time,
+// each summed over the positions in order.
 void attention_f16(float *out, float *att, const float *q, const void *key_cache, const void *value_cache,
                    int pos, int n_heads, int n_kv_heads, int head_size) {
+    constexpr int kMaxHead = 512;  // larger heads (none known) take the one-value-at-a-time loops
     const fp16_t *kc = static_cast<const fp16_t *>(key_cache);
     const fp16_t *vc = static_cast<const fp16_t *>(value_cache);
     const int kv_dim = n_kv_heads * head_size, kv_mul = n_heads / n_kv_heads, len = pos + 1;
     const float scale = 1.0f / sqrtf(float(head_size));
+    const bool fast = head_size <= kMaxHead;
+    fp16_t qh16[kMaxHead];
     for (int h = 0; h < n_heads; h++) {
         const float *qh = q + size_t(h) * head_size;
         const size_t koff = size_t(h / kv_mul) * head_size;
         float *ah = att + size_t(h) * len;
         float max = -INFINITY;
+        if (fast)
+            for (int i = 0; i < head_size; i++) qh16[i] = f2h(qh[i]);
         for (int t = 0; t < len; t++) {
             const fp16_t *kt = kc + size_t(t) * kv_dim + koff;
             float s = 0.0f;
-            for (int i = 0; i < head_size; i++) s += h2f(kt[i]) * h2f(f2h(qh[i]));
+            if (fast)
+                half_rows<1>(&s, qh16, kt, head_size, 1, h2f8, h2f);
+            else
+                for (int i = 0; i < head_size; i++) s += h2f(kt[i]) * h2f(f2h(qh[i]));
             ah[t] = s * scale;
             max = ah[t] > max ? ah[t] : max;
         }
@@ -372,10 +383,16 @@ void attention_f16(float *out, float *att, const float *q, const void *key_cache
         const float inv = 1.0f / sum;
         for (int t = 0; t < len; t++) ah[t] = h2f(f2h(ah[t] * inv));
         float *oh = out + size_t(h) * head_size;
-        for (int i = 0; i < head_size; i++) oh[i] = 0.0f;
-        for (int t = 0; t < len; t++) {
-            const fp16_t *vt = vc + size_t(t) * kv_dim + koff;
-            for (int i = 0; i < head_size; i++) oh[i] += ah[t] * h2f(vt[i]);
+        int i0 = 0;
+        for (; i0 + 8 <= head_size; i0 += 8) {
+            f32x8 acc = 0.0f;
+            for (int t = 0; t < len; t++) acc += ah[t] * h2f8(vc + size_t(t) * kv_dim + koff + i0);
+            memcpy(oh + i0, &acc, sizeof acc);
+        }
+        for (int i = i0; i < head_size; i++) {
+            float o = 0.0f;
+            for (int t = 0; t < len; t++) o += ah[t] * h2f(vc[size_t(t) * kv_dim + koff + i]);
+            oh[i] = o;
         }
     }
 }
