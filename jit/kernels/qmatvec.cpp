@@ -84,6 +84,7 @@ void rows_m(float *out, const Blocks<Block, XBlock> &a, Values values, ISum isum
             for (int m = 0; m < M; m++) acc[m] = 0.0f, scalar[m] = 0.0f;
             for (int b0 = 0; b0 < cn; b0 += 8) {
                 const int nb8 = cn - b0 < 8 ? cn - b0 : 8;
+                if constexpr (M == 1) prefetch_ahead(r + b0, 8 * sizeof(Block));  // memory-bound: one position
                 fp16_t dh[8] = {};
                 for (int j = 0; j < nb8; j++) dh[j] = r[b0 + j].d;
                 const f32x8 dw = h2f8(dh);
@@ -220,6 +221,7 @@ void q4_0_one_position(float *out, const block_q8_0 *x, const block_q4_0 *w, int
             f32x8 acc = 0.0f, acc_corr = 0.0f;
             for (int b0 = 0; b0 < cn; b0 += 8) {
                 const int nb8 = cn - b0 < 8 ? cn - b0 : 8;
+                prefetch_ahead(r + b0, 8 * sizeof(block_q4_0));
                 fp16_t dh[8] = {};
                 for (int j = 0; j < nb8; j++) dh[j] = r[b0 + j].d;
                 const f32x8 scale = h2f8(dh) * load<f32x8>(&dx[b0]);
@@ -290,11 +292,13 @@ void half_rows(float *out, const uint16_t *x, const uint16_t *w, int n, int d, W
         for (int m = 0; m < M; m++)
             for (int c = 0; c < 4; c++) acc[m][c] = 0.0f;
         int j = 0;
-        for (; j + 32 <= n; j += 32)
+        for (; j + 32 <= n; j += 32) {
+            if constexpr (M == 1) prefetch_ahead(r + j, 64);  // memory-bound: one position
             for (int c = 0; c < 4; c++) {
                 const f32x8 wv = wide(r + j + 8 * c);
                 for (int m = 0; m < M; m++) acc[m][c] += wv * wide(x + size_t(m) * n + j + 8 * c);
             }
+        }
         for (int m = 0; m < M; m++) {
             const f32x8 t = (acc[m][0] + acc[m][2]) + (acc[m][1] + acc[m][3]);
             const auto h = __builtin_shufflevector(t, t, 0, 1, 2, 3) + __builtin_shufflevector(t, t, 4, 5, 6, 7);

@@ -30,4 +30,14 @@ inline int dot_i8(const int8_t *w, const int8_t *x) {
     return s;
 }
 
+// Token generation streams each weight matrix once from DRAM, and the hardware prefetchers alone
+// leave the quantized matvecs at ~75% of the read bandwidth (their compute per byte is higher
+// than fp32's): a software prefetch this far ahead of the bytes being read brings them to
+// 95-100% (Q8_0 768x120000: 14.7 -> 18.5 GB/s, PREFETCH distance 512: 13-16, 1024: 14, 2048:
+// 18.5, 4096: 17-19). Prefetches never fault, so reading past the end of a matrix is harmless.
+constexpr size_t kPrefetchAhead = 2048;
+inline void prefetch_ahead(const void *p, size_t bytes) {
+    for (size_t k = 0; k < bytes; k += 64) __builtin_prefetch(static_cast<const char *>(p) + kPrefetchAhead + k);
+}
+
 }  // namespace bf::kern::qdetail

@@ -45,6 +45,7 @@ void k_rows(float *out, const block_q8_K *x, const Block *rows, int nb, int d, U
         f32x8 acc[M];
         for (int m = 0; m < M; m++) acc[m] = 0.0f;
         for (int b = 0; b < nb; b++) {
+            if constexpr (M == 1) prefetch_ahead(r + b, sizeof(Block));  // memory-bound: one position
             KUnpacked u;
             unpack(r[b], u);
             for (int m = 0; m < M; m++) {
