@@ -1,6 +1,7 @@
 // Helpers shared by the quantized-weight kernels (qmatvec.cpp, qmatvec_k.cpp); internal, not
 // part of the kernel interface. Call-free like every kernel (the JIT compiles them from bitcode).
 #pragma once
+#include <stdint.h>
 #include <string.h>
 
 #include "qsimd.h"
@@ -37,7 +38,9 @@ inline int dot_i8(const int8_t *w, const int8_t *x) {
 // 18.5, 4096: 17-19). Prefetches never fault, so reading past the end of a matrix is harmless.
 constexpr size_t kPrefetchAhead = 2048;
 inline void prefetch_ahead(const void *p, size_t bytes) {
-    for (size_t k = 0; k < bytes; k += 64) __builtin_prefetch(static_cast<const char *>(p) + kPrefetchAhead + k);
+    // The address as an integer: pointer arithmetic past the end of the matrix would be undefined.
+    const uintptr_t a = reinterpret_cast<uintptr_t>(p) + kPrefetchAhead;
+    for (size_t k = 0; k < bytes; k += 64) __builtin_prefetch(reinterpret_cast<const void *>(a + k));
 }
 
 }  // namespace bf::kern::qdetail
