@@ -1,0 +1,23 @@
+// Between the pool (pool.cpp, shared by both modes) and the bare-metal bring-up of the other
+// processors (the rest of this folder). Hosted mode has its own start/sleep/wake in hosted/.
+#pragma once
+#include <stdint.h>
+
+namespace bf::smp {
+
+// Bare metal, called once by kernel_main after paging and the syscall MSRs are set up: finds the
+// processors (ACPI MADT; one CPU with a message when the tables are missing or bad), starts every
+// application processor (INIT-SIPI-SIPI), and prints what it found and started. Each AP that
+// comes up calls pool::worker_main(w) with w = 1, 2, ... in the order they arrive and never
+// returns. Returns the number of cores online, the BSP included.
+int start_processors();
+int processors_found();          // MADT entries enabled or online-capable (1 without a MADT)
+int processor_id();              // this core's LAPIC ID (for panics naming the CPU)
+void wake(int worker);           // an IPI to worker w's core (ends its idle_halt)
+void idle_halt();                // sti; hlt; cli: returns after an interrupt (the wake IPI)
+
+}  // namespace bf::smp
+
+namespace bf::pool {
+[[noreturn]] void worker_main(int worker);  // pool.cpp: a worker's loop (bare metal: per AP)
+}  // namespace bf::pool
