@@ -4,10 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <tuple>
 
 #include "bareflow/kernel.h"
+#include "bareflow/pool.h"
 #include "jit/dispatch.h"
 #include "jit/kernels/quant.h"
 
@@ -109,26 +112,32 @@ namespace D = kern::dispatch;
 using MV = void (*)(float *, const void *, const void *, int, int);
 using MM = void (*)(float *, const void *, const void *, int, int, int);
 using Convert = void (*)(void *, const float *, int);
+using BindMV = jit::Bound<float *, const void *, const void *, int, int> (*)(float *, const void *, const void *, int, int);
+using BindMM = jit::Bound<float *, const void *, const void *, int, int, int> (*)(float *, const void *, const void *,
+                                                                                int, int, int);
 enum ActFormat { kQ8_0, kQ8_1, kQ8_K, kF16, kBF16 };
 struct TypeOps {
     ActFormat format;
     MV mv;
     MM mm;
+    BindMV bmv;  // the same kernels resolved for another core (kern::bind)
+    BindMM bmm;
 };
 bool type_ops(uint32_t type, TypeOps &o) {
+    namespace B = kern::bind;
     switch (type) {
-    case quant::F16: o = {kF16, D::matvec_f16, D::matmat_f16}; return true;
-    case quant::BF16: o = {kBF16, D::matvec_bf16, D::matmat_bf16}; return true;
-    case quant::Q8_0: o = {kQ8_0, D::matvec_q8_0, D::matmat_q8_0}; return true;
-    case quant::Q4_0: o = {kQ8_0, D::matvec_q4_0, D::matmat_q4_0}; return true;
-    case quant::Q5_0: o = {kQ8_0, D::matvec_q5_0, D::matmat_q5_0}; return true;
-    case quant::Q4_1: o = {kQ8_1, D::matvec_q4_1, D::matmat_q4_1}; return true;
-    case quant::Q5_1: o = {kQ8_1, D::matvec_q5_1, D::matmat_q5_1}; return true;
-    case quant::Q2_K: o = {kQ8_K, D::matvec_q2_k, D::matmat_q2_k}; return true;
-    case quant::Q3_K: o = {kQ8_K, D::matvec_q3_k, D::matmat_q3_k}; return true;
-    case quant::Q4_K: o = {kQ8_K, D::matvec_q4_k, D::matmat_q4_k}; return true;
-    case quant::Q5_K: o = {kQ8_K, D::matvec_q5_k, D::matmat_q5_k}; return true;
-    case quant::Q6_K: o = {kQ8_K, D::matvec_q6_k, D::matmat_q6_k}; return true;
+    case quant::F16: o = {kF16, D::matvec_f16, D::matmat_f16, B::matvec_f16, B::matmat_f16}; return true;
+    case quant::BF16: o = {kBF16, D::matvec_bf16, D::matmat_bf16, B::matvec_bf16, B::matmat_bf16}; return true;
+    case quant::Q8_0: o = {kQ8_0, D::matvec_q8_0, D::matmat_q8_0, B::matvec_q8_0, B::matmat_q8_0}; return true;
+    case quant::Q4_0: o = {kQ8_0, D::matvec_q4_0, D::matmat_q4_0, B::matvec_q4_0, B::matmat_q4_0}; return true;
+    case quant::Q5_0: o = {kQ8_0, D::matvec_q5_0, D::matmat_q5_0, B::matvec_q5_0, B::matmat_q5_0}; return true;
+    case quant::Q4_1: o = {kQ8_1, D::matvec_q4_1, D::matmat_q4_1, B::matvec_q4_1, B::matmat_q4_1}; return true;
+    case quant::Q5_1: o = {kQ8_1, D::matvec_q5_1, D::matmat_q5_1, B::matvec_q5_1, B::matmat_q5_1}; return true;
+    case quant::Q2_K: o = {kQ8_K, D::matvec_q2_k, D::matmat_q2_k, B::matvec_q2_k, B::matmat_q2_k}; return true;
+    case quant::Q3_K: o = {kQ8_K, D::matvec_q3_k, D::matmat_q3_k, B::matvec_q3_k, B::matmat_q3_k}; return true;
+    case quant::Q4_K: o = {kQ8_K, D::matvec_q4_k, D::matmat_q4_k, B::matvec_q4_k, B::matmat_q4_k}; return true;
+    case quant::Q5_K: o = {kQ8_K, D::matvec_q5_k, D::matmat_q5_k, B::matvec_q5_k, B::matmat_q5_k}; return true;
+    case quant::Q6_K: o = {kQ8_K, D::matvec_q6_k, D::matmat_q6_k, B::matvec_q6_k, B::matmat_q6_k}; return true;
     default: return false;
     }
 }
@@ -163,26 +172,90 @@ struct Activation {
     }
 };
 
+// Splitting a matmul over the pool's cores (bareflow/pool.h). Each output element is computed by
+// exactly one core with the code one core would run, so the text is the same for any number of
+// threads. One position (token generation): W's rows in chunks, several per core, handed out by
+// the pool's counter. Several positions (a prompt): the positions in groups of kPositionTile,
+// which is the matmat's register tile (4 positions per weight read), so a position meets the same
+// tile boundaries as on one core. The calls are resolved and profiled on this thread (kern::bind,
+// jit::after_call); the cores only make them.
+constexpr int kRowAlign = 16;      // rows per chunk: a multiple of every matvec's row step
+constexpr int kChunksPerCore = 4;  // small enough chunks that a slow core does not hold the rest
+constexpr int kPositionTile = 4;
+constexpr int kMaxChunks = 64;
+
+// Runs chunk i (items [i*step, min((i+1)*step, total)) as args_of(first item, items)) on the
+// pool; chunks of equal size share one dispatch slot, the short last one has its own.
+template <typename... P, typename ArgsOf>
+void split(int total, int step, jit::Bound<P...> (*bind)(P...), ArgsOf &&args_of) {
+    const int chunks = (total + step - 1) / step;
+    const int tail = total - (chunks - 1) * step;
+    const jit::Bound<P...> full = std::apply(bind, args_of(0, std::min(step, total)));
+    const jit::Bound<P...> last = std::apply(bind, args_of((chunks - 1) * step, tail));
+    uint64_t cycles[kMaxChunks];
+    pool::for_each(chunks, [&](int i) {
+        auto args = args_of(i * step, i == chunks - 1 ? tail : step);
+        uint64_t t0 = prof::begin();
+        std::apply(i == chunks - 1 ? last.fn : full.fn, args);
+        cycles[i] = prof::begin() - t0;
+    });
+    for (int i = 0; i < chunks; i++) jit::after_call(i == chunks - 1 ? last.slot : full.slot, cycles[i]);
+}
+
+// Items per chunk for `total` items on the pool's cores, a multiple of `align`; 0 when one core
+// should do it all (one thread, or too little to share).
+int chunk_size(int total, int align, int per_core) {
+    const int t = pool::threads();
+    if (t <= 1 || total < 2 * align) return 0;
+    int step = (total + t * per_core - 1) / (t * per_core);
+    step = (step + align - 1) / align * align;
+    while ((total + step - 1) / step > kMaxChunks) step += align;
+    return step < total ? step : 0;
+}
+
 // out (m rows of w.rows) = W x for each of the activation's m positions, whatever type W is
 // stored in: F32 by matvec or sgemm; the others on the activation in their dot-product format,
 // by matmat where the type has one, else position by position.
 void matmul(float *out, Activation &a, const Matrix &w) {
+    const int n = w.cols, d = w.rows, m = a.m;
     if (w.type == quant::F32) {
-        if (a.m == 1) D::matvec(out, a.x, w.f32(), w.cols, w.rows);
-        else D::sgemm(out, a.x, w.f32(), a.m, w.rows, w.cols, true);
+        const float *wf = w.f32();
+        if (m == 1) {
+            if (int step = chunk_size(d, kRowAlign, kChunksPerCore))
+                split(d, step, kern::bind::matvec, [&](int r0, int rows) {
+                    return std::make_tuple(out + r0, a.x, wf + size_t(r0) * size_t(n), n, rows);
+                });
+            else D::matvec(out, a.x, wf, n, d);
+        } else if (int step = chunk_size(m, kPositionTile, 1)) {
+            split(m, step, kern::bind::sgemm, [&](int p0, int ps) {
+                return std::make_tuple(out + size_t(p0) * size_t(d), a.x + size_t(p0) * size_t(n), wf, ps, d, n, true);
+            });
+        } else {
+            D::sgemm(out, a.x, wf, m, d, n, true);
+        }
         return;
     }
     TypeOps o;
     if (!type_ops(w.type, o)) return;  // the loaders only accept the types above (matmul_supported)
-    const void *xq = a.as(o.format);
-    if (a.m == 1) {
-        o.mv(out, xq, w.data, w.cols, w.rows);
-    } else if (o.mm) {
-        o.mm(out, xq, w.data, w.cols, w.rows, a.m);
+    const char *xq = static_cast<const char *>(a.as(o.format));
+    const size_t row = act_row_bytes(o.format, n);
+    if (m == 1) {
+        if (int step = chunk_size(d, kRowAlign, kChunksPerCore)) {
+            const char *wq = static_cast<const char *>(w.data);
+            split(d, step, o.bmv, [&](int r0, int rows) {
+                return std::make_tuple(out + r0, static_cast<const void *>(xq),
+                                       static_cast<const void *>(wq + size_t(r0) * w.row_bytes), n, rows);
+            });
+        } else {
+            o.mv(out, xq, w.data, n, d);
+        }
+    } else if (int step = chunk_size(m, kPositionTile, 1)) {
+        split(m, step, o.bmm, [&](int p0, int ps) {
+            return std::make_tuple(out + size_t(p0) * size_t(d), static_cast<const void *>(xq + size_t(p0) * row),
+                                   w.data, n, d, ps);
+        });
     } else {
-        const size_t row = act_row_bytes(o.format, w.cols);
-        for (int p = 0; p < a.m; p++)
-            o.mv(out + size_t(p) * size_t(w.rows), static_cast<const char *>(xq) + size_t(p) * row, w.data, w.cols, w.rows);
+        o.mm(out, xq, w.data, n, d, m);
     }
 }
 
