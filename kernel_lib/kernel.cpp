@@ -15,6 +15,8 @@
 #include "hosted/hosted.h"
 #include "mm/paging.h"
 #include "mm/phys.h"
+#include "smp/ap_boot.h"
+#include "smp/smp.h"
 #include "start/cmdline.h"
 #include "start/program.h"
 #include "syscall/syscall.h"
@@ -107,7 +109,9 @@ uint64_t us_since_power_on() {
 
 void shutdown(int status) {
     if (!g_bare_metal) hosted::exit(status);
-    files::shutdown();  // the FAT clean bit is set only when everything is on disk
+    // The FAT clean bit is set only when everything is on disk. Not from an application
+    // processor (a panic in a pool task): the BSP may be inside the file system right now.
+    if (smp::on_bsp()) files::shutdown();
     console_release();  // what waited for the end of a generation, then the last records
     records_flush();
     kprintf("BareFlow: exit status %d\n", status);
@@ -143,7 +147,6 @@ extern "C" [[noreturn]] void kernel_main(const bf_bootinfo *bi) {
     clock_init(tsc_entry);
     uint64_t usable = print_memory();
     hw_report(usable);
-    print_boot_timing(tsc_entry, usable);
     kprintf("cmdline: \"%s\"\n", g_header.cmdline);
 
     uint64_t image_lo = g_header.load_addr;
@@ -154,6 +157,9 @@ extern "C" [[noreturn]] void kernel_main(const bf_bootinfo *bi) {
     paging::init(image_lo, image_hi);
     syscall_init();
     syscall_trace(cmdline_has("strace"));
+    const int online = smp::start_processors();
+    hw_record(smp::processors_found(), online);  // the records keep their order: hw, then boot
+    print_boot_timing(tsc_entry, usable);
     const char *force = cmdline_has("disk=bios") ? "bios" : cmdline_has("disk=virtio") ? "virtio" : nullptr;
     storage::init(uint8_t(g_boot.boot_drive), g_boot.disk_signature, g_boot.part1_lba,
                   g_boot.part1_sectors, force);

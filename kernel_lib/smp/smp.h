@@ -15,6 +15,11 @@ int processors_found();          // MADT entries enabled or online-capable (1 wi
 int processor_id();              // this core's LAPIC ID (for panics naming the CPU)
 void wake(int worker);           // an IPI to worker w's core (ends its idle_halt)
 void idle_halt();                // sti; hlt; cli: returns after an interrupt (the wake IPI)
+// Before a worker touches program memory after a pause (idle_halt does it itself): if kernel_lib
+// unmapped or re-protected pages since this core last looked (paging::generation), flush this
+// core's TLB, so it never reaches a frame through a translation the BSP has since removed. A
+// load and a compare when nothing changed.
+void sync_tlb();
 
 }  // namespace bf::smp
 
