@@ -16,7 +16,8 @@ using bf::llm::shown;
 constexpr const char *kKeys[] = {"model", "tokenizer",  "prompt",        "steps",
                                  "temperature", "topp", "seed",          "jit",
                                  "jit_cache",   "jit_hot_calls", "jit_hot_cycles", "mode",
-                                 "ctx",         "kv",            "records",     "verbose"};
+                                 "ctx",         "kv",            "records",     "verbose",
+                                 "threads"};
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
 
@@ -162,6 +163,11 @@ bool apply_setting(std::string_view key, std::string_view value, Settings &out, 
         out.records = Records(w);
         return true;
     }
+    if (iequal(key, "threads")) {  // how many are online is known only at run time (pool.h)
+        if (!bf::llm::parse_int(value, 0, 64, i, err)) return false;
+        out.threads = int(i);
+        return true;
+    }
     if (iequal(key, "verbose")) {
         if (!bf::llm::parse_int(value, 0, 1, i, err)) return false;
         out.verbose = i == 1;
@@ -269,11 +275,11 @@ std::string describe(const Settings &c) {
                                   ch == '\n' ? std::string("\\n") : std::string(1, ch);
     snprintf(b, sizeof b,
              "\"\nsteps = %d\ntemperature = %g\ntopp = %g\nseed = %llu\nmode = %s\nctx = %d\nkv = %s\nrecords = %s\n"
-             "verbose = %d\n", c.steps,
+             "verbose = %d\nthreads = %d\n", c.steps,
              double(c.temperature), double(c.topp), static_cast<unsigned long long>(c.seed), mode_name(c.mode), c.ctx,
              c.kv == KvType::F16 ? "f16" : c.kv == KvType::F32 ? "f32" : "auto",
              c.records == Records::Com1 ? "com1" : c.records == Records::Com2 ? "com2" : c.records == Records::Off ? "off" : "auto",
-             c.verbose ? 1 : 0);
+             c.verbose ? 1 : 0, c.threads);
     o += b;
     return o;
 }

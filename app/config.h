@@ -35,6 +35,7 @@ struct Settings {
     KvType kv = KvType::Auto;
     Records records = Records::Auto;
     bool verbose = false;         // the boot's memory map, PCI list and cache table
+    int threads = 0;              // cores the forward pass uses; 0: every core online
 };
 
 constexpr size_t kMaxConfigLine = 4096;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "bareflow/kernel.h"
+#include "bareflow/pool.h"
 #include "bareflow/vfs.h"
 #include "config.h"
 
@@ -47,6 +48,11 @@ void use_console_settings(const Settings &s) {
     if (s.verbose) bf::boot_details_print();  // the boot printed a short summary
     if (s.records == Records::Com2 && bf::records_channel() != bf::RecordsChannel::Com2)
         fprintf(stderr, "records: COM2 does not answer: records follow each phase on COM1\n");
+    const int online = bf::pool::cores_online();
+    const int used = bf::pool::set_threads(s.threads ? s.threads : online);
+    if (s.threads > online)
+        fprintf(stderr, "threads: %d asked, %d core%s online: using %d\n", s.threads, online, online == 1 ? "" : "s",
+                used);
 }
 
 void end_phase() {

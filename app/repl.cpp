@@ -12,6 +12,7 @@
 
 #include <memory>
 
+#include "bareflow/pool.h"
 #include "bareflow/profile.h"
 #include "bareflow/vfs.h"
 #include "jit/dispatch.h"
@@ -34,7 +35,7 @@ const char kHelp[] =
     "  info                      the loaded model's dimensions, parameters and bytes\n"
     "  generate|gen [-n STEPS] PROMPT...   generate text from PROMPT\n"
     "  chat                      talk to the loaded model (/reset, /exit inside)\n"
-    "  set temperature|topp|seed|steps VALUE\n"
+    "  set temperature|topp|seed|steps|threads VALUE\n"
     "  show                      the current settings\n"
     "  profile                   profiler regions and the AOT-vs-JIT kernel table\n"
     "  jit                       the JIT's target CPU and which kernels are swapped\n"
@@ -214,6 +215,8 @@ void Repl::cmd_load(const Command &c) {
 }
 
 void Repl::cmd_info() {
+    say("cores: %d found, %d online, %d in use (threads)\n", bf::pool::cores_found(), bf::pool::cores_online(),
+        bf::pool::threads());
     if (!cur_) {
         say("info: no model loaded: use load MODEL [TOKENIZER]\n");
         return;
@@ -347,28 +350,33 @@ void Repl::chat_line(const std::string &line) {
 }
 
 void Repl::cmd_set(const Command &c) {
-    static const char *const keys[] = {"temperature", "topp", "seed", "steps"};
+    static const char *const keys[] = {"temperature", "topp", "seed", "steps", "threads"};
     if (c.args.size() != 2) {
-        say("usage: set temperature|topp|seed|steps VALUE\n");
+        say("usage: set temperature|topp|seed|steps|threads VALUE\n");
         return;
     }
     bool known = false;
     for (const char *k : keys) known = known || c.args[0] == k;
     if (!known) {
-        say("set: unknown setting '%.40s' (temperature, topp, seed, steps)\n", c.args[0].c_str());
+        say("set: unknown setting '%.40s' (temperature, topp, seed, steps, threads)\n", c.args[0].c_str());
         return;
     }
     std::string err;
-    if (!apply_setting(c.args[0], c.args[1], settings_, err))
+    if (!apply_setting(c.args[0], c.args[1], settings_, err)) {
         say("set %s: %s\n", c.args[0].c_str(), err.c_str());
-    else
+    } else if (c.args[0] == "threads") {  // 0: every core online
+        const int online = bf::pool::cores_online();
+        const int used = bf::pool::set_threads(settings_.threads ? settings_.threads : online);
+        say("threads = %d (%d core%s online)\n", used, online, online == 1 ? "" : "s");
+    } else {
         say("%s = %s\n", c.args[0].c_str(), c.args[1].c_str());
+    }
 }
 
 void Repl::cmd_show() {
-    say("temperature = %g\ntopp = %g\nseed = %llu%s\nsteps = %d\n", double(settings_.temperature),
+    say("temperature = %g\ntopp = %g\nseed = %llu%s\nsteps = %d\nthreads = %d\n", double(settings_.temperature),
         double(settings_.topp), static_cast<unsigned long long>(settings_.seed),
-        settings_.seed ? "" : " (from the TSC)", settings_.steps);
+        settings_.seed ? "" : " (from the TSC)", settings_.steps, bf::pool::threads());
     say("model = %s\ntokenizer = %s\n", cur_ ? cur_->model_path.c_str() : "(none loaded)",
         cur_ ? cur_->tok_path.c_str() : settings_.tokenizer.c_str());
     if (cur_ && cur_->has_vocab) say("(a llama2.c model loaded without a tokenizer gets %s)\n", settings_.tokenizer.c_str());

@@ -63,6 +63,14 @@ int arg_index(int kernel, std::string_view param);
 // The JIT's constant bindings for a shape: {(argument index, value)} for each shape parameter.
 std::vector<std::pair<int, int64_t>> shape_binds(int kernel, const int64_t *shape);
 
+// A call resolved on the calling thread (its slot, the function the slot holds now) so that it
+// can be made on another core: the pool's workers call `fn` directly and the caller profiles
+// the calls afterwards (after_call), which keeps the slot table and tiering single-threaded.
+template <typename... P> struct Bound {
+    Slot *slot;
+    void (*fn)(P...);
+};
+
 namespace registry {
 
 // Parameter names read from the registry row's text at compile time, so that a shape parameter
@@ -136,6 +144,14 @@ template <int K, typename... P, void (*F)(P...), const ShapeArgs &S> struct Wrap
         after_call(s, prof::begin() - t0);
     }
     static void call(P... args) { run(std::make_index_sequence<size_t(S.n)>(), args...); }
+
+    template <size_t... I> static Bound<P...> bind_at(std::index_sequence<I...>, P... args) {
+        auto all = std::forward_as_tuple(args...);
+        const int64_t shape[S.n + 1] = {int64_t(std::get<size_t(S.index[I])>(all))..., 0};
+        Slot *s = slot(K, shape, S.n);
+        return {s, reinterpret_cast<void (*)(P...)>(s->fn.load(std::memory_order_acquire))};
+    }
+    static Bound<P...> bind(P... args) { return bind_at(std::make_index_sequence<size_t(S.n)>(), args...); }
 };
 
 }  // namespace registry
@@ -149,3 +165,10 @@ namespace bf::kern::dispatch {
     inline constexpr auto &name = jit::registry::Wrapper<jit::k_##name, &kern::name, jit::registry::shape_of::name>::call;
 #include "jit/kernels/kernels.def"
 }  // namespace bf::kern::dispatch
+
+// bf::kern::bind::matvec(out, x, w, n, d): that call resolved, to be made on any core (Bound).
+namespace bf::kern::bind {
+#define BF_KERNEL(name, params, shape) \
+    inline constexpr auto &name = jit::registry::Wrapper<jit::k_##name, &kern::name, jit::registry::shape_of::name>::bind;
+#include "jit/kernels/kernels.def"
+}  // namespace bf::kern::bind

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "bareflow/pool.h"
 #include "jit/kernels/peak.h"
 
 namespace bf::app {
@@ -48,13 +49,17 @@ Stat stat(const std::vector<double> &v) {
 
 double seconds(uint64_t cycles) { return double(cycles) / double(bf::tsc_hz()); }
 
-double read_bandwidth_gbs() {  // median of 3 sums over 64 MiB
+// Median of 3 sums over 64 MiB on `threads` cores (the pool's threads now: each sums its share,
+// in 1 MiB pieces handed out by the pool).
+double read_bandwidth_gbs() {
     std::vector<float> buf(size_t(16) << 20, 1.0f);
+    constexpr size_t kPiece = size_t(1) << 18;  // floats
+    const int pieces = int(buf.size() / kPiece);
+    std::vector<float> sums(static_cast<size_t>(pieces));
     std::vector<double> r;
     for (int i = 0; i < 3; i++) {
         uint64_t t0 = bf::prof::begin();
-        volatile float s = bf_read_sum(buf.data(), long(buf.size()));
-        (void)s;
+        bf::pool::for_each(pieces, [&](int k) { sums[size_t(k)] = bf_read_sum(buf.data() + size_t(k) * kPiece, long(kPiece)); });
         r.push_back(double(buf.size() * 4) / seconds(bf::prof::begin() - t0) / 1e9);
     }
     std::sort(r.begin(), r.end());
@@ -117,13 +122,23 @@ int run_bench_llm(const bf::llm::LoadedModel &m, uint64_t us_at_main) {
     }
     const double weight_bytes = double(m.file.size());  // every weight is read once per token (near enough)
     const std::string weights = weights_name(model);
-    const double bw = read_bandwidth_gbs();
+    // Passes: AOT and JIT on one core, then JIT on every core the pool uses (threads = N).
+    const int all = bf::pool::threads();
+    bf::pool::set_threads(1);
+    const double bw1 = read_bandwidth_gbs();
+    bf::pool::set_threads(all);
+    const double bwn = all > 1 ? read_bandwidth_gbs() : bw1;
     const char *where = bf::bare_metal() ? "bare-metal" : "hosted";
-    std::printf("bench-llm: %s, %s: dim %d, %d layers, vocab %d, %.1f M parameters, weights %s (%.1f MB); pp%d tg%d, %d reps; read bandwidth %.2f GB/s\n",
+    std::printf("bench-llm: %s, %s: dim %d, %d layers, vocab %d, %.1f M parameters, weights %s (%.1f MB); pp%d tg%d, %d reps; read bandwidth %.2f GB/s (1 core)",
                 where, model_path, p.dim, p.n_layers, p.vocab_size, double(model.n_params) / 1e6, weights.c_str(),
-                weight_bytes / 1e6, pp, tg, kReps, bw);
+                weight_bytes / 1e6, pp, tg, kReps, bw1);
+    if (all > 1) std::printf(", %.2f GB/s (%d cores)", bwn, all);
+    std::printf("\n");
     uint64_t first_token_us = 0;
-    for (int jit_pass = 0; jit_pass < 2; jit_pass++) {
+    for (int pass = 0; pass < (all > 1 ? 3 : 2); pass++) {
+        const int jit_pass = pass > 0, threads = pass == 2 ? all : 1;
+        const double bw = threads > 1 ? bwn : bw1;
+        bf::pool::set_threads(threads);
         const char *mode = jit_pass ? "jit" : "aot";
         bf::jit::set_tiering(jit_pass == 1);
         if (jit_pass) {  // warm-up: hot kernels get compiled (or linked from the cache) and swapped
@@ -152,17 +167,18 @@ int run_bench_llm(const bf::llm::LoadedModel &m, uint64_t us_at_main) {
         }
         Stat a = stat(pp_rates), g = stat(tg_rates), j = stat(jitters);
         double gbs = weight_bytes * g.mean / 1e9;
-        std::printf("bench-llm: %-3s  pp%-3d %10.2f +- %-8.2f tok/s   tg%-3d %10.2f +- %-8.2f tok/s   jitter %.3f   weights %.2f GB/s = %.1f%% of read bandwidth\n",
-                    mode, pp, a.mean, a.sd, tg, g.mean, g.sd, j.mean, gbs, 100.0 * gbs / bw);
+        std::printf("bench-llm: %-3s x%-2d pp%-3d %10.2f +- %-8.2f tok/s   tg%-3d %10.2f +- %-8.2f tok/s   jitter %.3f   weights %.2f GB/s = %.1f%% of read bandwidth\n",
+                    mode, threads, pp, a.mean, a.sd, tg, g.mean, g.sd, j.mean, gbs, 100.0 * gbs / bw);
         bf::recordf("{\"record\":\"llm_bench\",\"where\":\"%s\",\"mode\":\"%s\",\"model\":\"%s\",\"params\":%llu,"
-                    "\"weights\":\"%s\",\"weight_bytes\":%.0f,\"threads\":1,"
+                    "\"weights\":\"%s\",\"weight_bytes\":%.0f,\"threads\":%d,"
                     "\"pp\":%d,\"pp_tok_s\":%.3f,\"pp_tok_s_sd\":%.3f,\"tg\":%d,\"tg_tok_s\":%.3f,\"tg_tok_s_sd\":%.3f,"
                     "\"jitter\":%.4f,\"reps\":%d,\"weight_gbs\":%.3f,\"read_gbs\":%.3f,\"pct_bandwidth\":%.2f}\n",
                     where, mode, model_path, static_cast<unsigned long long>(model.n_params), weights.c_str(),
-                    weight_bytes, pp, a.mean, a.sd, tg, g.mean, g.sd, j.mean,
+                    weight_bytes, threads, pp, a.mean, a.sd, tg, g.mean, g.sd, j.mean,
                     kReps, gbs, bw, 100.0 * gbs / bw);
     }
     bf::jit::set_tiering(true);
+    bf::pool::set_threads(all);
     if (bf::bare_metal() && us_at_main) {
         std::printf("bench-llm: power-on (first MBR instruction) to main %.1f ms, to the first generated token %.1f ms\n",
                     us_at_main / 1000.0, first_token_us / 1000.0);

@@ -4,10 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <tuple>
 
 #include "bareflow/kernel.h"
+#include "bareflow/pool.h"
 #include "jit/dispatch.h"
 #include "jit/kernels/quant.h"
 
@@ -46,7 +49,7 @@ void buffer_sizes(const Config &c, uint64_t sizes[kBufs]) {
     const uint64_t B = RunState::kBatch, D = uint64_t(c.dim), H = uint64_t(c.hidden_dim), V = uint64_t(c.vocab_size);
     const uint64_t widest = D > H ? D : H;
     const uint64_t s[kBufs] = {
-        uint64_t(c.n_heads) * uint64_t(c.seq_len) * F, V * F, kv, kv,
+        B * uint64_t(c.n_heads) * uint64_t(c.seq_len) * F, V * F, kv, kv,
         B * D * F, B * D * F, B * D * F, B * D * F, B * H * F, B * H * F, B * V * F,
         B * uint64_t(c.kv_dim) * F, B * uint64_t(c.kv_dim) * F,
         // xq, one per activation format, kBatch rows: fp16/bf16 take 2 bytes a value, Q8_0/Q8_1
@@ -106,29 +109,35 @@ namespace {
 // How a weight type multiplies: the activation format its dot products take (llama.cpp's "vec
 // dot type"), its matvec and, where there is one, its matmat (several positions per weight read).
 namespace D = kern::dispatch;
+namespace B = kern::bind;
 using MV = void (*)(float *, const void *, const void *, int, int);
 using MM = void (*)(float *, const void *, const void *, int, int, int);
-using Convert = void (*)(void *, const float *, int);
+using BindConvert = jit::Bound<void *, const float *, int> (*)(void *, const float *, int);
+using BindMV = jit::Bound<float *, const void *, const void *, int, int> (*)(float *, const void *, const void *, int, int);
+using BindMM = jit::Bound<float *, const void *, const void *, int, int, int> (*)(float *, const void *, const void *,
+                                                                                int, int, int);
 enum ActFormat { kQ8_0, kQ8_1, kQ8_K, kF16, kBF16 };
 struct TypeOps {
     ActFormat format;
     MV mv;
     MM mm;
+    BindMV bmv;  // the same kernels resolved for another core (kern::bind)
+    BindMM bmm;
 };
 bool type_ops(uint32_t type, TypeOps &o) {
     switch (type) {
-    case quant::F16: o = {kF16, D::matvec_f16, D::matmat_f16}; return true;
-    case quant::BF16: o = {kBF16, D::matvec_bf16, D::matmat_bf16}; return true;
-    case quant::Q8_0: o = {kQ8_0, D::matvec_q8_0, D::matmat_q8_0}; return true;
-    case quant::Q4_0: o = {kQ8_0, D::matvec_q4_0, D::matmat_q4_0}; return true;
-    case quant::Q5_0: o = {kQ8_0, D::matvec_q5_0, D::matmat_q5_0}; return true;
-    case quant::Q4_1: o = {kQ8_1, D::matvec_q4_1, D::matmat_q4_1}; return true;
-    case quant::Q5_1: o = {kQ8_1, D::matvec_q5_1, D::matmat_q5_1}; return true;
-    case quant::Q2_K: o = {kQ8_K, D::matvec_q2_k, D::matmat_q2_k}; return true;
-    case quant::Q3_K: o = {kQ8_K, D::matvec_q3_k, D::matmat_q3_k}; return true;
-    case quant::Q4_K: o = {kQ8_K, D::matvec_q4_k, D::matmat_q4_k}; return true;
-    case quant::Q5_K: o = {kQ8_K, D::matvec_q5_k, D::matmat_q5_k}; return true;
-    case quant::Q6_K: o = {kQ8_K, D::matvec_q6_k, D::matmat_q6_k}; return true;
+    case quant::F16: o = {kF16, D::matvec_f16, D::matmat_f16, B::matvec_f16, B::matmat_f16}; return true;
+    case quant::BF16: o = {kBF16, D::matvec_bf16, D::matmat_bf16, B::matvec_bf16, B::matmat_bf16}; return true;
+    case quant::Q8_0: o = {kQ8_0, D::matvec_q8_0, D::matmat_q8_0, B::matvec_q8_0, B::matmat_q8_0}; return true;
+    case quant::Q4_0: o = {kQ8_0, D::matvec_q4_0, D::matmat_q4_0, B::matvec_q4_0, B::matmat_q4_0}; return true;
+    case quant::Q5_0: o = {kQ8_0, D::matvec_q5_0, D::matmat_q5_0, B::matvec_q5_0, B::matmat_q5_0}; return true;
+    case quant::Q4_1: o = {kQ8_1, D::matvec_q4_1, D::matmat_q4_1, B::matvec_q4_1, B::matmat_q4_1}; return true;
+    case quant::Q5_1: o = {kQ8_1, D::matvec_q5_1, D::matmat_q5_1, B::matvec_q5_1, B::matmat_q5_1}; return true;
+    case quant::Q2_K: o = {kQ8_K, D::matvec_q2_k, D::matmat_q2_k, B::matvec_q2_k, B::matmat_q2_k}; return true;
+    case quant::Q3_K: o = {kQ8_K, D::matvec_q3_k, D::matmat_q3_k, B::matvec_q3_k, B::matmat_q3_k}; return true;
+    case quant::Q4_K: o = {kQ8_K, D::matvec_q4_k, D::matmat_q4_k, B::matvec_q4_k, B::matmat_q4_k}; return true;
+    case quant::Q5_K: o = {kQ8_K, D::matvec_q5_k, D::matmat_q5_k, B::matvec_q5_k, B::matmat_q5_k}; return true;
+    case quant::Q6_K: o = {kQ8_K, D::matvec_q6_k, D::matmat_q6_k, B::matvec_q6_k, B::matmat_q6_k}; return true;
     default: return false;
     }
 }
@@ -143,6 +152,53 @@ size_t act_row_bytes(ActFormat f, int n) {
     }
 }
 
+// Splitting a matmul over the pool's cores (bareflow/pool.h). Each output element is computed by
+// exactly one core with the code one core would run, so the text is the same for any number of
+// threads. One position (token generation): W's rows in chunks, several per core, handed out by
+// the pool's counter. Several positions (a prompt): the positions in groups of kPositionTile,
+// which is the matmat's register tile (4 positions per weight read), so a position meets the same
+// tile boundaries as on one core. The calls are resolved and profiled on this thread (kern::bind,
+// jit::after_call); the cores only make them.
+constexpr int kRowAlign = 16;      // rows per chunk: a multiple of every matvec's row step
+constexpr int kChunksPerCore = 4;  // small enough chunks that a slow core does not hold the rest
+constexpr int kPositionTile = 4;
+constexpr int kMaxChunks = 64;
+
+// Runs chunk i (items [i*step, min((i+1)*step, total)) as args_of(first item, items)) on the
+// pool; chunks of equal size share one dispatch slot, the short last one has its own.
+template <typename... P, typename ArgsOf>
+void split(int total, int step, jit::Bound<P...> (*bind)(P...), ArgsOf &&args_of) {
+    const int chunks = (total + step - 1) / step;
+    const int tail = total - (chunks - 1) * step;
+    const jit::Bound<P...> full = std::apply(bind, args_of(0, std::min(step, total)));
+    const jit::Bound<P...> last = tail == step ? full : std::apply(bind, args_of((chunks - 1) * step, tail));
+    uint64_t cycles[kMaxChunks];
+    pool::for_each(chunks, [&](int i) {
+        auto args = args_of(i * step, i == chunks - 1 ? tail : step);
+        uint64_t t0 = prof::begin();
+        std::apply(i == chunks - 1 ? last.fn : full.fn, args);
+        cycles[i] = prof::begin() - t0;
+    });
+    for (int i = 0; i < chunks; i++) jit::after_call(i == chunks - 1 ? last.slot : full.slot, cycles[i]);
+}
+
+// Items per chunk for `total` items on the pool's cores, a multiple of `align`; 0 when one core
+// should do it all (one thread, or too little to share).
+int chunk_size(int total, int align, int per_core) {
+    const int t = pool::threads();
+    if (t <= 1 || total < 2 * align) return 0;
+    int step = (total + t * per_core - 1) / (t * per_core);
+    step = (step + align - 1) / align * align;
+    while ((total + step - 1) / step > kMaxChunks) step += align;
+    return step < total ? step : 0;
+}
+
+// One call per position of a batch (the same kernel and shape), on the pool.
+template <typename... P, typename ArgsOf>
+void each(int n, jit::Bound<P...> (*bind)(P...), ArgsOf &&args_of) {
+    split(n, 1, bind, [&](int i, int) { return args_of(i); });
+}
+
 // An activation of m positions (rows of n floats), converted on demand into the format each
 // weight type's dot products take, once per format: q, k and v (and w1 and w3) read the same
 // input, so they share one conversion (in s.xq[format]).
@@ -154,9 +210,13 @@ struct Activation {
 
     const void *as(ActFormat f) {
         if (!(done & (1u << f))) {
-            static const Convert convert[] = {D::quantize_q8_0, D::quantize_q8_1, D::quantize_q8_k, D::to_f16, D::to_bf16};
+            static const BindConvert convert[] = {B::quantize_q8_0, B::quantize_q8_1, B::quantize_q8_k, B::to_f16,
+                                                  B::to_bf16};
             const size_t row = act_row_bytes(f, n);
-            for (int p = 0; p < m; p++) convert[f](static_cast<char *>(s.xq[f]) + size_t(p) * row, x + size_t(p) * n, n);
+            each(m, convert[f], [&](int p) {
+                return std::make_tuple(static_cast<void *>(static_cast<char *>(s.xq[f]) + size_t(p) * row),
+                                       x + size_t(p) * n, n);
+            });
             done |= 1u << f;
         }
         return s.xq[f];
@@ -167,22 +227,45 @@ struct Activation {
 // stored in: F32 by matvec or sgemm; the others on the activation in their dot-product format,
 // by matmat where the type has one, else position by position.
 void matmul(float *out, Activation &a, const Matrix &w) {
+    const int n = w.cols, d = w.rows, m = a.m;
     if (w.type == quant::F32) {
-        if (a.m == 1) D::matvec(out, a.x, w.f32(), w.cols, w.rows);
-        else D::sgemm(out, a.x, w.f32(), a.m, w.rows, w.cols, true);
+        const float *wf = w.f32();
+        if (m == 1) {
+            if (int step = chunk_size(d, kRowAlign, kChunksPerCore))
+                split(d, step, kern::bind::matvec, [&](int r0, int rows) {
+                    return std::make_tuple(out + r0, a.x, wf + size_t(r0) * size_t(n), n, rows);
+                });
+            else D::matvec(out, a.x, wf, n, d);
+        } else if (int step = chunk_size(m, kPositionTile, 1)) {
+            split(m, step, kern::bind::sgemm, [&](int p0, int ps) {
+                return std::make_tuple(out + size_t(p0) * size_t(d), a.x + size_t(p0) * size_t(n), wf, ps, d, n, true);
+            });
+        } else {
+            D::sgemm(out, a.x, wf, m, d, n, true);
+        }
         return;
     }
     TypeOps o;
     if (!type_ops(w.type, o)) return;  // the loaders only accept the types above (matmul_supported)
-    const void *xq = a.as(o.format);
-    if (a.m == 1) {
-        o.mv(out, xq, w.data, w.cols, w.rows);
-    } else if (o.mm) {
-        o.mm(out, xq, w.data, w.cols, w.rows, a.m);
+    const char *xq = static_cast<const char *>(a.as(o.format));
+    const size_t row = act_row_bytes(o.format, n);
+    if (m == 1) {
+        if (int step = chunk_size(d, kRowAlign, kChunksPerCore)) {
+            const char *wq = static_cast<const char *>(w.data);
+            split(d, step, o.bmv, [&](int r0, int rows) {
+                return std::make_tuple(out + r0, static_cast<const void *>(xq),
+                                       static_cast<const void *>(wq + size_t(r0) * w.row_bytes), n, rows);
+            });
+        } else {
+            o.mv(out, xq, w.data, n, d);
+        }
+    } else if (int step = chunk_size(m, kPositionTile, 1)) {
+        split(m, step, o.bmm, [&](int p0, int ps) {
+            return std::make_tuple(out + size_t(p0) * size_t(d), static_cast<const void *>(xq + size_t(p0) * row),
+                                   w.data, n, d, ps);
+        });
     } else {
-        const size_t row = act_row_bytes(o.format, w.cols);
-        for (int p = 0; p < a.m; p++)
-            o.mv(out + size_t(p) * size_t(w.rows), static_cast<const char *>(xq) + size_t(p) * row, w.data, w.cols, w.rows);
+        o.mm(out, xq, w.data, n, d, m);
     }
 }
 
@@ -219,7 +302,7 @@ bool forward_batch(const Model &m, RunState &s, const int *tokens, int n, int po
         // Attention block. This layer's slice of the cache; the positions' rows in it are
         // consecutive, so an fp32 cache takes k and v in place (an fp16 one gets them rounded
         // after RoPE).
-        for (int i = 0; i < n; i++) K::rmsnorm(s.xb + i * D, s.x + i * D, y.attn_norm, dim, eps);
+        each(n, B::rmsnorm, [&](int i) { return std::make_tuple(s.xb + i * D, s.x + i * D, y.attn_norm, dim, eps); });
         const size_t loff = l * size_t(p.seq_len) * KV * kv_elem;
         char *kc = static_cast<char *>(s.key_cache) + loff, *vc = static_cast<char *>(s.value_cache) + loff;
         float *k = p.kv_f16 ? s.k : reinterpret_cast<float *>(kc + size_t(pos0) * KV * kv_elem);
@@ -228,48 +311,62 @@ bool forward_batch(const Model &m, RunState &s, const int *tokens, int n, int po
         matmul(s.q, attn_in, y.wq);
         matmul(k, attn_in, y.wk);
         matmul(v, attn_in, y.wv);
-        for (int i = 0; i < n; i++) {
-            float *qi = s.q + i * D, *ki = k + i * KV, *vi = v + i * KV;
-            if (y.bq) {  // qwen2
-                K::add(qi, y.bq, dim);
-                K::add(ki, y.bk, kv_dim);
-                K::add(vi, y.bv, kv_dim);
-            }
-            if (p.rope_neox) K::rope_neox(qi, ki, pos0 + i, dim, kv_dim, p.head_size, p.rope_theta);
-            else K::rope(qi, ki, pos0 + i, dim, kv_dim, p.head_size, p.rope_theta, w.rope_factors);
-            if (p.kv_f16) {
-                K::to_f16(kc + size_t(pos0 + i) * KV * kv_elem, ki, kv_dim);
-                K::to_f16(vc + size_t(pos0 + i) * KV * kv_elem, vi, kv_dim);
-            }
+        if (y.bq) {  // qwen2
+            each(n, B::add, [&](int i) { return std::make_tuple(s.q + i * D, y.bq, dim); });
+            each(n, B::add, [&](int i) { return std::make_tuple(k + i * KV, y.bk, kv_dim); });
+            each(n, B::add, [&](int i) { return std::make_tuple(v + i * KV, y.bv, kv_dim); });
+        }
+        if (p.rope_neox)
+            each(n, B::rope_neox, [&](int i) {
+                return std::make_tuple(s.q + i * D, k + i * KV, pos0 + i, dim, kv_dim, p.head_size, p.rope_theta);
+            });
+        else
+            each(n, B::rope, [&](int i) {
+                return std::make_tuple(s.q + i * D, k + i * KV, pos0 + i, dim, kv_dim, p.head_size, p.rope_theta,
+                                       w.rope_factors);
+            });
+        if (p.kv_f16) {
+            each(n, B::to_f16, [&](int i) {
+                return std::make_tuple(static_cast<void *>(kc + size_t(pos0 + i) * KV * kv_elem), k + i * KV, kv_dim);
+            });
+            each(n, B::to_f16, [&](int i) {
+                return std::make_tuple(static_cast<void *>(vc + size_t(pos0 + i) * KV * kv_elem), v + i * KV, kv_dim);
+            });
         }
         // Position pos0+i attends to 0..pos0+i only (causal), so writing every row's K and V
-        // first is the same as one position at a time.
-        for (int i = 0; i < n; i++) {
-            if (p.kv_f16)
-                K::attention_f16(s.xb + i * D, s.att, s.q + i * D, kc, vc, pos0 + i, p.n_heads, p.n_kv_heads,
-                                 p.head_size);
-            else
-                K::attention(s.xb + i * D, s.att, s.q + i * D, reinterpret_cast<float *>(kc),
-                             reinterpret_cast<float *>(vc), pos0 + i, p.n_heads, p.n_kv_heads, p.head_size);
-        }
+        // first is the same as one position at a time. Each position has its own scores (att).
+        const size_t att_row = size_t(p.n_heads) * size_t(p.seq_len);
+        if (p.kv_f16)
+            each(n, B::attention_f16, [&](int i) {
+                return std::make_tuple(s.xb + i * D, s.att + size_t(i) * att_row, static_cast<const float *>(s.q + i * D),
+                                       static_cast<const void *>(kc), static_cast<const void *>(vc), pos0 + i,
+                                       p.n_heads, p.n_kv_heads, p.head_size);
+            });
+        else
+            each(n, B::attention, [&](int i) {
+                return std::make_tuple(s.xb + i * D, s.att + size_t(i) * att_row, static_cast<const float *>(s.q + i * D),
+                                       static_cast<const float *>(reinterpret_cast<float *>(kc)),
+                                       static_cast<const float *>(reinterpret_cast<float *>(vc)), pos0 + i, p.n_heads,
+                                       p.n_kv_heads, p.head_size);
+            });
         Activation attn_out{s, s.xb, dim, n};
         matmul(s.xb2, attn_out, y.wo);
-        for (int i = 0; i < n; i++) K::add(s.x + i * D, s.xb2 + i * D, dim);
+        each(n, B::add, [&](int i) { return std::make_tuple(s.x + i * D, static_cast<const float *>(s.xb2 + i * D), dim); });
 
         // Feed-forward block: w2(silu(w1(x)) * w3(x)).
-        for (int i = 0; i < n; i++) K::rmsnorm(s.xb + i * D, s.x + i * D, y.ffn_norm, dim, eps);
+        each(n, B::rmsnorm, [&](int i) { return std::make_tuple(s.xb + i * D, s.x + i * D, y.ffn_norm, dim, eps); });
         Activation ffn_in{s, s.xb, dim, n};
         matmul(s.hb, ffn_in, y.w1);
         matmul(s.hb2, ffn_in, y.w3);
-        for (int i = 0; i < n; i++) K::swiglu(s.hb + i * H, s.hb2 + i * H, hidden_dim);
+        each(n, B::swiglu, [&](int i) { return std::make_tuple(s.hb + i * H, static_cast<const float *>(s.hb2 + i * H), hidden_dim); });
         Activation ffn_mid{s, s.hb, hidden_dim, n};
         matmul(s.xb, ffn_mid, y.w2);
-        for (int i = 0; i < n; i++) K::add(s.x + i * D, s.xb + i * D, dim);
+        each(n, B::add, [&](int i) { return std::make_tuple(s.x + i * D, static_cast<const float *>(s.xb + i * D), dim); });
     }
     // run.c normalizes x in place; a separate output gives the same values without asking the
     // kernel to support aliasing.
     if (all_logits) {
-        for (int i = 0; i < n; i++) K::rmsnorm(s.xb + i * D, s.x + i * D, w.rms_final_weight, dim, eps);
+        each(n, B::rmsnorm, [&](int i) { return std::make_tuple(s.xb + i * D, s.x + i * D, w.rms_final_weight, dim, eps); });
         Activation last{s, s.xb, dim, n};
         matmul(s.blogits, last, w.wcls);
     } else {

@@ -36,7 +36,7 @@ public:
     static constexpr int kActFormats = 5;  // Q8_0, Q8_1, Q8_K, fp16, bf16 (generate.cpp)
 
     Config config;              // what it was sized for
-    float *att = nullptr;       // n_heads x seq_len
+    float *att = nullptr;       // kBatch x n_heads x seq_len: a batch's positions run on several cores
     float *logits = nullptr;    // vocab_size: the last position's logits
     void *key_cache = nullptr;     // n_layers x seq_len x kv_dim, fp32 or fp16 (config.kv_f16)
     void *value_cache = nullptr;   // n_layers x seq_len x kv_dim

@@ -25,4 +25,7 @@ void sync_tlb();
 
 namespace bf::pool {
 [[noreturn]] void worker_main(int worker);  // pool.cpp: a worker's loop (bare metal: per AP)
+// Bare metal: kernel_main hands the pool the bring-up's functions before start_processors()
+// (the pool stays free of them in the host test build, which has no processors to start).
+void use_processors(int (*found)(), void (*wake)(int), void (*halt)());
 }  // namespace bf::pool

@@ -3,7 +3,8 @@
 # repetitions, AOT then JIT) on synthetic fp32 models of the 15M and 110M llama2.c shapes (32000
 # vocab, made by image/gen-model.py into build/bench/models/, deterministic) and on the same
 # models converted by the project's own `quantize` to GGUF Q8_0, Q4_0 and Q4_K, each hosted and on
-# bare metal (QEMU, the model on the image's FAT16 partition). Records (llm_bench, first_token) go to
+# bare metal (QEMU, the model on the image's FAT16 partition); hosted and bare metal alike, AOT
+# and JIT on one core, then JIT on every core (bench-llm's third pass). Records (llm_bench, first_token) go to
 # build/report/llm.jsonl; a side-by-side table closes the output. Numbers only: nothing is asserted.
 # Environment:
 #   BENCH_LLM_SHAPES       shapes (default "15M 110M")
@@ -75,15 +76,19 @@ for line in open(sys.argv[1]):
     if r["record"] != "llm_bench":
         continue
     shape = "%.0fM" % (r["params"] / 1e6)
-    rows.setdefault((shape, r.get("weights", "f32"), r["where"]), {})[r["mode"]] = r
-print("%-6s %-7s %-10s %10s %10s %7s %10s %10s %7s %8s" % ("model", "weights", "where", "tg AOT", "tg JIT",
-      "JIT/AOT", "pp AOT", "pp JIT", "JIT/AOT", "% bw JIT"))
+    key = r["mode"] if r.get("threads", 1) == 1 else "jitN"
+    rows.setdefault((shape, r.get("weights", "f32"), r["where"]), {})[key] = r
+print("%-6s %-7s %-10s %9s %9s %7s %9s %9s %7s %8s | %4s %9s %6s %9s %6s %8s" % ("model", "weights", "where",
+      "tg AOT", "tg JIT", "JIT/AOT", "pp AOT", "pp JIT", "JIT/AOT", "% bw JIT", "N", "tg JITxN", "xN/x1",
+      "pp JITxN", "xN/x1", "% bw xN"))
 for (shape, weights, where), m in rows.items():
-    a, j = m.get("aot"), m.get("jit")
+    a, j, n = m.get("aot"), m.get("jit"), m.get("jitN")
     def f(r, k): return "%.1f" % r[k] if r else "-"
-    def q(k): return "%.2fx" % (j[k] / a[k]) if a and j and a[k] else "-"
-    print("%-6s %-7s %-10s %10s %10s %7s %10s %10s %7s %8s" % (shape, weights, where, f(a, "tg_tok_s"), f(j, "tg_tok_s"),
-          q("tg_tok_s"), f(a, "pp_tok_s"), f(j, "pp_tok_s"), q("pp_tok_s"), f(j, "pct_bandwidth")))
+    def q(x, y, k): return "%.2fx" % (y[k] / x[k]) if x and y and x[k] else "-"
+    print("%-6s %-7s %-10s %9s %9s %7s %9s %9s %7s %8s | %4s %9s %6s %9s %6s %8s" % (shape, weights, where,
+          f(a, "tg_tok_s"), f(j, "tg_tok_s"), q(a, j, "tg_tok_s"), f(a, "pp_tok_s"), f(j, "pp_tok_s"),
+          q(a, j, "pp_tok_s"), f(j, "pct_bandwidth"), n["threads"] if n else "-", f(n, "tg_tok_s"),
+          q(j, n, "tg_tok_s"), f(n, "pp_tok_s"), q(j, n, "pp_tok_s"), f(n, "pct_bandwidth")))
 print("(tokens/s, mean over the repetitions; % bw = weight bytes per token x tg / the read bandwidth "
-      "measured in the same run)")
+      "measured in the same run on as many cores; N = every core the pool uses, JIT)")
 EOF

@@ -249,3 +249,15 @@ TEST(Config, RecordsChannelAndVerbose) {
     EXPECT_EQ(bad.c.records, bf::app::Records::Auto);
     EXPECT_FALSE(bad.c.verbose);
 }
+
+TEST(Config, Threads) {
+    EXPECT_EQ(parse("").c.threads, 0);  // every core online
+    const Parsed p = parse("threads = 2\n");
+    EXPECT_TRUE(p.ok);
+    EXPECT_EQ(p.c.threads, 2);
+    EXPECT_EQ(parse("THREADS = 64\n").c.threads, 64);
+    const Parsed bad = parse("threads = 65\nthreads = two\nthreads = -1\n");
+    ASSERT_EQ(bad.errors.size(), 3u);
+    EXPECT_EQ(bad.errors[0], "line 1: key 'threads': '65' is out of range [0, 64]");
+    EXPECT_EQ(bad.c.threads, 0);
+}
