@@ -293,6 +293,9 @@ extern "C" [[noreturn]] void ap_main(uint32_t ticket) {
 }
 
 extern "C" [[noreturn]] void ap_syscall_panic(uint64_t nr) {
-    panic("system call on CPU %d (number %lu): pool tasks must not make system calls",
-          smp::processor_id(), (unsigned long)nr);
+    char what[128];
+    ksnprintf(what, sizeof what,
+              "system call on CPU %d (number %lu): pool tasks must not make system calls",
+              smp::processor_id(), (unsigned long)nr);
+    panic_with_frame(what, nullptr, true);
 }

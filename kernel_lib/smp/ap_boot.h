@@ -10,4 +10,8 @@ constexpr uint8_t kWakeVector = 0xF0;   // the fixed IPI that ends a worker's id
 // uses it to leave the file system, which the BSP may be inside, alone.
 bool on_bsp();
 
+// kernel command line test=smp|ap-fault|ap-syscall (smp_test.cpp): what = "smp", "fault" or
+// "call".
+void boot_test(const char *what);
+
 }  // namespace bf::smp

@@ -27,5 +27,6 @@ namespace bf::pool {
 [[noreturn]] void worker_main(int worker);  // pool.cpp: a worker's loop (bare metal: per AP)
 // Bare metal: kernel_main hands the pool the bring-up's functions before start_processors()
 // (the pool stays free of them in the host test build, which has no processors to start).
-void use_processors(int (*found)(), void (*wake)(int), void (*halt)());
+// sync_tlb runs on a worker before each job it takes part in (smp::sync_tlb).
+void use_processors(int (*found)(), void (*wake)(int), void (*halt)(), void (*sync_tlb)());
 }  // namespace bf::pool

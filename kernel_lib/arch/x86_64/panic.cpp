@@ -11,7 +11,7 @@ namespace bf {
 
 namespace {
 
-int in_panic;  // atomic: two cores may panic at once; the second stops quietly
+int in_panic;  // 1 + the CPU reporting a panic (atomic: two cores may panic at once)
 
 bool paging_readable(uint64_t a, uint64_t n) {  // before paging::init, stage 2 maps 0..4 GiB
     for (uint64_t p = a & ~0xFFFull; p < a + n; p += 4096)
@@ -53,15 +53,20 @@ int ksnprintf(char *buf, size_t cap, const char *fmt, ...) {
     return n;
 }
 
-void panic_with_frame(const char *what, const TrapFrame *f) {
+void panic_with_frame(const char *what, const TrapFrame *f, bool names_cpu) {
     const int cpu_id = smp::processor_id();
-    if (__atomic_exchange_n(&in_panic, 1, __ATOMIC_ACQ_REL)) {
-        kprintf("\nPANIC while panicking (CPU %d): %s\nSystem halted.\n", cpu_id, what);
+    int first = 0;
+    if (!__atomic_compare_exchange_n(&in_panic, &first, cpu_id + 1, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        // The same core again: its report failed. Another core: one report is enough (two
+        // would interleave on the console), this one stops.
+        if (first == cpu_id + 1) kprintf("\nPANIC while panicking: %s on CPU %d\nSystem halted.\n", what, cpu_id);
         cpu::halt_forever();
     }
     uint64_t cr2 = cpu::read_cr(2);
     console_release();  // output held for a generation comes first: it happened before
-    kprintf("\nPANIC: %s on CPU %d\n", what, cpu_id);
+    if (names_cpu) kprintf("\nPANIC: %s\n", what);
+    else kprintf("\nPANIC: %s on CPU %d\n", what, cpu_id);
     if (f) {
         kprintf("  RIP %016lx  CS %04lx  RFLAGS %016lx  CR2 %016lx\n", (unsigned long)f->rip,
                 (unsigned long)f->cs, (unsigned long)f->rflags, (unsigned long)cr2);
