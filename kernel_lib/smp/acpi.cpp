@@ -3,6 +3,7 @@
 // identity-mapped), its length sane, its checksum right. A bad table means one CPU, not a crash.
 #include "acpi.h"
 
+#include "../console/console.h"
 #include "../mm/paging.h"
 
 namespace bf::acpi {
@@ -113,6 +114,9 @@ bool find_madt(Madt *out) {
             out->reason = "MADT length is bad or runs into unmapped memory";
             return false;
         }
+        kdetailf("acpi: RSDP at 0x%lx (revision %u), %s at 0x%lx, MADT at 0x%lx (%u bytes)\n",
+                 (unsigned long)rsdp, r[15], x ? "XSDT" : "RSDT", (unsigned long)root,
+                 (unsigned long)a, len);
         return parse_madt(h, len, out);
     }
     out->reason = x ? "no MADT (\"APIC\") in the XSDT" : "no MADT (\"APIC\") in the RSDT";
