@@ -73,7 +73,8 @@ uint32_t g_state;    // APs that claimed a worker index | kClosed
 uint32_t g_ready;    // APs that wrote g_worker_apic and are about to enter the pool
 int g_found = 1, g_online = 1;
 bool g_started;
-uint32_t g_bsp_apic;
+uint32_t g_bsp_apic;     // the BSP's local APIC ID (IPIs leave it out)
+int g_bsp_id;            // processor_id() on the BSP (on_bsp compares with it)
 
 void delay_us(uint64_t us) {
     uint64_t t0 = cpu::rdtsc();
@@ -143,7 +144,7 @@ bool claimed(uint32_t apic, int workers) {
 
 }  // namespace
 
-bool on_bsp() { return !g_started || processor_id() == int(g_bsp_apic); }
+bool on_bsp() { return !g_started || processor_id() == g_bsp_id; }
 
 int processors_found() { return g_found; }
 
@@ -176,7 +177,7 @@ void sync_tlb() {
 }
 
 int start_processors() {
-    g_bsp_apic = uint32_t(processor_id());
+    g_bsp_id = processor_id();
     acpi::Madt madt;
     if (!acpi::find_madt(&madt)) {
         kprintf("smp: %s; running on 1 CPU\n", madt.reason);
