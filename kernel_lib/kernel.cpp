@@ -159,6 +159,7 @@ extern "C" [[noreturn]] void kernel_main(const bf_bootinfo *bi) {
     syscall_init();
     syscall_trace(cmdline_has("strace"));
     pool::use_processors(smp::processors_found, smp::wake, smp::idle_halt, smp::sync_tlb);
+    if (cmdline_has("test=ap-timeout")) smp::test_withhold_sipi();
     const int online = smp::start_processors();
     // Each worker counts itself in pool::worker_main, a few instructions after the bring-up
     // counted it: wait for that (bounded), so cores_online() is right from the program's start.

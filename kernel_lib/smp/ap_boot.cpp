@@ -75,6 +75,7 @@ int g_found = 1, g_online = 1;
 bool g_started;
 uint32_t g_bsp_apic;     // the BSP's local APIC ID (IPIs leave it out)
 int g_bsp_id;            // processor_id() on the BSP (on_bsp compares with it)
+bool g_withhold_sipi;    // test=ap-timeout
 
 void delay_us(uint64_t us) {
     uint64_t t0 = cpu::rdtsc();
@@ -143,6 +144,8 @@ bool claimed(uint32_t apic, int workers) {
 }
 
 }  // namespace
+
+void test_withhold_sipi() { g_withhold_sipi = true; }
 
 bool on_bsp() { return !g_started || processor_id() == g_bsp_id; }
 
@@ -225,11 +228,12 @@ int start_processors() {
     // INIT, ~10 ms, SIPI, ~200 us, SIPI (the MP specification's sequence; a CPU that started on
     // the first SIPI ignores the second), to every target at once, then one timeout for all.
     const uint8_t page = uint8_t(kTrampoline >> 12);
+    const int nsipi = (g_withhold_sipi && nt) ? nt - 1 : nt;
     for (int t = 0; t < nt; t++) lapic::send_init(targets[t]);
     if (nt) delay_us(kInitWaitUs);
-    for (int t = 0; t < nt; t++) lapic::send_startup(targets[t], page);
+    for (int t = 0; t < nsipi; t++) lapic::send_startup(targets[t], page);
     if (nt) delay_us(kSipiWaitUs);
-    for (int t = 0; t < nt; t++) lapic::send_startup(targets[t], page);
+    for (int t = 0; t < nsipi; t++) lapic::send_startup(targets[t], page);
     const uint64_t timeout = arrive_timeout_us();
     uint64_t t0 = cpu::rdtsc();
     while (uint32_t(__atomic_load_n(&g_state, __ATOMIC_ACQUIRE)) < uint32_t(nt) &&

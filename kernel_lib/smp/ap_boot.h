@@ -10,6 +10,10 @@ constexpr uint8_t kWakeVector = 0xF0;   // the fixed IPI that ends a worker's id
 // uses it to leave the file system, which the BSP may be inside, alone.
 bool on_bsp();
 
+// kernel command line test=ap-timeout: start_processors sends the last processor INIT but no
+// SIPI, so it never arrives and the timeout path (report, INIT, fewer cores) runs.
+void test_withhold_sipi();
+
 // kernel command line test=smp|ap-fault|ap-syscall (smp_test.cpp): what = "smp", "fault" or
 // "call".
 void boot_test(const char *what);
