@@ -58,6 +58,13 @@ $(B)/kernel_lib/block/bios_trampoline.bin: kernel_lib/block/bios_trampoline.asm
 
 $(B)/kernel_lib/block/bios_trampoline_blob.S.o: $(B)/kernel_lib/block/bios_trampoline.bin
 
+# The application processors' start-up code (real mode -> long mode), embedded the same way.
+$(B)/kernel_lib/smp/ap_trampoline.bin: kernel_lib/smp/ap_trampoline.asm
+	@mkdir -p $(@D)
+	$(NASM) -f bin -o $@ $<
+
+$(B)/kernel_lib/smp/ap_trampoline_blob.S.o: $(B)/kernel_lib/smp/ap_trampoline.bin
+
 # Names for the "not implemented" log line, from the Linux UAPI header.
 $(B)/gen/syscall_names.inc: /usr/include/x86_64-linux-gnu/asm/unistd_64.h
 	@mkdir -p $(@D)

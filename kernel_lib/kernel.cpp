@@ -15,6 +15,9 @@
 #include "hosted/hosted.h"
 #include "mm/paging.h"
 #include "mm/phys.h"
+#include "smp/ap_boot.h"
+#include "smp/smp.h"
+#include "bareflow/pool.h"
 #include "start/cmdline.h"
 #include "start/program.h"
 #include "syscall/syscall.h"
@@ -107,7 +110,9 @@ uint64_t us_since_power_on() {
 
 void shutdown(int status) {
     if (!g_bare_metal) hosted::exit(status);
-    files::shutdown();  // the FAT clean bit is set only when everything is on disk
+    // The FAT clean bit is set only when everything is on disk. Not from an application
+    // processor (a panic in a pool task): the BSP may be inside the file system right now.
+    if (smp::on_bsp()) files::shutdown();
     console_release();  // what waited for the end of a generation, then the last records
     records_flush();
     kprintf("BareFlow: exit status %d\n", status);
@@ -143,7 +148,6 @@ extern "C" [[noreturn]] void kernel_main(const bf_bootinfo *bi) {
     clock_init(tsc_entry);
     uint64_t usable = print_memory();
     hw_report(usable);
-    print_boot_timing(tsc_entry, usable);
     kprintf("cmdline: \"%s\"\n", g_header.cmdline);
 
     uint64_t image_lo = g_header.load_addr;
@@ -154,6 +158,20 @@ extern "C" [[noreturn]] void kernel_main(const bf_bootinfo *bi) {
     paging::init(image_lo, image_hi);
     syscall_init();
     syscall_trace(cmdline_has("strace"));
+    pool::use_processors(smp::processors_found, smp::wake, smp::idle_halt, smp::sync_tlb);
+    if (cmdline_has("test=ap-timeout")) smp::test_withhold_sipi();
+    const int online = smp::start_processors();
+    // Each worker counts itself in pool::worker_main, a few instructions after the bring-up
+    // counted it: wait for that (bounded), so cores_online() is right from the program's start.
+    for (uint64_t t0 = cpu::rdtsc(); pool::cores_online() < online && tsc_to_us(cpu::rdtsc() - t0) < 100000;)
+        asm volatile("pause");
+    if (pool::cores_online() != online)
+        kprintf("smp: %d of %d workers entered the pool\n", pool::cores_online() - 1, online - 1);
+    hw_record(smp::processors_found(), online);  // the records keep their order: hw, then boot
+    if (cmdline_has("test=smp")) smp::boot_test("smp");
+    if (cmdline_has("test=ap-fault")) smp::boot_test("fault");
+    if (cmdline_has("test=ap-syscall")) smp::boot_test("call");
+    print_boot_timing(tsc_entry, usable);
     const char *force = cmdline_has("disk=bios") ? "bios" : cmdline_has("disk=virtio") ? "virtio" : nullptr;
     storage::init(uint8_t(g_boot.boot_drive), g_boot.disk_signature, g_boot.part1_lba,
                   g_boot.part1_sectors, force);

@@ -61,41 +61,64 @@ CpuFeatures cpu_features() {
     return f;
 }
 
+namespace {
+
+// What hw_report found, kept for hw_record (the record waits for the processor count).
+char vendor[13], brand[49];
+const char *b = brand;
+uint32_t sig;
+unsigned family, model;
+CpuFeatures f;
+Cache caches[8];
+int nc;
+constexpr int kMaxPci = 64;
+pci::Device devs[kMaxPci];
+int np, shown;
+uint64_t g_usable;
+struct Feature { const char *name; bool on; };
+constexpr int kFeatures = 10;
+
+void feature_list(Feature (&out)[kFeatures]) {
+    const Feature all[kFeatures] = {
+        {"sse4.2", f.sse42}, {"avx", f.avx}, {"avx2", f.avx2}, {"fma", f.fma},
+        {"avx512f", f.avx512f}, {"avx512bw", f.avx512bw}, {"avx512vl", f.avx512vl},
+        {"avx512vnni", f.avx512vnni}, {"avx512bf16", f.avx512bf16}, {"amx", f.amx}};
+    for (int i = 0; i < kFeatures; i++) out[i] = all[i];
+}
+
+}  // namespace
+
 void hw_report(uint64_t usable) {
     using cpu::cpuid;
     auto v = cpuid(0);
-    char vendor[13];
     __builtin_memcpy(vendor, &v.b, 4);
     __builtin_memcpy(vendor + 4, &v.d, 4);
     __builtin_memcpy(vendor + 8, &v.c, 4);
     vendor[12] = 0;
-    char brand[49];
     for (int i = 0; i < 49; i++) brand[i] = 0;
     if (cpuid(0x80000000).a >= 0x80000004)
         for (uint32_t i = 0; i < 3; i++) {
             auto r = cpuid(0x80000002 + i);
             __builtin_memcpy(brand + 16 * i, &r, 16);
         }
-    const char *b = brand;
+    b = brand;
     while (*b == ' ') b++;
-    auto sig = cpuid(1).a;
-    unsigned family = (sig >> 8) & 0xF, model = (sig >> 4) & 0xF;
+    sig = cpuid(1).a;
+    family = (sig >> 8) & 0xF;
+    model = (sig >> 4) & 0xF;
     if (family == 0xF) family += (sig >> 20) & 0xFF;
     if (family >= 6) model |= ((sig >> 16) & 0xF) << 4;
     kprintf("cpu: %s \"%s\" family %u model %u stepping %u\n", vendor, b, family, model, sig & 0xF);
 
-    CpuFeatures f = cpu_features();
-    struct { const char *name; bool on; } feats[] = {
-        {"sse4.2", f.sse42}, {"avx", f.avx}, {"avx2", f.avx2}, {"fma", f.fma},
-        {"avx512f", f.avx512f}, {"avx512bw", f.avx512bw}, {"avx512vl", f.avx512vl},
-        {"avx512vnni", f.avx512vnni}, {"avx512bf16", f.avx512bf16}, {"amx", f.amx}};
+    f = cpu_features();
+    Feature feats[kFeatures];
+    feature_list(feats);
     kprintf("cpu: features enabled:");
     for (auto &ft : feats)
         if (ft.on) kprintf(" %s", ft.name);
     kprintf(" (XCR0 0x%lx)\n", (unsigned long)simd::xcr0());
 
-    Cache caches[8];
-    int nc = read_caches(caches, 8);
+    nc = read_caches(caches, 8);
     for (int i = 0; i < nc; i++) {
         kdetailf("cache: L%u %s %lu KiB, %u-byte lines", caches[i].level, caches[i].type,
                 (unsigned long)caches[i].kib, caches[i].line);
@@ -103,16 +126,20 @@ void hw_report(uint64_t usable) {
         kdetailf("\n");
     }
 
-    constexpr int kMaxPci = 64;
-    pci::Device devs[kMaxPci];
-    int np = bare_metal() ? pci::scan(devs, kMaxPci) : 0;
-    int shown = np < kMaxPci ? np : kMaxPci;
+    np = bare_metal() ? pci::scan(devs, kMaxPci) : 0;
+    shown = np < kMaxPci ? np : kMaxPci;
     for (int i = 0; i < shown; i++)
         kdetailf("pci: %02x:%02x.%u %04x:%04x class %02x%02x%02x %s\n", devs[i].bus, devs[i].dev,
                 devs[i].fn, devs[i].vendor, devs[i].device, devs[i].cls, devs[i].subcls,
                 devs[i].progif, pci::class_name(devs[i].cls, devs[i].subcls));
     if (!bare_metal()) kdetailf("pci: not scanned (hosted)\n");
 
+    g_usable = usable;
+}
+
+void hw_record(int cores_found, int cores_online) {
+    Feature feats[kFeatures];
+    feature_list(feats);
     krecordf("{\"record\":\"hw\",\"vendor\":\"%s\",\"brand\":\"%s\",\"family\":%u,\"model\":%u,"
             "\"stepping\":%u,\"xcr0\":\"0x%lx\",\"features\":[",
             vendor, b, family, model, sig & 0xF, (unsigned long)simd::xcr0());
@@ -128,12 +155,13 @@ void hw_report(uint64_t usable) {
                 caches[i].level, caches[i].type, (unsigned long)caches[i].kib, caches[i].line,
                 caches[i].ways);
     krecordf("],\"tsc_khz\":%lu,\"tsc_source\":\"%s\",\"usable_mib\":%lu,\"pci\":[",
-            (unsigned long)(tsc_hz() / 1000), tsc_source(), (unsigned long)(usable >> 20));
+            (unsigned long)(tsc_hz() / 1000), tsc_source(), (unsigned long)(g_usable >> 20));
     for (int i = 0; i < shown; i++)
         krecordf("%s{\"bdf\":\"%02x:%02x.%u\",\"id\":\"%04x:%04x\",\"class\":\"%02x%02x%02x\"}",
                 i ? "," : "", devs[i].bus, devs[i].dev, devs[i].fn, devs[i].vendor, devs[i].device,
                 devs[i].cls, devs[i].subcls, devs[i].progif);
-    krecordf("],\"pci_count\":%d}\n", np);
+    krecordf("],\"pci_count\":%d,\"cores_found\":%d,\"cores_online\":%d}\n", np, cores_found,
+             cores_online);
 }
 
 }  // namespace bf

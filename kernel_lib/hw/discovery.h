@@ -1,5 +1,5 @@
 // The hardware discovery report printed at boot: CPU, the features that matter for the tensor
-// kernels (present and enabled by XCR0), caches, TSC, memory, PCI devices; human lines plus one
+// kernels (present and enabled by XCR0), caches, TSC, memory, PCI devices, processors; human lines plus one
 // {"record":"hw",...} JSON line.
 #pragma once
 #include <stdint.h>
@@ -11,6 +11,9 @@ struct CpuFeatures {
 };
 CpuFeatures cpu_features();  // usable now: the CPU has it and XCR0 enables its state
 
-void hw_report(uint64_t usable_bytes);
+void hw_report(uint64_t usable_bytes);        // the human lines
+// The {"record":"hw"} line: what hw_report found plus the processors (bare metal: after the
+// application processors are started, kernel_lib/smp/).
+void hw_record(int cores_found, int cores_online);
 
 }  // namespace bf

@@ -17,6 +17,9 @@ constexpr uint64_t kAddrMask = 0x000FFFFFFFFFF000ull;
 
 uint64_t *pml4;
 uint64_t nx_bit;  // NX when EFER.NXE is on, else 0 (the bit would be reserved)
+// Written by the BSP only (kernel_lib's page-table code runs there: APs make no syscalls);
+// read by the APs. An aligned 8-byte store is atomic on x86.
+volatile uint64_t tlb_generation;
 
 uint64_t *table_at(uint64_t entry) { return reinterpret_cast<uint64_t *>(entry & kAddrMask); }
 
@@ -54,6 +57,7 @@ uint64_t bits(int prot) {
 }
 
 void invlpg(uint64_t va) { asm volatile("invlpg (%0)" ::"r"(va) : "memory"); }
+void bump_generation() { tlb_generation = tlb_generation + 1; }
 
 int segment_prot(uint64_t va) {  // permissions of the kernel image page at va, from its phdrs
     const Elf64_Phdr *ph = reinterpret_cast<const Elf64_Phdr *>(
@@ -74,6 +78,34 @@ int segment_prot(uint64_t va) {  // permissions of the kernel image page at va, 
 }  // namespace
 
 bool nx_enabled() { return nx_bit != 0; }
+uint64_t pml4_address() { return uint64_t(pml4); }
+uint64_t generation() { return tlb_generation; }
+
+bool set_uncached(uint64_t pa) {
+    constexpr uint64_t PWT = 0x08, PCD = 0x10;
+    if (!pml4 || pa >= (1ull << 47)) return false;
+    uint64_t l4 = pml4[(pa >> 39) & 511];
+    if (!(l4 & P)) return false;
+    uint64_t &l3 = table_at(l4)[(pa >> 30) & 511];
+    if (!(l3 & P)) return false;
+    if (l3 & PS) {  // a 1 GiB page: the same mapping as 512 2 MiB pages
+        uint64_t *pd = new_table();
+        if (!pd) return false;
+        uint64_t base = l3 & kAddrMask & ~((1ull << 30) - 1), flags = l3 & (RW | nx_bit | PWT | PCD);
+        for (int i = 0; i < 512; i++) pd[i] = (base + (uint64_t(i) << 21)) | P | PS | flags;
+        l3 = uint64_t(pd) | P | RW;
+    }
+    uint64_t &l2 = table_at(l3)[(pa >> 21) & 511];
+    if (!(l2 & P)) return false;
+    if (l2 & PS) l2 |= PCD | PWT;
+    else {
+        uint64_t &l1 = table_at(l2)[(pa >> 12) & 511];  // low memory: 4 KiB pages
+        if (!(l1 & P)) return false;
+        l1 |= PCD | PWT;
+    }
+    asm volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
+    return true;
+}
 bool ready() { return pml4 != nullptr; }
 
 void init(uint64_t image_lo, uint64_t image_hi) {
@@ -133,6 +165,7 @@ uint64_t unmap(uint64_t va) {
     bool owned = *e & kHasFrame;
     *e = 0;
     invlpg(va);
+    bump_generation();
     return owned ? f : 0;
 }
 
@@ -141,6 +174,7 @@ bool protect(uint64_t va, int prot) {
     if (!e || !(*e & (kHasFrame | P))) return false;
     *e = (*e & (kAddrMask | kHasFrame)) | bits(prot);
     invlpg(va);
+    bump_generation();
     return true;
 }
 

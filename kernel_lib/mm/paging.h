@@ -23,4 +23,15 @@ bool accessible(uint64_t va, bool write);          // any mapping, large identit
 bool nx_enabled();
 bool ready();  // init has run
 
+// Makes the 2 MiB identity page holding physical address pa uncached (PCD|PWT), splitting a
+// 1 GiB page if needed: device registers such as the local APIC's. False if pa is not in the
+// identity map. Call before other processors run (it reloads only this CPU's CR3).
+bool set_uncached(uint64_t pa);
+uint64_t pml4_address();  // what CR3 holds (the application processors load it too)
+
+// Bumped by every change that other processors' TLBs may hold stale (unmap, protect). A core
+// that saw an older value reloads CR3 before it touches memory the program may have remapped
+// (smp::sync_tlb).
+uint64_t generation();
+
 }  // namespace bf::paging

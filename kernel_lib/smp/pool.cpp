@@ -54,6 +54,7 @@ uint64_t spin_cycles;
 int (*bare_found)();
 void (*bare_wake)(int worker);
 void (*bare_halt)();
+void (*bare_sync_tlb)();  // the BSP may have unmapped pages since this core last ran a job
 
 inline void pause() { asm volatile("pause" ::: "memory"); }
 inline uint32_t load(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
@@ -114,16 +115,18 @@ void start_hosted_workers() {
         seen = t;
         if (w >= int(t & 0xFF)) continue;  // not in use for this job
         if (bare_metal() && job.fs_base != fs) cpu::wrmsr(kFsBaseMsr, fs = job.fs_base);
+        if (bare_metal()) bare_sync_tlb();  // a spinning worker never went through idle_halt
         take_indices();
         __atomic_fetch_add(&counters.finished, 1, __ATOMIC_RELEASE);
     }
 }
 
-void use_processors(int (*found)(), void (*wake)(int), void (*halt)()) {
+void use_processors(int (*found)(), void (*wake)(int), void (*halt)(), void (*sync_tlb)()) {
     set_spin_budget();
     bare_found = found;
     bare_wake = wake;
     bare_halt = halt;
+    bare_sync_tlb = sync_tlb;
 }
 
 int cores_found() { return bare_metal() ? (bare_found ? bare_found() : 1) : hosted::cpu_count(); }

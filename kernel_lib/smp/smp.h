@@ -15,6 +15,11 @@ int processors_found();          // MADT entries enabled or online-capable (1 wi
 int processor_id();              // this core's LAPIC ID (for panics naming the CPU)
 void wake(int worker);           // an IPI to worker w's core (ends its idle_halt)
 void idle_halt();                // sti; hlt; cli: returns after an interrupt (the wake IPI)
+// Before a worker touches program memory after a pause (idle_halt does it itself): if kernel_lib
+// unmapped or re-protected pages since this core last looked (paging::generation), flush this
+// core's TLB, so it never reaches a frame through a translation the BSP has since removed. A
+// load and a compare when nothing changed.
+void sync_tlb();
 
 }  // namespace bf::smp
 
@@ -22,5 +27,6 @@ namespace bf::pool {
 [[noreturn]] void worker_main(int worker);  // pool.cpp: a worker's loop (bare metal: per AP)
 // Bare metal: kernel_main hands the pool the bring-up's functions before start_processors()
 // (the pool stays free of them in the host test build, which has no processors to start).
-void use_processors(int (*found)(), void (*wake)(int), void (*halt)());
+// sync_tlb runs on a worker before each job it takes part in (smp::sync_tlb).
+void use_processors(int (*found)(), void (*wake)(int), void (*halt)(), void (*sync_tlb)());
 }  // namespace bf::pool

@@ -7,7 +7,8 @@
 # Targets: fat16_fuzz (BPB/FAT/directories), model_fuzz (checkpoint header + a forward pass),
 # tokenizer_fuzz (tokenizer file + encode/decode), config_fuzz (BAREFLOW.CFG parser + environment
 # overlay), repl_fuzz (the REPL's command-line splitter), lz4_fuzz (the LZ4 block decoder that
-# mirrors stage 2's, image/lz4_block.cpp, and liblz4 round trips).
+# mirrors stage 2's, image/lz4_block.cpp, and liblz4 round trips), madt_fuzz (the ACPI MADT
+# parser that decides which processors start, kernel_lib/smp/madt.cpp).
 # A crash, a leak, a sanitizer report or a timeout fails it; the input is kept in build/fuzz/.
 set -u
 cd "$(dirname "$0")/../.."
@@ -37,6 +38,23 @@ case "$name" in
                 printf '\x10\x00\x00\x1f\x61\x01\x00\x00\x50vwxyz' > "$1/seed2"
                 head -c 4000 build/boot/stage2.bin > "$1/seed3" 2>/dev/null || true; } ;;
   cmdline_fuzz) seed() { printf 'generate /MODELS/MODEL.BIN -p "The robot" jit=off steps=8' > "$1/seed1"; printf 'repl prompt="open' > "$1/seed2"; } ;;
+  madt_fuzz)  seed() {  # QEMU-like tables: 4 local APICs (one disabled), x2APIC entries, an override
+                python3 - "$1" <<'PY'
+import struct, sys
+def madt(entries):
+    body = struct.pack('<II', 0xFEE00000, 1) + b''.join(entries)
+    t = bytearray(b'APIC' + struct.pack('<I', 36 + len(body)) + bytes([3, 0]) + b'BOCHS BXPC    ' + bytes(12) + body)
+    t[9] = (-sum(t)) & 0xFF
+    return bytes(t)
+lapic = lambda uid, id, fl: struct.pack('<BBBBI', 0, 8, uid, id, fl)
+x2 = lambda id, fl: struct.pack('<BBHIII', 9, 16, 0, id, fl, id)
+ioapic = struct.pack('<BBBBII', 1, 12, 0, 0, 0xFEC00000, 0)
+override = struct.pack('<BBHQ', 5, 12, 0, 0xFEE00000)
+d = sys.argv[1]
+open(d + '/seed1', 'wb').write(madt([lapic(i, i, 1) for i in range(4)] + [ioapic]))
+open(d + '/seed2', 'wb').write(madt([lapic(0, 0, 1), lapic(1, 1, 0), x2(300, 1), x2(301, 2), override]))
+PY
+              } ;;
   repl_fuzz)  seed() { printf 'gen -n 20 "The \\"robot\\"" it'"'"'s\n' > "$1/seed1"; printf 'load /MODELS/A.BIN' > "$1/seed2"; } ;;
   gguf_fuzz)  seed() {  # llama.cpp's own files: two small ones whole (tensor checks), all cut to
                         # 4 KiB (the header, metadata and tensor infos, at ~10k execs/s)

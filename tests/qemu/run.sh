@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boots a BareFlow image in QEMU: the one runner for `make run`, boot tests and benchmarks.
 #
-#   run.sh [--bus ide|virtio|ahci|xhci|ehci] [--mem SIZE] [--timeout SEC] [--cpu MODEL]
+#   run.sh [--bus ide|virtio|ahci|xhci|ehci] [--mem SIZE] [--smp N] [--timeout SEC] [--cpu MODEL]
 #          [--accel kvm|tcg] [--interactive] [--log FILE] [--input FILE] [--snapshot] [--probe]
 #          [--keys FILE [--prompt TEXT]] [--vga-dump FILE] [--records FILE | --no-com2]
 #          IMAGE [-- extra QEMU args]
@@ -23,18 +23,21 @@
 #   still runs), and before the runner stops QEMU (halt or timeout). A last line `quit` thus
 #   leaves the screen as it was just before it. Screens start with "--- vga screen N: WHEN".
 #
+# --smp N gives the guest N processors (-smp N; under TCG with -accel tcg,thread=multi, one host
+#   thread per virtual CPU, so they really run in parallel).
 # KVM when /dev/kvm works (probed, unless BAREFLOW_ACCEL or --accel says), TCG otherwise.
 # Non-interactive runs capture COM1 to a log, print it on stdout when QEMU ends, and map the
 # exit: the kernel's isa-debug-exit status (0 = success); 100 = halted (stage 2 or the kernel
 # printed "System halted."); 124 = timeout; 125 = QEMU itself failed.
 set -u
 bus=virtio mem=512M timeout=120 cpu="" accel="${BAREFLOW_ACCEL:-}" interactive=0 log="" img="" input=""
-probe_only=0 snapshot=0 keys="" prompt="" vga_dump="" records="" com2=1
+probe_only=0 snapshot=0 smp="" keys="" prompt="" vga_dump="" records="" com2=1
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --bus) bus=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
+    --smp) smp=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --cpu) cpu=$2; shift 2 ;;
     --accel) accel=$2; shift 2 ;;
@@ -93,11 +96,17 @@ case "$bus" in
                  -device usb-storage,bus=ehci.0,drive=stick,bootindex=0) ;;
   *) echo "run.sh: unknown bus '$bus' (ide, virtio, ahci, xhci, ehci)" >&2; exit 2 ;;
 esac
-args=(-machine "$machine" -accel "$accel" -cpu "$cpu" -m "$mem" -display none -no-reboot
+accel_arg=$accel
+smp_args=()
+if [ -n "$smp" ]; then
+  smp_args=(-smp "$smp")
+  [ "$accel" = tcg ] && accel_arg=tcg,thread=multi
+fi
+args=(-machine "$machine" -accel "$accel_arg" -cpu "$cpu" -m "$mem" "${smp_args[@]}" -display none -no-reboot
       -nic none -device isa-debug-exit,iobase=0xf4,iosize=0x04 "${drive[@]}" "${extra[@]}")
 [ "$snapshot" = 1 ] && args+=(-snapshot)
 
-echo "run.sh: $img on $bus, $mem RAM, ${accel^^} (-cpu $cpu)${accel_note:+; TCG because $accel_note}" >&2
+echo "run.sh: $img on $bus, $mem RAM,${smp:+ $smp CPUs,} ${accel^^} (-cpu $cpu)${accel_note:+; TCG because $accel_note}" >&2
 own_records=0
 if [ "$com2" = 1 ] && [ -z "$records" ]; then records=$(mktemp); own_records=1; fi
 com2_args=()

@@ -1,19 +1,11 @@
 // GDT (code, data, TSS), TSS with IST stacks, and an IDT whose every gate uses an IST stack.
+// The IDT is one table for all processors; GDT, TSS and IST stacks are per processor
+// (smp/ap_boot.cpp gives each AP its own).
 #include "descriptors.h"
 
 namespace bf::cpu {
 
 namespace {
-
-struct __attribute__((packed)) Tss {
-    uint32_t reserved0;
-    uint64_t rsp[3];
-    uint64_t reserved1;
-    uint64_t ist[7];
-    uint64_t reserved2;
-    uint16_t reserved3;
-    uint16_t iomap_base;
-};
 
 struct __attribute__((packed)) IdtGate {
     uint16_t off0, selector;
@@ -27,27 +19,25 @@ struct __attribute__((packed)) Pointer {
     uint64_t base;
 };
 
-constexpr size_t kIstSize = 32768;
-alignas(16) uint8_t ist_stacks[kIstCount][kIstSize];
-alignas(16) Tss tss;
-alignas(16) uint64_t gdt[5];
+alignas(16) uint8_t ist_stacks[kIstCount][kIstSize];  // the BSP's
+CpuTables bsp_tables;
 alignas(16) IdtGate idt[256];
 
 }  // namespace
 
 extern "C" char isr_stubs[];
 
-void descriptors_init() {
-    gdt[0] = 0;
-    gdt[1] = 0x00AF9A000000FFFFull;  // kKernelCode: 64-bit, present, ring 0
-    gdt[2] = 0x00CF92000000FFFFull;  // kKernelData
-    for (int i = 0; i < kIstCount; i++) tss.ist[i] = uint64_t(ist_stacks[i] + kIstSize);
-    tss.iomap_base = sizeof(Tss);
-    uint64_t base = uint64_t(&tss), limit = sizeof(Tss) - 1;
-    gdt[3] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ull << 40) |
-             (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56);
-    gdt[4] = base >> 32;
-    Pointer gp{sizeof gdt - 1, uint64_t(gdt)};
+void descriptors_load(CpuTables *t, const uint64_t ist_top[kIstCount]) {
+    t->gdt[0] = 0;
+    t->gdt[1] = 0x00AF9A000000FFFFull;  // kKernelCode: 64-bit, present, ring 0
+    t->gdt[2] = 0x00CF92000000FFFFull;  // kKernelData
+    for (int i = 0; i < kIstCount; i++) t->tss.ist[i] = ist_top[i];
+    t->tss.iomap_base = sizeof(Tss);
+    uint64_t base = uint64_t(&t->tss), limit = sizeof(Tss) - 1;
+    t->gdt[3] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ull << 40) |
+                (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56);
+    t->gdt[4] = base >> 32;
+    Pointer gp{sizeof t->gdt - 1, uint64_t(t->gdt)};
     asm volatile("lgdt %0\n"
                  "pushq %1\n"
                  "leaq 1f(%%rip), %%rax\n"
@@ -61,7 +51,11 @@ void descriptors_init() {
                  :
                  : "m"(gp), "i"(kKernelCode), "i"(kKernelData), "r"(kTss)
                  : "rax", "memory");
+    Pointer ip{sizeof idt - 1, uint64_t(idt)};
+    asm volatile("lidt %0" ::"m"(ip));
+}
 
+void descriptors_init() {
     for (int v = 0; v < 256; v++) {
         uint64_t a = uint64_t(isr_stubs + 16 * v);
         // NMI, double fault and machine check get their own stack: they can hit while the
@@ -70,8 +64,9 @@ void descriptors_init() {
         idt[v] = IdtGate{uint16_t(a), kKernelCode, ist, 0x8E, uint16_t(a >> 16),
                          uint32_t(a >> 32), 0};
     }
-    Pointer ip{sizeof idt - 1, uint64_t(idt)};
-    asm volatile("lidt %0" ::"m"(ip));
+    uint64_t top[kIstCount];
+    for (int i = 0; i < kIstCount; i++) top[i] = uint64_t(ist_stacks[i] + kIstSize);
+    descriptors_load(&bsp_tables, top);
 }
 
 }  // namespace bf::cpu

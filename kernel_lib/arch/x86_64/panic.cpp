@@ -5,12 +5,13 @@
 #include "bareflow/kernel.h"
 #include "../../mm/paging.h"
 #include "cpu.h"
+#include "../../smp/smp.h"
 
 namespace bf {
 
 namespace {
 
-bool in_panic;
+int in_panic;  // 1 + the CPU reporting a panic (atomic: two cores may panic at once)
 
 bool paging_readable(uint64_t a, uint64_t n) {  // before paging::init, stage 2 maps 0..4 GiB
     for (uint64_t p = a & ~0xFFFull; p < a + n; p += 4096)
@@ -52,15 +53,20 @@ int ksnprintf(char *buf, size_t cap, const char *fmt, ...) {
     return n;
 }
 
-void panic_with_frame(const char *what, const TrapFrame *f) {
-    if (in_panic) {
-        kprintf("\nPANIC while panicking: %s\nSystem halted.\n", what);
+void panic_with_frame(const char *what, const TrapFrame *f, bool names_cpu) {
+    const int cpu_id = smp::processor_id();
+    int first = 0;
+    if (!__atomic_compare_exchange_n(&in_panic, &first, cpu_id + 1, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        // The same core again: its report failed. Another core: one report is enough (two
+        // would interleave on the console), this one stops.
+        if (first == cpu_id + 1) kprintf("\nPANIC while panicking: %s on CPU %d\nSystem halted.\n", what, cpu_id);
         cpu::halt_forever();
     }
-    in_panic = true;
     uint64_t cr2 = cpu::read_cr(2);
     console_release();  // output held for a generation comes first: it happened before
-    kprintf("\nPANIC: %s\n", what);
+    if (names_cpu) kprintf("\nPANIC: %s\n", what);
+    else kprintf("\nPANIC: %s on CPU %d\n", what, cpu_id);
     if (f) {
         kprintf("  RIP %016lx  CS %04lx  RFLAGS %016lx  CR2 %016lx\n", (unsigned long)f->rip,
                 (unsigned long)f->cs, (unsigned long)f->rflags, (unsigned long)cr2);
@@ -76,14 +82,14 @@ void panic_with_frame(const char *what, const TrapFrame *f) {
                 (unsigned long)cpu::read_cr(3), (unsigned long)cpu::read_cr(4));
         backtrace(f->rip, f->rbp);
         krecordf("{\"record\":\"panic\",\"vector\":%lu,\"error\":%lu,\"rip\":\"0x%lx\","
-                "\"cr2\":\"0x%lx\",\"what\":\"%s\"}\n",
+                "\"cr2\":\"0x%lx\",\"what\":\"%s\",\"cpu\":%d}\n",
                 (unsigned long)f->vector, (unsigned long)f->error, (unsigned long)f->rip,
-                (unsigned long)cr2, what);
+                (unsigned long)cr2, what, cpu_id);
     } else {
         uint64_t rbp;
         asm volatile("mov %%rbp, %0" : "=r"(rbp));
         backtrace(uint64_t(__builtin_return_address(0)), rbp);
-        krecordf("{\"record\":\"panic\",\"what\":\"%s\"}\n", what);
+        krecordf("{\"record\":\"panic\",\"what\":\"%s\",\"cpu\":%d}\n", what, cpu_id);
     }
     shutdown(kPanicStatus);
 }

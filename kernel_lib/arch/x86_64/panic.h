@@ -14,7 +14,8 @@ struct TrapFrame {  // as pushed by isr.S, lowest address first
     uint64_t rip, cs, rflags, rsp, ss;  // pushed by the CPU
 };
 
-[[noreturn]] void panic_with_frame(const char *what, const TrapFrame *f);
+// The first line is "PANIC: what on CPU n" (the local APIC ID), unless what names the CPU itself.
+[[noreturn]] void panic_with_frame(const char *what, const TrapFrame *f, bool names_cpu = false);
 [[noreturn]] void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ksnprintf(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -36,6 +36,16 @@ void init() {
     area = size;
 }
 
+// XCR0 is per core: an AP running AVX code without it faults (#UD), and one with less state
+// enabled than the BSP would make the JIT's choice of code wrong there. Same value, same size.
+void init_ap() {
+    if (!have_xsave) return;
+    uint64_t cr4;
+    asm volatile("mov %%cr4, %0" : "=r"(cr4));
+    asm volatile("mov %0, %%cr4" ::"r"(cr4 | (1ull << 18)));  // OSXSAVE
+    asm volatile("xsetbv" ::"c"(0), "a"(uint32_t(xcr0_value)), "d"(uint32_t(xcr0_value >> 32)));
+}
+
 bool xsave_enabled() { return have_xsave; }
 uint64_t xcr0() { return xcr0_value; }
 uint64_t save_area_size() { return area; }

@@ -7,6 +7,7 @@
 namespace bf::simd {
 
 void init();
+void init_ap();              // an application processor: the BSP's CR4.OSXSAVE and XCR0
 bool xsave_enabled();          // else the syscall path uses FXSAVE
 uint64_t xcr0();               // 0 without XSAVE
 uint64_t save_area_size();     // bytes XSAVE (or FXSAVE) needs for the enabled state

@@ -1,8 +1,11 @@
-// Exceptions and stray interrupts: every one is fatal for now and ends in a panic report
-// (vector, error code, RIP, CR2, registers, a frame-pointer backtrace) on serial and VGA.
+// Exceptions and stray interrupts: every one is fatal and ends in a panic report (vector, error
+// code, RIP, CR2, registers, a frame-pointer backtrace) on serial and VGA. Two vectors are not
+// errors: the SMP wake IPI (it only ends an idle_halt) and the local APIC's spurious vector.
 #include "bareflow/kernel.h"
 #include "cpu.h"
 #include "panic.h"
+#include "../../smp/ap_boot.h"
+#include "../../smp/lapic.h"
 
 namespace bf {
 
@@ -22,6 +25,11 @@ const char *const kNames[32] = {
 }  // namespace
 
 extern "C" void trap_handler(TrapFrame *f) {
+    if (f->vector == smp::kWakeVector) {
+        lapic::eoi();
+        return;
+    }
+    if (f->vector == lapic::kSpuriousVector) return;  // no EOI for a spurious interrupt
     char what[96];
     const char *name = f->vector < 32 ? kNames[f->vector] : "unexpected interrupt";
     if (f->vector == 14) {
