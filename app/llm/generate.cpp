@@ -225,7 +225,7 @@ struct Activation {
 
 // out (m rows of w.rows) = W x for each of the activation's m positions, whatever type W is
 // stored in: F32 by matvec or sgemm; the others on the activation in their dot-product format,
-// by matmat where the type has one, else position by position.
+// by matvec for one position, by the type's matmat for several.
 void matmul(float *out, Activation &a, const Matrix &w) {
     const int n = w.cols, d = w.rows, m = a.m;
     if (w.type == quant::F32) {
