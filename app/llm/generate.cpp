@@ -39,7 +39,7 @@ RunState::~RunState() { free(mem_); }
 
 namespace {
 
-constexpr int kBufs = 13 + RunState::kActFormats;
+constexpr int kBufs = 14 + RunState::kActFormats;
 
 // The state's buffers in bytes, in RunState's member order. The config passed its loader: every
 // factor is bounded, so the products cannot overflow 64 bits.
@@ -51,7 +51,7 @@ void buffer_sizes(const Config &c, uint64_t sizes[kBufs]) {
     const uint64_t s[kBufs] = {
         B * uint64_t(c.n_heads) * uint64_t(c.seq_len) * F, V * F, kv, kv,
         B * D * F, B * D * F, B * D * F, B * D * F, B * H * F, B * H * F, B * V * F,
-        B * uint64_t(c.kv_dim) * F, B * uint64_t(c.kv_dim) * F,
+        B * uint64_t(c.kv_dim) * F, B * uint64_t(c.kv_dim) * F, B * (widest > V ? widest : V) * F,
         // xq, one per activation format, kBatch rows: fp16/bf16 take 2 bytes a value, Q8_0/Q8_1
         // 34/36 bytes per 32, Q8_K 292 per 256, so 2 bytes a value covers them all
         B * widest * 2, B * widest * 2, B * widest * 2, B * widest * 2, B * widest * 2};
@@ -95,7 +95,7 @@ bool RunState::init(const Config &c, std::string &err, uint64_t max_bytes) {
         reinterpret_cast<void **>(&att), reinterpret_cast<void **>(&logits), &key_cache, &value_cache,
         reinterpret_cast<void **>(&x), reinterpret_cast<void **>(&xb), reinterpret_cast<void **>(&xb2),
         reinterpret_cast<void **>(&q), reinterpret_cast<void **>(&hb), reinterpret_cast<void **>(&hb2),
-        reinterpret_cast<void **>(&blogits), reinterpret_cast<void **>(&k), reinterpret_cast<void **>(&v), &xq[0], &xq[1], &xq[2], &xq[3], &xq[4]};
+        reinterpret_cast<void **>(&blogits), reinterpret_cast<void **>(&k), reinterpret_cast<void **>(&v), reinterpret_cast<void **>(&parts), &xq[0], &xq[1], &xq[2], &xq[3], &xq[4]};
     unsigned char *p = static_cast<unsigned char *>(mem_);
     for (int i = 0; i < kBufs; i++) {
         *bufs[i] = p;
@@ -154,14 +154,13 @@ size_t act_row_bytes(ActFormat f, int n) {
 
 // Splitting a matmul over the pool's cores (bareflow/pool.h). Each output element is computed by
 // exactly one core with the code one core would run, so the text is the same for any number of
-// threads. One position (token generation): W's rows in chunks, several per core, handed out by
-// the pool's counter. Several positions (a prompt): the positions in groups of kPositionTile,
-// which is the matmat's register tile (4 positions per weight read), so a position meets the same
-// tile boundaries as on one core. The calls are resolved and profiled on this thread (kern::bind,
-// jit::after_call); the cores only make them.
+// threads. W's rows go in chunks, several per core, handed out by the pool's counter, so each
+// core reads only its share of the weights, for one position (matvec) as for a batch (matmat,
+// sgemm: a chunk's m x rows result goes to RunState::parts, then interleave() places it). The
+// calls are resolved and profiled on this thread (kern::bind, jit::after_call); the cores only
+// make them.
 constexpr int kRowAlign = 16;      // rows per chunk: a multiple of every matvec's row step
 constexpr int kChunksPerCore = 4;  // small enough chunks that a slow core does not hold the rest
-constexpr int kPositionTile = 4;
 constexpr int kMaxChunks = 64;
 
 // Runs chunk i (items [i*step, min((i+1)*step, total)) as args_of(first item, items)) on the
@@ -191,6 +190,17 @@ int chunk_size(int total, int align, int per_core) {
     step = (step + align - 1) / align * align;
     while ((total + step - 1) / step > kMaxChunks) step += align;
     return step < total ? step : 0;
+}
+
+// A batched matmul split by rows leaves chunk r0 (rows r0.., `step` of them, fewer in the last)
+// as an m x rows block at parts + r0 * m; out is m x d. A copy of m x d floats, small next to the
+// matmul (for each position every weight row was read).
+void interleave(float *out, const float *parts, int m, int d, int step) {
+    for (int r0 = 0; r0 < d; r0 += step) {
+        const int rows = std::min(step, d - r0);
+        const float *src = parts + size_t(r0) * size_t(m);
+        for (int p = 0; p < m; p++) memcpy(out + size_t(p) * size_t(d) + r0, src + size_t(p) * size_t(rows), size_t(rows) * 4);
+    }
 }
 
 // One call per position of a batch (the same kernel and shape), on the pool.
@@ -236,10 +246,12 @@ void matmul(float *out, Activation &a, const Matrix &w) {
                     return std::make_tuple(out + r0, a.x, wf + size_t(r0) * size_t(n), n, rows);
                 });
             else D::matvec(out, a.x, wf, n, d);
-        } else if (int step = chunk_size(m, kPositionTile, 1)) {
-            split(m, step, kern::bind::sgemm, [&](int p0, int ps) {
-                return std::make_tuple(out + size_t(p0) * size_t(d), a.x + size_t(p0) * size_t(n), wf, ps, d, n, true);
+        } else if (int step = chunk_size(d, kRowAlign, kChunksPerCore)) {
+            split(d, step, kern::bind::sgemm, [&](int r0, int rows) {
+                return std::make_tuple(a.s.parts + size_t(r0) * size_t(m), a.x, wf + size_t(r0) * size_t(n), m, rows, n,
+                                       true);
             });
+            interleave(out, a.s.parts, m, d, step);
         } else {
             D::sgemm(out, a.x, wf, m, d, n, true);
         }
@@ -248,10 +260,9 @@ void matmul(float *out, Activation &a, const Matrix &w) {
     TypeOps o;
     if (!type_ops(w.type, o)) return;  // the loaders only accept the types above (matmul_supported)
     const char *xq = static_cast<const char *>(a.as(o.format));
-    const size_t row = act_row_bytes(o.format, n);
+    const char *wq = static_cast<const char *>(w.data);
     if (m == 1) {
         if (int step = chunk_size(d, kRowAlign, kChunksPerCore)) {
-            const char *wq = static_cast<const char *>(w.data);
             split(d, step, o.bmv, [&](int r0, int rows) {
                 return std::make_tuple(out + r0, static_cast<const void *>(xq),
                                        static_cast<const void *>(wq + size_t(r0) * w.row_bytes), n, rows);
@@ -259,11 +270,12 @@ void matmul(float *out, Activation &a, const Matrix &w) {
         } else {
             o.mv(out, xq, w.data, n, d);
         }
-    } else if (int step = chunk_size(m, kPositionTile, 1)) {
-        split(m, step, o.bmm, [&](int p0, int ps) {
-            return std::make_tuple(out + size_t(p0) * size_t(d), static_cast<const void *>(xq + size_t(p0) * row),
-                                   w.data, n, d, ps);
+    } else if (int step = chunk_size(d, kRowAlign, kChunksPerCore)) {
+        split(d, step, o.bmm, [&](int r0, int rows) {
+            return std::make_tuple(a.s.parts + size_t(r0) * size_t(m), static_cast<const void *>(xq),
+                                   static_cast<const void *>(wq + size_t(r0) * w.row_bytes), n, rows, m);
         });
+        interleave(out, a.s.parts, m, d, step);
     } else {
         o.mm(out, xq, w.data, n, d, m);
     }

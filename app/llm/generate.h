@@ -47,6 +47,7 @@ public:
     float *blogits = nullptr;                           // kBatch x vocab_size (all_logits)
     float *k = nullptr;         // kBatch x kv_dim: keys before they are rounded into an fp16 cache
     float *v = nullptr;         // kBatch x kv_dim: and values
+    float *parts = nullptr;     // kBatch x max(dim, hidden_dim, vocab): a batched matmul's row chunks
     // The activations in each weight type's dot-product format (kBatch rows), by format.
     void *xq[kActFormats] = {};
 
