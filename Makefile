@@ -161,7 +161,7 @@ image: all
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	@tests/qemu/run.sh --interactive --records $(B)/records.jsonl $(IMG)
+	@tests/qemu/run.sh --interactive --smp $$(nproc) --records $(B)/records.jsonl $(IMG)
 
 test: deps
 	@$(MAKE) --no-print-directory all
