@@ -3,7 +3,8 @@
 # repetitions, AOT then JIT) on synthetic fp32 models of the 15M and 110M llama2.c shapes (32000
 # vocab, made by image/gen-model.py into build/bench/models/, deterministic) and on the same
 # models converted by the project's own `quantize` to GGUF Q8_0, Q4_0 and Q4_K, each hosted and on
-# bare metal (QEMU, the model on the image's FAT16 partition); hosted and bare metal alike, AOT
+# bare metal (QEMU with as many processors as the host has, the model on the image's FAT16
+# partition); hosted and bare metal alike, AOT
 # and JIT on one core, then JIT on every core (bench-llm's third pass). Records (llm_bench, first_token) go to
 # build/report/llm.jsonl; a side-by-side table closes the output. Numbers only: nothing is asserted.
 # Environment:
@@ -59,7 +60,7 @@ for s in $shapes; do
     image/bundle.sh "$tmp/$s.img" "$m" "$t" "bench-llm $f $tf $bare_args" > /dev/null || continue
     # RAM: the model is read whole, plus the KV cache and the JIT.
     mem=$(( ($(stat -c %s "$m") / 1048576 * 2 + 768) ))M
-    tests/qemu/run.sh --mem "$mem" --timeout "${BENCH_LLM_TIMEOUT:-1800}" "$tmp/$s.img" 2>&1 | tr -d '\r' > "$tmp/bare-$s-$q.txt"
+    tests/qemu/run.sh --smp "$(nproc)" --mem "$mem" --timeout "${BENCH_LLM_TIMEOUT:-1800}" "$tmp/$s.img" 2>&1 | tr -d '\r' > "$tmp/bare-$s-$q.txt"
     grep -E '^bench-llm|run.sh: timeout' "$tmp/bare-$s-$q.txt"
     cat "$tmp/bare-$s-$q.txt" >> "$tmp/all.txt"
     rm -f "$tmp/$s.img"
