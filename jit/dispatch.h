@@ -132,24 +132,20 @@ namespace shape_of {
 // calls through the slot's pointer, profiles the call.
 template <int K, auto F, const ShapeArgs &S> struct Wrapper;
 template <int K, typename... P, void (*F)(P...), const ShapeArgs &S> struct Wrapper<K, F, S> {
-    template <size_t... I> static void run(std::index_sequence<I...>, P... args) {
+    // The slot for these arguments' shape and the function it holds now.
+    template <size_t... I> static Bound<P...> bind_at(std::index_sequence<I...>, P... args) {
         auto all = std::forward_as_tuple(args...);
         static_assert(((std::is_integral_v<std::tuple_element_t<size_t(S.index[I]), std::tuple<P...>>>) && ...),
                       "a shape parameter must be an integer");
         const int64_t shape[S.n + 1] = {int64_t(std::get<size_t(S.index[I])>(all))..., 0};
         Slot *s = slot(K, shape, S.n);
-        auto fn = reinterpret_cast<void (*)(P...)>(s->fn.load(std::memory_order_acquire));
-        uint64_t t0 = prof::begin();
-        fn(args...);
-        after_call(s, prof::begin() - t0);
-    }
-    static void call(P... args) { run(std::make_index_sequence<size_t(S.n)>(), args...); }
-
-    template <size_t... I> static Bound<P...> bind_at(std::index_sequence<I...>, P... args) {
-        auto all = std::forward_as_tuple(args...);
-        const int64_t shape[S.n + 1] = {int64_t(std::get<size_t(S.index[I])>(all))..., 0};
-        Slot *s = slot(K, shape, S.n);
         return {s, reinterpret_cast<void (*)(P...)>(s->fn.load(std::memory_order_acquire))};
+    }
+    static void call(P... args) {
+        const Bound<P...> b = bind(args...);
+        uint64_t t0 = prof::begin();
+        b.fn(args...);
+        after_call(b.slot, prof::begin() - t0);
     }
     static Bound<P...> bind(P... args) { return bind_at(std::make_index_sequence<size_t(S.n)>(), args...); }
 };
