@@ -107,11 +107,9 @@ bool RunState::init(const Config &c, std::string &err, uint64_t max_bytes) {
 namespace {
 
 // How a weight type multiplies: the activation format its dot products take (llama.cpp's "vec
-// dot type"), its matvec and, where there is one, its matmat (several positions per weight read).
-namespace D = kern::dispatch;
+// dot type"), its matvec and its matmat (several positions per weight read), resolved per call
+// (kern::bind) so that the calls can be made on any core.
 namespace B = kern::bind;
-using MV = void (*)(float *, const void *, const void *, int, int);
-using MM = void (*)(float *, const void *, const void *, int, int, int);
 using BindConvert = jit::Bound<void *, const float *, int> (*)(void *, const float *, int);
 using BindMV = jit::Bound<float *, const void *, const void *, int, int> (*)(float *, const void *, const void *, int, int);
 using BindMM = jit::Bound<float *, const void *, const void *, int, int, int> (*)(float *, const void *, const void *,
@@ -119,25 +117,23 @@ using BindMM = jit::Bound<float *, const void *, const void *, int, int, int> (*
 enum ActFormat { kQ8_0, kQ8_1, kQ8_K, kF16, kBF16 };
 struct TypeOps {
     ActFormat format;
-    MV mv;
-    MM mm;
-    BindMV bmv;  // the same kernels resolved for another core (kern::bind)
-    BindMM bmm;
+    BindMV mv;
+    BindMM mm;
 };
 bool type_ops(uint32_t type, TypeOps &o) {
     switch (type) {
-    case quant::F16: o = {kF16, D::matvec_f16, D::matmat_f16, B::matvec_f16, B::matmat_f16}; return true;
-    case quant::BF16: o = {kBF16, D::matvec_bf16, D::matmat_bf16, B::matvec_bf16, B::matmat_bf16}; return true;
-    case quant::Q8_0: o = {kQ8_0, D::matvec_q8_0, D::matmat_q8_0, B::matvec_q8_0, B::matmat_q8_0}; return true;
-    case quant::Q4_0: o = {kQ8_0, D::matvec_q4_0, D::matmat_q4_0, B::matvec_q4_0, B::matmat_q4_0}; return true;
-    case quant::Q5_0: o = {kQ8_0, D::matvec_q5_0, D::matmat_q5_0, B::matvec_q5_0, B::matmat_q5_0}; return true;
-    case quant::Q4_1: o = {kQ8_1, D::matvec_q4_1, D::matmat_q4_1, B::matvec_q4_1, B::matmat_q4_1}; return true;
-    case quant::Q5_1: o = {kQ8_1, D::matvec_q5_1, D::matmat_q5_1, B::matvec_q5_1, B::matmat_q5_1}; return true;
-    case quant::Q2_K: o = {kQ8_K, D::matvec_q2_k, D::matmat_q2_k, B::matvec_q2_k, B::matmat_q2_k}; return true;
-    case quant::Q3_K: o = {kQ8_K, D::matvec_q3_k, D::matmat_q3_k, B::matvec_q3_k, B::matmat_q3_k}; return true;
-    case quant::Q4_K: o = {kQ8_K, D::matvec_q4_k, D::matmat_q4_k, B::matvec_q4_k, B::matmat_q4_k}; return true;
-    case quant::Q5_K: o = {kQ8_K, D::matvec_q5_k, D::matmat_q5_k, B::matvec_q5_k, B::matmat_q5_k}; return true;
-    case quant::Q6_K: o = {kQ8_K, D::matvec_q6_k, D::matmat_q6_k, B::matvec_q6_k, B::matmat_q6_k}; return true;
+    case quant::F16: o = {kF16, B::matvec_f16, B::matmat_f16}; return true;
+    case quant::BF16: o = {kBF16, B::matvec_bf16, B::matmat_bf16}; return true;
+    case quant::Q8_0: o = {kQ8_0, B::matvec_q8_0, B::matmat_q8_0}; return true;
+    case quant::Q4_0: o = {kQ8_0, B::matvec_q4_0, B::matmat_q4_0}; return true;
+    case quant::Q5_0: o = {kQ8_0, B::matvec_q5_0, B::matmat_q5_0}; return true;
+    case quant::Q4_1: o = {kQ8_1, B::matvec_q4_1, B::matmat_q4_1}; return true;
+    case quant::Q5_1: o = {kQ8_1, B::matvec_q5_1, B::matmat_q5_1}; return true;
+    case quant::Q2_K: o = {kQ8_K, B::matvec_q2_k, B::matmat_q2_k}; return true;
+    case quant::Q3_K: o = {kQ8_K, B::matvec_q3_k, B::matmat_q3_k}; return true;
+    case quant::Q4_K: o = {kQ8_K, B::matvec_q4_k, B::matmat_q4_k}; return true;
+    case quant::Q5_K: o = {kQ8_K, B::matvec_q5_k, B::matmat_q5_k}; return true;
+    case quant::Q6_K: o = {kQ8_K, B::matvec_q6_k, B::matmat_q6_k}; return true;
     default: return false;
     }
 }
@@ -238,47 +234,37 @@ struct Activation {
 // by matvec for one position, by the type's matmat for several.
 void matmul(float *out, Activation &a, const Matrix &w) {
     const int n = w.cols, d = w.rows, m = a.m;
+    // One chunk (one core) writes out directly; several leave m x rows blocks in parts (m = 1:
+    // the same layout as out) for interleave().
+    const int step = chunk_size(d, kRowAlign, kChunksPerCore), rows_per_call = step ? step : d;
+    float *dst = m > 1 && step ? a.s.parts : out;
     if (w.type == quant::F32) {
         const float *wf = w.f32();
-        if (m == 1) {
-            if (int step = chunk_size(d, kRowAlign, kChunksPerCore))
-                split(d, step, kern::bind::matvec, [&](int r0, int rows) {
-                    return std::make_tuple(out + r0, a.x, wf + size_t(r0) * size_t(n), n, rows);
-                });
-            else D::matvec(out, a.x, wf, n, d);
-        } else if (int step = chunk_size(d, kRowAlign, kChunksPerCore)) {
-            split(d, step, kern::bind::sgemm, [&](int r0, int rows) {
-                return std::make_tuple(a.s.parts + size_t(r0) * size_t(m), a.x, wf + size_t(r0) * size_t(n), m, rows, n,
+        if (m == 1)
+            split(d, rows_per_call, B::matvec, [&](int r0, int rows) {
+                return std::make_tuple(dst + r0, a.x, wf + size_t(r0) * size_t(n), n, rows);
+            });
+        else
+            split(d, rows_per_call, B::sgemm, [&](int r0, int rows) {
+                return std::make_tuple(dst + size_t(r0) * size_t(m), a.x, wf + size_t(r0) * size_t(n), m, rows, n,
                                        true);
             });
-            interleave(out, a.s.parts, m, d, step);
-        } else {
-            D::sgemm(out, a.x, wf, m, d, n, true);
-        }
-        return;
-    }
-    TypeOps o;
-    if (!type_ops(w.type, o)) return;  // the loaders only accept the types above (matmul_supported)
-    const char *xq = static_cast<const char *>(a.as(o.format));
-    const char *wq = static_cast<const char *>(w.data);
-    if (m == 1) {
-        if (int step = chunk_size(d, kRowAlign, kChunksPerCore)) {
-            split(d, step, o.bmv, [&](int r0, int rows) {
-                return std::make_tuple(out + r0, static_cast<const void *>(xq),
-                                       static_cast<const void *>(wq + size_t(r0) * w.row_bytes), n, rows);
-            });
-        } else {
-            o.mv(out, xq, w.data, n, d);
-        }
-    } else if (int step = chunk_size(d, kRowAlign, kChunksPerCore)) {
-        split(d, step, o.bmm, [&](int r0, int rows) {
-            return std::make_tuple(a.s.parts + size_t(r0) * size_t(m), static_cast<const void *>(xq),
-                                   static_cast<const void *>(wq + size_t(r0) * w.row_bytes), n, rows, m);
-        });
-        interleave(out, a.s.parts, m, d, step);
     } else {
-        o.mm(out, xq, w.data, n, d, m);
+        TypeOps o;
+        if (!type_ops(w.type, o)) return;  // the loaders only accept the types above (matmul_supported)
+        const void *xq = a.as(o.format);
+        const char *wq = static_cast<const char *>(w.data);
+        if (m == 1)
+            split(d, rows_per_call, o.mv, [&](int r0, int rows) {
+                return std::make_tuple(dst + r0, xq, static_cast<const void *>(wq + size_t(r0) * w.row_bytes), n, rows);
+            });
+        else
+            split(d, rows_per_call, o.mm, [&](int r0, int rows) {
+                return std::make_tuple(dst + size_t(r0) * size_t(m), xq,
+                                       static_cast<const void *>(wq + size_t(r0) * w.row_bytes), n, rows, m);
+            });
     }
+    if (dst != out) interleave(out, dst, m, d, step);
 }
 
 }  // namespace
