@@ -15,7 +15,7 @@ using bf::llm::shown;
 
 constexpr const char *kKeys[] = {"model", "tokenizer",  "prompt",        "steps",
                                  "temperature", "topp", "seed",          "jit",
-                                 "jit_cache",   "jit_hot_calls", "jit_hot_cycles", "mode",
+                                 "jit_cache",   "jit_hot_calls", "jit_hot_cycles", "jit_tune", "jit_search_ms", "jit_variant", "mode",
                                  "ctx",         "kv",            "records",     "verbose",
                                  "threads"};
 
@@ -144,6 +144,27 @@ bool apply_setting(std::string_view key, std::string_view value, Settings &out, 
     if (iequal(key, "jit_hot_calls") || iequal(key, "jit_hot_cycles")) {
         if (!bf::llm::parse_int(value, 0, INT64_MAX, i, err)) return false;
         (iequal(key, "jit_hot_calls") ? out.jit_hot_calls : out.jit_hot_cycles) = i;
+        return true;
+    }
+    if (iequal(key, "jit_tune")) {
+        const int w = word_value(value, {"search", "keep", "off"}, err);
+        if (w < 0) return false;
+        out.jit_tune = JitTune(w + 1);
+        return true;
+    }
+    if (iequal(key, "jit_search_ms")) {
+        if (!bf::llm::parse_int(value, 0, 3600000, i, err)) return false;
+        out.jit_search_ms = i;
+        return true;
+    }
+    if (iequal(key, "jit_variant")) {  // which exist is known only at run time (jit.h variants())
+        std::string s;
+        if (!string_value(value, s, err)) return false;
+        if (s.size() >= 16) {
+            err = "'" + shown(s) + "' is longer than any variant name";
+            return false;
+        }
+        out.jit_variant = s;
         return true;
     }
     if (iequal(key, "ctx")) {

@@ -13,6 +13,7 @@ namespace bf::app {
 
 enum class Tristate : uint8_t { Unset, On, Off };
 enum class JitCache : uint8_t { Unset, On, Off, Clear };
+enum class JitTune : uint8_t { Unset, Search, Keep, Off };  // bf::jit::Options::Tune
 enum class Mode : uint8_t { Generate, Repl, Bench };
 enum class KvType : uint8_t { Auto, F16, F32 };  // Auto: the format's (llama2.c f32, GGUF f16)
 enum class Records : uint8_t { Auto, Com1, Com2, Off };  // Auto: COM2 if it answers (docs/records.md)
@@ -30,6 +31,9 @@ struct Settings {
     JitCache jit_cache = JitCache::Unset;
     int64_t jit_hot_calls = -1;   // -1: the JIT's default
     int64_t jit_hot_cycles = -1;
+    JitTune jit_tune = JitTune::Unset;
+    int64_t jit_search_ms = -1;   // -1: the JIT's default
+    std::string jit_variant;      // "": the default recipe (and the trial)
     Mode mode = Mode::Generate;
     int ctx = 0;                  // KV cache positions; 0: the model's context, capped by free memory
     KvType kv = KvType::Auto;

@@ -16,12 +16,19 @@ bf::jit::Options jit_options_from_config(const Settings &c) {
     if (c.jit_cache == JitCache::Clear) o.clear_cache = true;
     if (c.jit_hot_calls >= 0) o.hot_calls = uint64_t(c.jit_hot_calls);
     if (c.jit_hot_cycles >= 0) o.hot_cycles = uint64_t(c.jit_hot_cycles);
+    if (c.jit_tune != JitTune::Unset)
+        o.tune = c.jit_tune == JitTune::Search ? bf::jit::Options::Tune::Search
+               : c.jit_tune == JitTune::Keep   ? bf::jit::Options::Tune::Keep
+                                               : bf::jit::Options::Tune::Off;
+    if (c.jit_search_ms >= 0) o.search_ms = uint64_t(c.jit_search_ms);
+    o.variant = c.jit_variant;
     return o;
 }
 
-bool start_jit(const bf::jit::Options &o) {
+bool start_jit(const bf::jit::Options &opt) {
     std::string err;
-    if (!bf::jit::init(o, err)) {
+    bf::jit::Options o = opt;
+    if (!bf::jit::init(opt, err)) {
         std::fprintf(stderr, "jit: not available (%s): kernels stay on their AOT versions\n", err.c_str());
         return false;
     }
@@ -39,10 +46,22 @@ bool start_jit(const bf::jit::Options &o) {
     }
     std::fprintf(stderr, "jit: target CPU %s, vector features: %s; kernel bitcode: %s\n", bf::jit::cpu_name().c_str(),
                 vec.c_str(), bf::jit::bitcode_variant());
+    std::string names, json;
+    for (const bf::jit::Variant &v : bf::jit::variants()) {
+        names += std::string(names.empty() ? "" : ", ") + v.name;
+        json += std::string(json.empty() ? "\"" : ",\"") + v.name + "\"";
+    }
+    o = bf::jit::options();  // init() drops a jit_variant this CPU does not offer (and says so)
+    static const char *const kTune[] = {"search", "keep", "off"};
+    const char *tune = kTune[int(o.tune)];
+    std::fprintf(stderr, "jit: cpu %s; code variants: %s; tuning: %s%s%s\n", bf::jit::cpu_identity().c_str(), names.c_str(),
+                 o.variant.empty() ? tune : "off, every kernel gets ", o.variant.c_str(),
+                 o.tune == bf::jit::Options::Tune::Search && o.variant.empty() ? " (trials on live calls, variants within jit_search_ms)" : "");
     bf::recordf("{\"record\":\"jit_target\",\"cpu\":\"%s\",\"features\":\"%s\",\"bitcode\":\"%s\",\"hot_calls\":%llu,"
-                "\"hot_cycles\":%llu,\"cache\":%s}\n",
+                "\"hot_cycles\":%llu,\"cache\":%s,\"identity\":\"%s\",\"tune\":\"%s\",\"search_ms\":%llu,\"variants\":[%s]}\n",
                 bf::jit::cpu_name().c_str(), f.c_str(), bf::jit::bitcode_variant(), static_cast<unsigned long long>(o.hot_calls),
-                static_cast<unsigned long long>(o.hot_cycles), o.use_cache ? "true" : "false");
+                static_cast<unsigned long long>(o.hot_cycles), o.use_cache ? "true" : "false", bf::jit::cpu_identity().c_str(),
+                o.variant.empty() ? tune : "forced", static_cast<unsigned long long>(o.search_ms), json.c_str());
     return true;
 }
 

@@ -390,11 +390,15 @@ void Repl::cmd_jit() {
     for (int i = 0; i < n; i++) {
         const bf::jit::Slot *s = bf::jit::slot_at(i);
         if (!s) continue;
-        const char *state = s->state == 1 ? "JIT" : s->state == 2 ? "AOT (JIT failed)" : "AOT";
-        swapped += s->state == 1;
-        say("  %-28s %-16s %s calls %llu aot / %llu jit\n", s->name, state,
-            s->state == 1 ? (s->from_cache ? "(cached)" : "(compiled)") : "",
+        namespace J = bf::jit;
+        const char *state = s->state == J::kJit ? "JIT" : s->state == J::kFailed ? "AOT (JIT failed)"
+                          : s->state == J::kKept ? "AOT (kept)" : s->state == J::kTrial ? "trial" : "AOT";
+        swapped += s->state == J::kJit;
+        say("  %-28s %-16s %-10s calls %llu aot / %llu jit\n", s->name, state, s->state == J::kJit ? s->variant : "",
             static_cast<unsigned long long>(s->aot.calls), static_cast<unsigned long long>(s->jit.calls));
+        if (s->decision.n && s->state != J::kTrial)
+            say("    tried (median cycles/call): %s -> %s%s\n", J::medians_text(s->decision).c_str(),
+                s->decision.c[s->decision.winner].name, s->decided_before ? ", measured on an earlier boot" : "");
     }
     say("jit: %d of %d kernel slots swapped to JIT code\n", swapped, n);
 }

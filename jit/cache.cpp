@@ -25,7 +25,7 @@ struct Header {
 };
 static_assert(sizeof(Header) == 32);
 
-std::string path_of(const std::string &key) { return "/JIT/" + key + ".o"; }
+std::string path_of(const std::string &key, const char *ext = ".o") { return "/JIT/" + key + ext; }
 
 }  // namespace
 
@@ -79,11 +79,32 @@ std::unique_ptr<llvm::MemoryBuffer> ObjectFileCache::load(const std::string &key
     return llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(obj.data(), obj.size()), path);
 }
 
-void ObjectFileCache::reject(const std::string &key, const char *why, const std::string &detail) {
-    const std::string path = path_of(key);
+bool ObjectFileCache::load_decision(const std::string &key, tune::Decision &d) {
+    if (!enabled_) return false;
+    FILE *f = vfs::fopen(path_of(key, ".w").c_str(), "rb");
+    if (!f) return false;
+    uint8_t buf[1024];  // a valid record is 296 bytes; a longer file is refused by parse()
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    if (const char *why = tune::parse(buf, n, strtoull(key.c_str(), nullptr, 16), d)) {
+        reject(key, why, "", ".w");
+        return false;
+    }
+    return true;
+}
+
+void ObjectFileCache::store_decision(const std::string &key, const tune::Decision &d) {
+    if (!enabled_) return;
+    const std::vector<uint8_t> data = tune::encode(strtoull(key.c_str(), nullptr, 16), d);
+    if (int r = vfs::write_atomic(path_of(key, ".w").c_str(), data.data(), data.size()))
+        fprintf(stderr, "jit: could not store %s (%s)\n", path_of(key, ".w").c_str(), strerror(-r));
+}
+
+void ObjectFileCache::reject(const std::string &key, const char *why, const std::string &detail, const char *ext) {
+    const std::string path = path_of(key, ext);
     rejected_++;
-    fprintf(stderr, "jit: cache entry %s rejected (%s%s%s): recompiling\n", path.c_str(), why,
-            detail.empty() ? "" : ": ", detail.c_str());
+    fprintf(stderr, "jit: cache entry %s rejected (%s%s%s): %s\n", path.c_str(), why, detail.empty() ? "" : ": ",
+            detail.c_str(), strcmp(ext, ".w") ? "recompiling" : "measuring again");
     recordf("{\"record\":\"jit_cache_reject\",\"path\":\"%s\",\"reason\":\"%s\"}\n", path.c_str(), why);
     vfs::unlink(path.c_str());
 }

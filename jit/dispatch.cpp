@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace bf::jit {
@@ -59,33 +60,192 @@ const char *shape_text(const Slot *s, char *buf, size_t n) {
     return buf;
 }
 
-void tier_up(Slot *s) {
+double search_ms_used;   // compile time spent on variants beyond the default recipe (Options::search_ms)
+bool search_spent_said;
+int trials;              // trials started this boot
+int running;             // slots in kTrial now
+
+void set_variant(Slot *s, const char *name) { snprintf(s->variant, sizeof s->variant, "%s", name); }
+
+}  // namespace
+
+std::string medians_text(const tune::Decision &d) {
+    std::string t;
+    for (int i = 0; i < d.n; i++) {
+        char b[64];
+        const double x = d.c[i].median ? double(d.c[0].median) / double(d.c[i].median) : 0;
+        snprintf(b, sizeof b, "%s%s %llu", i ? ", " : "", d.c[i].name, static_cast<unsigned long long>(d.c[i].median));
+        t += b;
+        if (i) {
+            snprintf(b, sizeof b, " (%.2fx)", x);
+            t += b;
+        }
+    }
+    return t;
+}
+
+namespace {
+
+void decision_record(const Slot *s) {
+    const tune::Decision &d = s->decision;
+    std::string c;
+    for (int i = 0; i < d.n; i++) {
+        char b[128];
+        snprintf(b, sizeof b, "%s{\"name\":\"%s\",\"median_cycles\":%llu,\"samples\":%u}", i ? "," : "", d.c[i].name,
+                 static_cast<unsigned long long>(d.c[i].median), d.c[i].samples);
+        c += b;
+    }
+    recordf("{\"record\":\"jit_decision\",\"name\":\"%s\",\"kernel\":\"%s\",\"winner\":\"%s\",\"speedup\":%.3f,"
+            "\"from_cache\":%s,\"candidates\":[%s],\"cpu\":\"%s\"}\n",
+            s->name, kSpecs[s->kernel].name, d.c[d.winner].name, d.speedup(), s->decided_before ? "true" : "false",
+            c.c_str(), cpu_name().c_str());
+}
+
+// Compiles variant v (nullptr: the default recipe) for slot s; nullptr if that failed (said).
+void *compile_for(Slot *s, const Variant *v) {
     const Spec &sp = kSpecs[s->kernel];
     uint64_t t0 = prof::begin();
+    Compiled c = compile(sp.symbol, shape_binds(s->kernel, s->shape), s->name, v);
+    s->compile_cycles += prof::begin() - t0;
+    s->compile_ms += c.ms;
+    if (!c.fn) {
+        fprintf(stderr, "jit: %s (%s): compile failed: %s\n", s->name, v ? v->name : "default", c.error.c_str());
+        return nullptr;
+    }
+    if (v && v != &variants()[0]) search_ms_used += c.ms;
+    s->from_cache = c.from_cache;
+    return c.fn;
+}
+
+// The swap into JIT code (after a trial, or without one), said on the console and as a record.
+void swap_in(Slot *s, void *fn, const char *variant) {
+    s->fn.store(fn, std::memory_order_release);
+    s->state = kJit;
+    set_variant(s, variant);
+    const uint64_t aot_mean = s->aot.calls ? s->aot.total / s->aot.calls : 0;
     char shape[40];
     shape_text(s, shape, sizeof shape);
-    char label[80];
-    snprintf(label, sizeof label, "%s %s", sp.name, shape);
-    Compiled c = compile(sp.symbol, shape_binds(s->kernel, s->shape), label);
-    s->compile_cycles = prof::begin() - t0;
-    if (!c.fn) {
-        s->state = 2;
-        fprintf(stderr, "jit: %s %s: compile failed, staying on AOT: %s\n", sp.name, shape, c.error.c_str());
+    fprintf(stderr, "jit: %s swapped to %s code for %s in %.2f ms (%s); AOT mean %llu cycles over %llu calls\n", s->name,
+            s->from_cache ? "cached" : "new", cpu_name().c_str(), s->compile_ms, s->from_cache ? "cache hit" : "compiled",
+            static_cast<unsigned long long>(aot_mean), static_cast<unsigned long long>(s->aot.calls));
+    recordf("{\"record\":\"jit_swap\",\"kernel\":\"%s\",\"shape\":\"%s\",\"cpu\":\"%s\",\"variant\":\"%s\",\"compile_ms\":%.3f,"
+            "\"from_cache\":%s,\"aot_calls\":%llu,\"aot_mean_cycles\":%llu}\n",
+            kSpecs[s->kernel].name, shape, cpu_name().c_str(), variant, s->compile_ms, s->from_cache ? "true" : "false",
+            static_cast<unsigned long long>(s->aot.calls), static_cast<unsigned long long>(aot_mean));
+}
+
+// An earlier boot's trial on this CPU decided for this slot: apply it, no trial, and no compile
+// when the winner's object is in the cache. False if the winner is not on offer any more.
+bool apply_decision(Slot *s, const tune::Decision &d) {
+    s->decision = d;
+    s->decided_before = true;
+    const char *w = d.c[d.winner].name;
+    if (d.winner == 0) {
+        s->state = kKept;
+        set_variant(s, "aot");
+        fprintf(stderr, "jit: %s stays on AOT, as measured on an earlier boot (%s)\n", s->name, medians_text(d).c_str());
+        decision_record(s);
+        return true;
+    }
+    const Variant *v = find_variant(w);
+    if (!v) return false;
+    void *fn = compile_for(s, v);
+    if (!fn) return false;
+    fprintf(stderr, "jit: %s runs %s, the winner on an earlier boot (%s)\n", s->name, w, medians_text(d).c_str());
+    swap_in(s, fn, w);
+    decision_record(s);
+    return true;
+}
+
+void tier_up(Slot *s) {
+    const Spec &sp = kSpecs[s->kernel];
+    const Options &o = options();
+    const bool trial = o.tune != Options::Tune::Off && o.variant.empty();
+    if (trial) {
+        tune::Decision d;
+        if (load_decision(decision_key(sp.symbol, shape_binds(s->kernel, s->shape)), d) && apply_decision(s, d)) return;
+        s->decided_before = false;
+        s->decision = tune::Decision();
+    }
+    const Variant *forced = o.variant.empty() ? nullptr : find_variant(o.variant.c_str());
+    void *fn = compile_for(s, forced);
+    if (!fn) {
+        s->state = kFailed;
         return;
     }
-    s->compile_ms = c.ms;
-    s->from_cache = c.from_cache;
-    s->fn.store(c.fn, std::memory_order_release);
-    s->state = 1;
-    uint64_t aot_mean = s->aot.calls ? s->aot.total / s->aot.calls : 0;
-    fprintf(stderr, "jit: %s %s swapped to %s code for %s in %.2f ms (%s); AOT mean %llu cycles over %llu calls\n",
-           sp.name, shape, c.from_cache ? "cached" : "new", cpu_name().c_str(), c.ms,
-           c.from_cache ? "cache hit" : "compiled", static_cast<unsigned long long>(aot_mean),
-           static_cast<unsigned long long>(s->aot.calls));
-    recordf("{\"record\":\"jit_swap\",\"kernel\":\"%s\",\"shape\":\"%s\",\"cpu\":\"%s\",\"compile_ms\":%.3f,"
-           "\"from_cache\":%s,\"key\":\"%s\",\"aot_calls\":%llu,\"aot_mean_cycles\":%llu}\n",
-           sp.name, shape, cpu_name().c_str(), c.ms, c.from_cache ? "true" : "false", c.key.c_str(),
-           static_cast<unsigned long long>(s->aot.calls), static_cast<unsigned long long>(aot_mean));
+    const char *default_name = forced ? forced->name : variants().empty() ? "jit" : variants()[0].name;
+    if (!trial) {
+        swap_in(s, fn, default_name);
+        return;
+    }
+    // The candidates: AOT, the default recipe, and (searching, within the budget) the variants.
+    tune::Decision &d = s->decision;
+    d.n = 0;
+    auto add = [&](const char *name, void *code) {
+        snprintf(d.c[d.n].name, sizeof d.c[d.n].name, "%s", name);
+        s->candidate[d.n++] = code;
+    };
+    add("aot", kSpecs[s->kernel].aot);
+    add(default_name, fn);
+    const std::vector<Variant> &vs = variants();
+    for (size_t i = 1; o.tune == Options::Tune::Search && i < vs.size() && d.n < tune::kMaxCandidates; i++) {
+        if (!variant_applies(vs[i], sp.symbol)) continue;
+        if (search_ms_used >= double(o.search_ms)) {
+            if (!search_spent_said)
+                fprintf(stderr, "jit: the search budget (jit_search_ms = %llu) is spent: the next kernels get the default recipe only\n",
+                        static_cast<unsigned long long>(o.search_ms));
+            search_spent_said = true;
+            break;
+        }
+        if (void *v = compile_for(s, &vs[i])) add(vs[i].name, v);
+    }
+    std::string names;
+    for (int i = 0; i < d.n; i++) names += std::string(i ? ", " : "") + d.c[i].name;
+    fprintf(stderr, "jit: %s: trying %s in turn on the next %d calls\n", s->name, names.c_str(),
+            d.n * (tune::kWarmCalls + tune::kSamples));
+    s->trial = new tune::Trial();
+    s->trial->begin(d.n);
+    s->state = kTrial;
+    set_variant(s, "trial");
+    trials++;
+    running++;
+    s->fn.store(s->candidate[s->trial->current()], std::memory_order_release);
+}
+
+// The trial is over: the winner stays, the decision is said, recorded and stored for next boot.
+void finish_trial(Slot *s) {
+    tune::Decision d = s->trial->decision();
+    for (int i = 0; i < d.n; i++) memcpy(d.c[i].name, s->decision.c[i].name, sizeof d.c[i].name);
+    s->decision = d;
+    void *winner = s->candidate[d.winner];
+    delete s->trial;
+    s->trial = nullptr;
+    running--;
+    if (d.winner == 0) {
+        s->fn.store(winner, std::memory_order_release);
+        s->state = kKept;
+        set_variant(s, "aot");
+        fprintf(stderr, "jit: %s stays on AOT: no compiled code was %.0f%% faster (%s)\n", s->name, tune::kMargin * 100,
+                medians_text(d).c_str());
+    } else {
+        s->fn.store(winner, std::memory_order_release);
+        s->state = kJit;
+        set_variant(s, d.c[d.winner].name);
+        fprintf(stderr, "jit: %s keeps %s, %.2fx AOT (%s)\n", s->name, d.c[d.winner].name, d.speedup(),
+                medians_text(d).c_str());
+    }
+    decision_record(s);
+    store_decision(decision_key(kSpecs[s->kernel].symbol, shape_binds(s->kernel, s->shape)), d);
+}
+
+void trial_call(Slot *s, void *fn, uint64_t cycles) {
+    int c = 0;
+    while (c < s->decision.n && s->candidate[c] != fn) c++;
+    add_sample(c == 0 ? s->aot : s->jit, cycles);
+    const int before = s->trial->current();
+    s->trial->add(c, cycles);
+    if (s->trial->done()) finish_trial(s);
+    else if (s->trial->current() != before) s->fn.store(s->candidate[s->trial->current()], std::memory_order_release);
 }
 
 void compare(Slot *s) {
@@ -136,10 +296,13 @@ Slot *slot(int kernel, const int64_t *shape, int nshape) {
     s->nshape = nshape;
     for (int k = 0; k < nshape; k++) s->shape[k] = shape[k];
     s->fn.store(reference ? kSpecs[kernel].ref : kSpecs[kernel].aot, std::memory_order_relaxed);
-    s->state = s == &overflow ? 2 : 0;
-    s->compared = s->from_cache = false;
+    s->state = s == &overflow ? kFailed : kAot;
+    s->compared = s->from_cache = s->decided_before = false;
     s->compile_ms = 0;
     s->compile_cycles = 0;
+    set_variant(s, "aot");
+    s->decision = tune::Decision();
+    s->trial = nullptr;
     char sh[40];
     snprintf(s->name, sizeof s->name, "%s %s", kSpecs[kernel].name, shape_text(s, sh, sizeof sh));
     fresh_region(s->aot, s->name);
@@ -147,17 +310,20 @@ Slot *slot(int kernel, const int64_t *shape, int nshape) {
     return s;
 }
 
-void after_call(Slot *s, uint64_t cycles) {
-    if (s->state == 1) {
+void after_call(Slot *s, void *fn, uint64_t cycles) {
+    if (s->state == kTrial) return trial_call(s, fn, cycles);
+    if (s->state == kJit) {
         add_sample(s->jit, cycles);
         if (!s->compared && s->jit.calls == kCompareAfter) compare(s);
         return;
     }
     add_sample(s->aot, cycles);
-    if (s->state == 0 && tiering && !reference && ready() &&
+    if (s->state == kAot && tiering && !reference && ready() &&
         (s->aot.calls >= options().hot_calls || s->aot.total >= options().hot_cycles))
         tier_up(s);
 }
+
+int trials_running() { return running; }
 
 void reset_counters() {
     for (int i = 0; i < nslots; i++) {
@@ -167,6 +333,16 @@ void reset_counters() {
     }
 }
 
+void reset_slots() {
+    for (int i = 0; i < nslots; i++)
+        if (slots[i].trial) {
+            delete slots[i].trial;
+            slots[i].trial = nullptr;
+            running--;
+        }
+    nslots = 0;
+}
+
 void set_tiering(bool on) { tiering = on; }
 
 void use_reference_kernels(bool on) {
@@ -174,7 +350,13 @@ void use_reference_kernels(bool on) {
     for (int i = 0; i < nslots; i++) {
         Slot &s = slots[i];
         s.fn.store(on ? kSpecs[s.kernel].ref : kSpecs[s.kernel].aot, std::memory_order_release);
-        s.state = 0;
+        if (s.trial) {
+            delete s.trial;
+            s.trial = nullptr;
+            running--;
+        }
+        s.state = kAot;
+        set_variant(&s, "aot");
         s.compared = false;
     }
 }
@@ -182,37 +364,59 @@ void use_reference_kernels(bool on) {
 int slot_count() { return nslots; }
 Slot *slot_at(int i) { return i >= 0 && i < nslots ? &slots[i] : nullptr; }
 
+const char *state_name(uint8_t st) {
+    switch (st) {
+    case kJit: return "jit";
+    case kFailed: return "failed";
+    case kTrial: return "trial";
+    case kKept: return "kept_aot";
+    default: return "aot";
+    }
+}
+
 void report() {
-    fprintf(stderr, "jit: %-26s %9s %14s %9s %14s %8s %11s %s\n", "kernel shape", "AOT calls", "AOT cyc/call",
-           "JIT calls", "JIT cyc/call", "speedup", "compile ms", "break-even calls");
+    fprintf(stderr, "jit: %-26s %9s %14s %9s %14s %8s %11s %-11s %s\n", "kernel shape", "AOT calls", "AOT cyc/call",
+            "JIT calls", "JIT cyc/call", "speedup", "compile ms", "code", "break-even calls");
     for (int i = 0; i < nslots; i++) {
         Slot &s = slots[i];
         double aot = s.aot.calls ? double(s.aot.total) / double(s.aot.calls) : 0;
         double jc = s.jit.calls ? double(s.jit.total) / double(s.jit.calls) : 0;
-        double speed = (aot > 0 && jc > 0) ? aot / jc : 0;
+        // A trial measured AOT and JIT on alternating calls (the same positions, the same state of
+        // the machine): its ratio, not that of the calls before and after the swap, is the speedup.
+        const bool tried = s.decision.n > 0 && s.state != kTrial;
+        double speed = tried ? s.decision.speedup() : (aot > 0 && jc > 0) ? aot / jc : 0;
         // After how many calls the compile paid for itself (cycles saved per call vs its cost).
-        long long breakeven = (aot > jc && jc > 0 && s.state == 1)
+        long long breakeven = (aot > jc && jc > 0 && s.state == kJit)
                                   ? static_cast<long long>(double(s.compile_cycles) / (aot - jc)) + 1
                                   : -1;
-        if (s.state != 1) {  // never swapped: no JIT columns (not zeros that read like results)
-            fprintf(stderr, "jit: %-26s %9llu %14.0f %9s %14s %8s %11s %s\n", s.name,
-                   static_cast<unsigned long long>(s.aot.calls), aot, "-", "-", "-", "-",
-                   s.state == 2 ? "- (JIT failed: AOT)" : "- (not hot: AOT)");
+        if (s.state != kJit) {  // not on JIT code: no JIT columns (not zeros that read like results)
+            const char *why = s.state == kFailed ? "- (JIT failed: AOT)"
+                            : s.state == kKept   ? "- (JIT not faster: AOT kept)"
+                            : s.state == kTrial  ? "- (trial running)"
+                                                 : "- (not hot: AOT)";
+            char sp[16] = "-";
+            if (tried) snprintf(sp, sizeof sp, "%.2fx", speed);
+            fprintf(stderr, "jit: %-26s %9llu %14.0f %9s %14s %8s %11s %-11s %s\n", s.name,
+                    static_cast<unsigned long long>(s.aot.calls), aot, "-", "-", sp, "-", s.variant, why);
         } else {
             char be[24];
             if (breakeven < 0) snprintf(be, sizeof be, "never");
             else snprintf(be, sizeof be, "%lld", breakeven);
-            fprintf(stderr, "jit: %-26s %9llu %14.0f %9llu %14.0f %7.2fx %11.2f %s%s\n", s.name,
-                   static_cast<unsigned long long>(s.aot.calls), aot, static_cast<unsigned long long>(s.jit.calls),
-                   jc, speed, s.compile_ms, s.jit.calls ? be : "-", s.from_cache ? " (cached)" : "");
+            fprintf(stderr, "jit: %-26s %9llu %14.0f %9llu %14.0f %7.2fx %11.2f %-11s %s%s\n", s.name,
+                    static_cast<unsigned long long>(s.aot.calls), aot, static_cast<unsigned long long>(s.jit.calls), jc,
+                    speed, s.compile_ms, s.variant, s.jit.calls ? be : "-", s.from_cache ? " (cached)" : "");
         }
-        recordf("{\"record\":\"jit_kernel\",\"kernel\":\"%s\",\"name\":\"%s\",\"state\":\"%s\",\"aot_calls\":%llu,"
-               "\"aot_mean_cycles\":%.1f,\"jit_calls\":%llu,\"jit_mean_cycles\":%.1f,\"speedup\":%.3f,"
-               "\"compile_ms\":%.3f,\"from_cache\":%s,\"break_even_calls\":%lld,\"cpu\":\"%s\"}\n",
-               kSpecs[s.kernel].name, s.name, s.state == 1 ? "jit" : s.state == 2 ? "failed" : "aot",
-               static_cast<unsigned long long>(s.aot.calls), aot, static_cast<unsigned long long>(s.jit.calls), jc,
-               speed, s.compile_ms, s.from_cache ? "true" : "false", breakeven, cpu_name().c_str());
+        recordf("{\"record\":\"jit_kernel\",\"kernel\":\"%s\",\"name\":\"%s\",\"state\":\"%s\",\"variant\":\"%s\","
+                "\"aot_calls\":%llu,\"aot_mean_cycles\":%.1f,\"jit_calls\":%llu,\"jit_mean_cycles\":%.1f,\"speedup\":%.3f,"
+                "\"measured_in_trial\":%s,\"compile_ms\":%.3f,\"from_cache\":%s,\"break_even_calls\":%lld,\"cpu\":\"%s\"}\n",
+                kSpecs[s.kernel].name, s.name, state_name(s.state), s.variant, static_cast<unsigned long long>(s.aot.calls),
+                aot, static_cast<unsigned long long>(s.jit.calls), jc, speed, tried ? "true" : "false", s.compile_ms,
+                s.from_cache ? "true" : "false", breakeven, cpu_name().c_str());
     }
+    const Stats st = stats();
+    fprintf(stderr, "jit: %llu compiled, %llu linked from the cache, %d trials run, %llu decisions read from /JIT\n",
+            static_cast<unsigned long long>(st.compiled), static_cast<unsigned long long>(st.cache_hits), trials,
+            static_cast<unsigned long long>(st.decisions_loaded));
 }
 
 }  // namespace bf::jit

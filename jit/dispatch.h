@@ -11,6 +11,7 @@
 
 #include <array>
 #include <atomic>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -19,6 +20,7 @@
 
 #include "bareflow/profile.h"
 #include "jit/kernels/kernels.h"
+#include "jit/tune.h"
 
 namespace bf::jit {
 
@@ -31,22 +33,39 @@ enum Kernel : int {
 
 constexpr int kMaxShape = 4;  // shape parameters per kernel
 
+// A slot's life: AOT until hot; then JIT (swapped in, after a trial if jit_tune asks for one), or
+// Trial (the candidates take turns on live calls, tune.h), or Kept (AOT: no compiled code was
+// faster), or Failed (the compile failed: AOT).
+enum SlotState : uint8_t { kAot, kJit, kFailed, kTrial, kKept };
+
 struct Slot {
     int kernel, nshape;
     int64_t shape[kMaxShape];
     std::atomic<void *> fn;
     prof::Region aot, jit;     // cycles of the calls made on each version
-    uint8_t state;             // 0 AOT, 1 JIT, 2 JIT failed (stays AOT)
+    uint8_t state;             // SlotState
     bool compared, from_cache;
-    double compile_ms;
-    uint64_t compile_cycles;   // TSC cycles the compile (or cache load) took
+    bool decided_before;       // the decision was read from /JIT (an earlier boot's trial)
+    double compile_ms;         // every compile (or cache load) for this slot
+    uint64_t compile_cycles;   // TSC cycles they took
     char name[48];             // "matvec 288x288"
+    char variant[16];          // what runs now: "aot", or a variant's name ("avx2", ...)
+    tune::Decision decision;   // the trial's outcome (n = 0: no trial)
+    tune::Trial *trial;        // while in kTrial
+    void *candidate[tune::kMaxCandidates];  // the trial's code: [0] AOT
 };
 
 Slot *slot(int kernel, const int64_t *shape, int nshape);  // found or created (fixed table)
-void after_call(Slot *s, uint64_t cycles);                 // profile; tier up when hot
+// A call to `fn` (what the slot held when the call was bound) took `cycles`: profile it; tier up
+// when hot; in a trial, count it for its candidate and move the slot to the next one.
+void after_call(Slot *s, void *fn, uint64_t cycles);
+int trials_running();
+// "aot 12034, avx2 8011 (1.50x), base 9100 (1.32x)": a trial's medians in cycles per call, and
+// each one's speed against AOT.
+std::string medians_text(const tune::Decision &d);      // slots still in a trial (benchmarks warm up until there are none)
 void report();             // the AOT-vs-JIT table and a jit_kernel record per slot
 void reset_counters();     // zero the slots' profiles (keeps the compiled code)
+void reset_slots();        // forget every slot: each starts again on AOT (jit-selftest, per variant)
 void set_tiering(bool on); // off: hot slots stay on AOT (benchmarks measure AOT first)
 // On: every slot, existing or new, calls the kernel's reference twin (ref::) and nothing tiers
 // up (the tests compare whole generations, fast against reference kernels); off: back to AOT.
@@ -145,7 +164,7 @@ template <int K, typename... P, void (*F)(P...), const ShapeArgs &S> struct Wrap
         const Bound<P...> b = bind(args...);
         uint64_t t0 = prof::begin();
         b.fn(args...);
-        after_call(b.slot, prof::begin() - t0);
+        after_call(b.slot, reinterpret_cast<void *>(b.fn), prof::begin() - t0);
     }
     static Bound<P...> bind(P... args) { return bind_at(std::make_index_sequence<size_t(S.n)>(), args...); }
 };

@@ -17,6 +17,9 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <cpuid.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -39,8 +42,22 @@ std::unique_ptr<TargetMachine> tm;
 std::string cpu, features;
 ObjectFileCache *cache;
 Stats st;
-uint64_t bitcode_hash;
-const char *bc_begin, *bc_end, *bc_variant;
+const char *bc_variant;  // the default recipe's bitcode
+std::string identity;
+std::vector<Variant> vars;
+
+struct Bitcode {
+    const char *name, *begin, *end;
+    uint64_t hash;
+};
+Bitcode bitcodes[] = {{"base", bf_kernels_bc_base, bf_kernels_bc_base_end, 0},
+                      {"avx2", bf_kernels_bc_avx2, bf_kernels_bc_avx2_end, 0},
+                      {"avx512", bf_kernels_bc_avx512, bf_kernels_bc_avx512_end, 0}};
+const Bitcode &bitcode(const char *name) {
+    for (const Bitcode &b : bitcodes)
+        if (!strcmp(b.name, name)) return b;
+    return bitcodes[0];
+}
 
 bool has_feature(const std::string &f, const char *name) {  // "+avx2" as a whole item
     size_t n = strlen(name);
@@ -91,6 +108,89 @@ std::string hex(uint64_t v) {
     char b[17];
     snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(v));
     return b;
+}
+
+std::string read_identity() {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(0, &a, &b, &c, &d)) return "unknown CPU";
+    char vendor[13];
+    memcpy(vendor, &b, 4);
+    memcpy(vendor + 4, &d, 4);
+    memcpy(vendor + 8, &c, 4);
+    vendor[12] = 0;
+    __get_cpuid(1, &a, &b, &c, &d);
+    unsigned family = (a >> 8) & 0xF, model = (a >> 4) & 0xF;
+    if (family == 0xF) family += (a >> 20) & 0xFF;
+    if (family >= 6) model |= ((a >> 16) & 0xF) << 4;
+    char out[96];
+    snprintf(out, sizeof out, "%s family %u model %u stepping %u", vendor, family, model, a & 0xF);
+    return out;
+}
+
+// The variants offered on this CPU: the default recipe, then one change each.
+void make_variants() {
+    auto add = [](const char *name, const char *bc, int bits, int64_t prefetch) {
+        Variant v{};
+        snprintf(v.name, sizeof v.name, "%s", name);
+        v.bitcode = bc;
+        v.vector_bits = bits;
+        v.prefetch = prefetch;
+        vars.push_back(v);
+    };
+    const std::string d = bc_variant;
+    add(d.c_str(), bc_variant, 0, 0);
+    if (d == "avx512") add("avx512/v256", "avx512", 256, 0);  // 512-bit vectors can clock lower
+    if (d != "base") {
+        add((d + "/v128").c_str(), bc_variant, 128, 0);  // narrower vectors can stream faster
+        if (d == "avx512") add("avx2", "avx2", 0, 0);
+        add("base", "base", 0, 0);                         // the baseline tiles, this CPU's code
+    }
+    add((d + "/pf1k").c_str(), bc_variant, 0, 1024);        // software prefetch distance (default 2048)
+    add((d + "/pf4k").c_str(), bc_variant, 0, 4096);
+}
+
+constexpr const char *kPrefetchKnob = "bf_tune_prefetch_ahead";
+
+// The kernel symbols whose code reads the prefetch knob (directly or through what they call),
+// found once in the default bitcode.
+bool reads_prefetch(const char *symbol) {
+    static bool done;
+    static std::vector<std::string> readers;
+    if (!done) {
+        done = true;
+        LLVMContext ctx;
+        const Bitcode &b = bitcode(bc_variant);
+        auto buf = MemoryBuffer::getMemBuffer(StringRef(b.begin, size_t(b.end - b.begin)), "kernels.bc", false);
+        auto m = parseBitcodeFile(*buf, ctx);
+        if (!m) {
+            consumeError(m.takeError());
+            return false;
+        }
+        GlobalVariable *g = (*m)->getNamedGlobal(kPrefetchKnob);
+        if (!g) return false;
+        std::vector<const Function *> reach;
+        auto reached = [&](const Function *f) { return std::find(reach.begin(), reach.end(), f) != reach.end(); };
+        for (const User *u : g->users())
+            if (auto *i = dyn_cast<Instruction>(u))
+                if (!reached(i->getFunction())) reach.push_back(i->getFunction());
+        for (bool grew = true; grew;) {  // callers of readers read it too
+            grew = false;
+            for (const Function &f : **m) {
+                if (f.isDeclaration() || reached(&f)) continue;
+                bool calls = false;
+                for (const BasicBlock &bb : f)
+                    for (const Instruction &i : bb)
+                        if (auto *cb = dyn_cast<CallBase>(&i))
+                            if (const Function *callee = cb->getCalledFunction(); callee && reached(callee)) calls = true;
+                if (calls) {
+                    reach.push_back(&f);
+                    grew = true;
+                }
+            }
+        }
+        for (const Function *f : reach) readers.push_back(f->getName().str());
+    }
+    return std::find(readers.begin(), readers.end(), symbol) != readers.end();
 }
 
 // Links a cached object in a JITDylib of its own (linked against the main one for the runtime
@@ -159,14 +259,17 @@ bool init(const Options &o, std::string &err) {
     // The bitcode whose tile sizes fit this CPU's vector registers; avx2 and avx512 are built
     // with AVX2, FMA and F16C (the quantized kernels' intrinsics), so they need all three.
     const bool v3 = has_feature(features, "+avx2") && has_feature(features, "+fma") && has_feature(features, "+f16c");
-    if (v3 && has_feature(features, "+avx512f")) {
-        bc_begin = bf_kernels_bc_avx512, bc_end = bf_kernels_bc_avx512_end, bc_variant = "avx512";
-    } else if (v3) {
-        bc_begin = bf_kernels_bc_avx2, bc_end = bf_kernels_bc_avx2_end, bc_variant = "avx2";
-    } else {
-        bc_begin = bf_kernels_bc_base, bc_end = bf_kernels_bc_base_end, bc_variant = "base";
+    bc_variant = v3 && has_feature(features, "+avx512f") ? "avx512" : v3 ? "avx2" : "base";
+    for (Bitcode &b : bitcodes) b.hash = fnv1a(b.begin, size_t(b.end - b.begin));
+    identity = read_identity();
+    make_variants();
+    if (!opts.variant.empty() && !find_variant(opts.variant.c_str())) {
+        std::string names;
+        for (const Variant &v : vars) names += std::string(names.empty() ? "" : ", ") + v.name;
+        fprintf(stderr, "jit: jit_variant '%s' is not offered on this CPU (%s): using the default recipe\n",
+                opts.variant.c_str(), names.c_str());
+        opts.variant.clear();
     }
-    bitcode_hash = fnv1a(bc_begin, size_t(bc_end - bc_begin));
     cache = new ObjectFileCache(opts.use_cache, opts.clear_cache);
     auto j = LLJITBuilder()
                  .setJITTargetMachineBuilder(*jtmb)
@@ -201,26 +304,78 @@ const Options &options() { return opts; }
 const std::string &cpu_name() { return cpu; }
 const std::string &cpu_features() { return features; }
 const char *bitcode_variant() { return bc_variant ? bc_variant : "none"; }
+const std::string &cpu_identity() { return identity; }
+const std::vector<Variant> &variants() { return vars; }
+bool force_variant(const char *name) {
+    if (!find_variant(name)) return false;
+    opts.variant = name;
+    return true;
+}
+const Variant *find_variant(const char *name) {
+    for (const Variant &v : vars)
+        if (!strcmp(v.name, name)) return &v;
+    return nullptr;
+}
 Stats stats() { return st; }
 
-Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds, const char *label) {
+bool variant_applies(const Variant &v, const char *symbol) { return !v.prefetch || reads_prefetch(symbol); }
+
+namespace {
+// What every key shares: the CPU (its identity, LLVM's name and features), LLVM, the opt level.
+uint64_t key_machine(uint64_t k) {
+    k = fnv1a(identity.data(), identity.size(), k);
+    k = fnv1a(cpu.data(), cpu.size(), k);
+    k = fnv1a(features.data(), features.size(), k);
+    k = fnv1a(LLVM_VERSION_STRING, strlen(LLVM_VERSION_STRING), k);
+    return fnv1a("O3", 2, k);
+}
+uint64_t key_kernel(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds, uint64_t k) {
+    k = fnv1a(symbol, strlen(symbol), k);
+    for (auto &[idx, val] : binds) {  // field by field: std::pair has padding bytes
+        int64_t f[2] = {idx, val};
+        k = fnv1a(f, sizeof f, k);
+    }
+    return k;
+}
+uint64_t key_variant(const Variant &v, uint64_t k) {
+    int64_t f[2] = {v.vector_bits, v.prefetch};
+    k = fnv1a(v.name, strlen(v.name), k);
+    k = fnv1a(&bitcode(v.bitcode).hash, 8, k);
+    return fnv1a(f, sizeof f, k);
+}
+}  // namespace
+
+std::string decision_key(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds) {
+    uint64_t k = key_kernel(symbol, binds, fnv1a("decision", 8));
+    for (const Variant &v : vars) k = key_variant(v, k);  // another set of variants: another trial
+    return hex(key_machine(k));
+}
+
+bool load_decision(const std::string &key, tune::Decision &d) {
+    if (!cache) return false;
+    uint64_t rejected = cache->rejected();
+    bool ok = cache->load_decision(key, d);
+    st.decisions_loaded += ok;
+    st.decisions_rejected += cache->rejected() - rejected;
+    return ok;
+}
+
+void store_decision(const std::string &key, const tune::Decision &d) {
+    if (cache) cache->store_decision(key, d);
+}
+
+Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds, const char *label,
+                 const Variant *v) {
     Compiled out;
     if (!lljit) {
         out.error = "JIT not initialized";
         return out;
     }
+    if (!v) v = &vars[0];
+    const Bitcode &bc = bitcode(v->bitcode);
     auto t0 = std::chrono::steady_clock::now();
-    // The cache key: bitcode, kernel, bound values, CPU, features, LLVM version, opt level.
-    uint64_t k = fnv1a(symbol, strlen(symbol), bitcode_hash);
-    for (auto &[idx, val] : binds) {  // field by field: std::pair has padding bytes
-        int64_t f[2] = {idx, val};
-        k = fnv1a(f, sizeof f, k);
-    }
-    k = fnv1a(cpu.data(), cpu.size(), k);
-    k = fnv1a(features.data(), features.size(), k);
-    k = fnv1a(LLVM_VERSION_STRING, strlen(LLVM_VERSION_STRING), k);
-    k = fnv1a("O3", 2, k);
-    out.key = hex(k);
+    // The cache key: kernel, bound values, the variant (its bitcode), the machine.
+    out.key = hex(key_machine(key_variant(*v, key_kernel(symbol, binds, 1469598103934665603ull))));
     std::string spec_name = std::string("bfjit_") + out.key;
     auto finish = [&](bool from_cache) {  // from the cache: out.fn is set; else the lookup compiles
         if (!from_cache) {
@@ -250,11 +405,11 @@ Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> 
         cache->reject(out.key, why, detail);
     }
     st.cache_rejected += cache->rejected() - rejected_before;
-    if (label) fprintf(stderr, "jit: compiling %s for %s ...\n", label, cpu.c_str());
+    if (label) fprintf(stderr, "jit: compiling %s (%s) for %s ...\n", label, v->name, cpu.c_str());
 
     auto ctx = std::make_unique<LLVMContext>();
     auto buf = MemoryBuffer::getMemBuffer(
-        StringRef(bc_begin, size_t(bc_end - bc_begin)), "kernels.bc", false);
+        StringRef(bc.begin, size_t(bc.end - bc.begin)), "kernels.bc", false);
     auto parsed = parseBitcodeFile(*buf, *ctx);
     if (!parsed) {
         out.error = "bitcode: " + toString(parsed.takeError());
@@ -294,7 +449,10 @@ Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> 
         fn.removeFnAttr(Attribute::OptimizeNone);
         fn.addFnAttr("target-cpu", cpu);
         fn.addFnAttr("target-features", features);
+        if (v->vector_bits) fn.addFnAttr("prefer-vector-width", std::to_string(v->vector_bits));
     }
+    if (GlobalVariable *g = m->getNamedGlobal(kPrefetchKnob); g && v->prefetch && g->hasInitializer())
+        g->setInitializer(ConstantInt::get(g->getValueType(), uint64_t(v->prefetch)));
     f->addFnAttr(Attribute::AlwaysInline);
     for (GlobalVariable &g : m->globals())
         if (!g.isDeclaration()) g.setLinkage(GlobalValue::InternalLinkage);

@@ -21,7 +21,18 @@ const Options &options() { return opts; }
 const std::string &cpu_name() { return none; }
 const std::string &cpu_features() { return none; }
 const char *bitcode_variant() { return "none"; }
-Compiled compile(const char *, const std::vector<std::pair<int, int64_t>> &, const char *) {
+const std::string &cpu_identity() { return none; }
+const std::vector<Variant> &variants() {
+    static const std::vector<Variant> empty;
+    return empty;
+}
+const Variant *find_variant(const char *) { return nullptr; }
+bool force_variant(const char *) { return false; }
+bool variant_applies(const Variant &, const char *) { return false; }
+std::string decision_key(const char *, const std::vector<std::pair<int, int64_t>> &) { return ""; }
+bool load_decision(const std::string &, tune::Decision &) { return false; }
+void store_decision(const std::string &, const tune::Decision &) {}
+Compiled compile(const char *, const std::vector<std::pair<int, int64_t>> &, const char *, const Variant *) {
     Compiled c;
     c.error = "this build has no JIT";
     return c;

@@ -174,7 +174,10 @@ void split(int total, int step, jit::Bound<P...> (*bind)(P...), ArgsOf &&args_of
         std::apply(i == chunks - 1 ? last.fn : full.fn, args);
         cycles[i] = prof::begin() - t0;
     });
-    for (int i = 0; i < chunks; i++) jit::after_call(i == chunks - 1 ? last.slot : full.slot, cycles[i]);
+    for (int i = 0; i < chunks; i++) {
+        const jit::Bound<P...> &b = i == chunks - 1 ? last : full;
+        jit::after_call(b.slot, reinterpret_cast<void *>(b.fn), cycles[i]);
+    }
 }
 
 // Items per chunk for `total` items on the pool's cores, a multiple of `align`; 0 when one core

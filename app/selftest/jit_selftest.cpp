@@ -3,6 +3,8 @@
 // kernels' tolerance). Prints the target, the swaps and the AOT-vs-JIT table.
 // Options: BAREFLOW.CFG and the environment (on bare metal, key=value words on the kernel command
 // line): jit=off  jit_cache=off|clear  jit_hot_calls=N (default 8 here)  jit_hot_cycles=N
+// jit_tune=off (default here: each case checks JIT code)  jit_variant=NAME|all (all: every
+// variant the CPU offers, each checked against the reference loops)
 #include "selftest.h"
 
 #include "jit_setup.h"
@@ -54,17 +56,11 @@ void expect_close(const char *what, const std::vector<float> &got, const std::ve
     }
 }
 
-}  // namespace
-
-int run_jit_selftest(const Settings &settings) {
-    bf::jit::Options o = jit_options_from_config(settings);
-    if (settings.jit_hot_calls < 0) o.hot_calls = 8;  // hot quickly: the checks call each kernel a few times
-    size_t heap0 = mallinfo2().uordblks + mallinfo2().hblkhd;
-    if (!start_jit(o)) return 1;
+// Every kernel through the dispatch table `reps` times (hot after hot_calls), checked against its
+// reference loop.
+void run_cases(int reps) {
     namespace K = bf::kern;
     namespace D = bf::kern::dispatch;
-    int reps = int(o.hot_calls) + 4;
-
     for (auto [n, d] : {std::pair{96, 80}, std::pair{288, 288}}) {
         auto w = rnd(size_t(n) * d, 1), x = rnd(n, 2);
         std::vector<float> want(d), got(d);
@@ -312,6 +308,31 @@ int run_jit_selftest(const Settings &settings) {
             D::attention_f16(got.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs);
         expect_close("attention_f16 6/2/48 at 20", got, want, std::sqrt(float(hs)));
     }
+}
+
+}  // namespace
+
+int run_jit_selftest(const Settings &settings) {
+    bf::jit::Options o = jit_options_from_config(settings);
+    if (settings.jit_hot_calls < 0) o.hot_calls = 8;  // hot quickly: the checks call each kernel a few times
+    // Each case checks the JIT's code: no trial (it would alternate with AOT), unless asked for.
+    if (settings.jit_tune == JitTune::Unset) o.tune = bf::jit::Options::Tune::Off;
+    const bool every_variant = settings.jit_variant == "all";
+    if (every_variant) o.variant.clear();
+    size_t heap0 = mallinfo2().uordblks + mallinfo2().hblkhd;
+    if (!start_jit(o)) return 1;
+    int reps = int(o.hot_calls) + 4;
+    if (!every_variant) {
+        run_cases(reps);
+    } else {  // jit_variant=all: the whole set once per variant this CPU offers, each from a fresh table
+        for (const bf::jit::Variant &v : bf::jit::variants()) {
+            std::printf("jit-selftest: variant %s\n", v.name);
+            bf::jit::force_variant(v.name);
+            bf::jit::reset_slots();
+            run_cases(reps);
+        }
+    }
+
     // Every registry row must have a case above: a kernel added without one fails here.
     for (int k = 0; k < bf::jit::kKernels; k++) {
         bool seen = false;

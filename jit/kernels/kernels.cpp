@@ -9,6 +9,13 @@
 #include "kern_detail.h"
 
 #include <math.h>
+#include <stddef.h>
+
+// The software prefetch distance of the quantized one-position matvecs (qmatvec_detail.h),
+// defined here, apart from the files that read it: a file that saw the value would fold it into
+// its code, and the JIT's variants (which set it) would change nothing there.
+extern "C" const size_t bf_tune_prefetch_ahead;
+extern "C" const size_t bf_tune_prefetch_ahead = 2048;
 
 namespace bf::kern {
 namespace {

@@ -36,10 +36,15 @@ inline int dot_i8(const int8_t *w, const int8_t *x) {
 // than fp32's): a software prefetch this far ahead of the bytes being read brings them to
 // 95-100% (Q8_0 768x120000: 14.7 -> 18.5 GB/s, PREFETCH distance 512: 13-16, 1024: 14, 2048:
 // 18.5, 4096: 17-19). Prefetches never fault, so reading past the end of a matrix is harmless.
-constexpr size_t kPrefetchAhead = 2048;
+// The distance is a knob (defined in qmatvec.cpp, 2048): a constant the JIT can set per variant
+// (jit.h Variant::prefetch; the trial keeps the fastest on the CPU it runs on), folded into the
+// code like any constant; the AOT code reads it once per call.
+}  // namespace bf::kern::qdetail
+extern "C" const size_t bf_tune_prefetch_ahead;
+namespace bf::kern::qdetail {
 inline void prefetch_ahead(const void *p, size_t bytes) {
     // The address as an integer: pointer arithmetic past the end of the matrix would be undefined.
-    const uintptr_t a = reinterpret_cast<uintptr_t>(p) + kPrefetchAhead;
+    const uintptr_t a = reinterpret_cast<uintptr_t>(p) + bf_tune_prefetch_ahead;
     for (size_t k = 0; k < bytes; k += 64) __builtin_prefetch(reinterpret_cast<const void *>(a + k));
 }
 
