@@ -108,12 +108,12 @@ void *compile_for(Slot *s, const Variant *v) {
     Compiled c = compile(sp.symbol, shape_binds(s->kernel, s->shape), s->name, v);
     s->compile_cycles += prof::begin() - t0;
     s->compile_ms += c.ms;
+    s->from_cache = s->from_cache && c.from_cache;  // "cached" only if no candidate was compiled
     if (!c.fn) {
         fprintf(stderr, "jit: %s (%s): compile failed: %s\n", s->name, v ? v->name : "default", c.error.c_str());
         return nullptr;
     }
     if (v && v != &variants()[0]) search_ms_used += c.ms;
-    s->from_cache = c.from_cache;
     return c.fn;
 }
 
@@ -159,6 +159,7 @@ bool apply_decision(Slot *s, const tune::Decision &d) {
 
 void tier_up(Slot *s) {
     const Spec &sp = kSpecs[s->kernel];
+    s->from_cache = true;
     const Options &o = options();
     const bool trial = o.tune != Options::Tune::Off && o.variant.empty();
     if (trial) {
@@ -228,11 +229,9 @@ void finish_trial(Slot *s) {
         fprintf(stderr, "jit: %s stays on AOT: no compiled code was %.0f%% faster (%s)\n", s->name, tune::kMargin * 100,
                 medians_text(d).c_str());
     } else {
-        s->fn.store(winner, std::memory_order_release);
-        s->state = kJit;
-        set_variant(s, d.c[d.winner].name);
         fprintf(stderr, "jit: %s keeps %s, %.2fx AOT (%s)\n", s->name, d.c[d.winner].name, d.speedup(),
                 medians_text(d).c_str());
+        swap_in(s, winner, d.c[d.winner].name);
     }
     decision_record(s);
     store_decision(decision_key(kSpecs[s->kernel].symbol, shape_binds(s->kernel, s->shape)), d);
