@@ -83,7 +83,11 @@ std::vector<uint8_t> encode(uint64_t key, const Decision &d) {
     Payload p{};
     p.n = d.n;
     p.winner = d.winner;
-    for (int i = 0; i < d.n && i < kMaxCandidates; i++) p.c[i] = d.c[i];
+    for (int i = 0; i < d.n && i < kMaxCandidates; i++) {  // field by field: no padding bytes from the stack
+        memcpy(p.c[i].name, d.c[i].name, sizeof p.c[i].name);
+        p.c[i].median = d.c[i].median;
+        p.c[i].samples = d.c[i].samples;
+    }
     Header h{};
     memcpy(h.magic, "BFJITWIN", 8);
     h.version = 1;

@@ -8,15 +8,20 @@
 # tokenizer_fuzz (tokenizer file + encode/decode), config_fuzz (BAREFLOW.CFG parser + environment
 # overlay), repl_fuzz (the REPL's command-line splitter), lz4_fuzz (the LZ4 block decoder that
 # mirrors stage 2's, image/lz4_block.cpp, and liblz4 round trips), madt_fuzz (the ACPI MADT
-# parser that decides which processors start, kernel_lib/smp/madt.cpp).
+# parser that decides which processors start, kernel_lib/smp/madt.cpp), jit_decision_fuzz (the
+# JIT's stored trial decisions under /JIT, jit/tune.cpp parse).
 # A crash, a leak, a sanitizer report or a timeout fails it; the input is kept in build/fuzz/.
 set -u
 cd "$(dirname "$0")/../.."
 out=build/fuzz
-# Configure once (later builds re-run CMake by themselves when tests/CMakeLists.txt changes).
+# Configure once (later builds re-run CMake by themselves when tests/CMakeLists.txt changes, but
+# a target added there is unknown to the old Makefiles until then: regenerate them first).
 configure() {
-  [ -f "$out/CMakeCache.txt" ] ||
+  if [ ! -f "$out/CMakeCache.txt" ]; then
     cmake -S tests -B "$out" -DBF_FUZZ=ON -DCMAKE_CXX_COMPILER=/usr/lib/llvm-19/bin/clang++
+  elif [ tests/CMakeLists.txt -nt "$out/Makefile" ]; then
+    cmake "$out"
+  fi
 }
 if [ "${1:-}" = --build ]; then
   mkdir -p "$out"
@@ -53,6 +58,19 @@ override = struct.pack('<BBHQ', 5, 12, 0, 0xFEE00000)
 d = sys.argv[1]
 open(d + '/seed1', 'wb').write(madt([lapic(i, i, 1) for i in range(4)] + [ioapic]))
 open(d + '/seed2', 'wb').write(madt([lapic(0, 0, 1), lapic(1, 1, 0), x2(300, 1), x2(301, 2), override]))
+PY
+              } ;;
+  jit_decision_fuzz) seed() {  # valid records (jit/tune.cpp's layout): AOT kept, a variant of 8 won
+                python3 - "$1" <<'PY'
+import struct, sys, zlib
+def record(key, winner, cands):
+    c = b''.join(struct.pack('<16sQI4x', n.encode(), m, s) for n, m, s in cands)
+    payload = struct.pack('<ii', len(cands), winner) + c + bytes(32 * (8 - len(cands)))
+    return b'BFJITWIN' + struct.pack('<IIQQ', 1, zlib.crc32(payload), key, len(payload)) + payload
+d = sys.argv[1]
+open(d + '/seed1', 'wb').write(record(0x1234567890ABCDEF, 0, [('aot', 100000, 16), ('avx2', 99000, 16)]))
+names = ['aot', 'avx2', 'avx2/v128', 'base', 'avx2/pf0', 'avx2/pf512', 'sse', 'avx512']
+open(d + '/seed2', 'wb').write(record(0xFEDCBA9876543210, 3, [(n, 90000 + 1000 * i, 16) for i, n in enumerate(names)]))
 PY
               } ;;
   repl_fuzz)  seed() { printf 'gen -n 20 "The \\"robot\\"" it'"'"'s\n' > "$1/seed1"; printf 'load /MODELS/A.BIN' > "$1/seed2"; } ;;
