@@ -184,6 +184,21 @@ int run_bench_llm(const bf::llm::LoadedModel &m, uint64_t us_at_main) {
     }
     bf::jit::set_tiering(true);
     bf::pool::set_threads(all);
+    // What the trials chose (jit/tune.h): a slot left on JIT code slower than AOT would be a defect.
+    int on_jit = 0, kept = 0, slower = 0;
+    for (int i = 0; i < bf::jit::slot_count(); i++) {
+        const bf::jit::Slot *s = bf::jit::slot_at(i);
+        kept += s->state == bf::jit::kKept;
+        if (s->state != bf::jit::kJit) continue;
+        on_jit++;
+        const double aot = s->aot.calls ? double(s->aot.total) / double(s->aot.calls) : 0;
+        const double jit = s->jit.calls ? double(s->jit.total) / double(s->jit.calls) : 0;
+        const double speedup = s->decision.n ? s->decision.speedup() : jit > 0 ? aot / jit : 0;
+        slower += speedup > 0 && speedup < 0.95;
+    }
+    std::printf("bench-llm: kernel slots: %d on JIT code, %d kept on AOT (no JIT code was faster), %d on JIT code below 0.95x AOT\n",
+                on_jit, kept, slower);
+    bf::jit::report();
     if (bf::bare_metal() && us_at_main) {
         std::printf("bench-llm: power-on (first MBR instruction) to main %.1f ms, to the first generated token %.1f ms\n",
                     us_at_main / 1000.0, first_token_us / 1000.0);
