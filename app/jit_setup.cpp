@@ -44,8 +44,6 @@ bool start_jit(const bf::jit::Options &opt) {
         if (p != std::string::npos && (p + std::strlen(feat) == f.size() || f[p + std::strlen(feat)] == ','))
             vec += std::string(vec.empty() ? "" : " ") + (feat + 1);
     }
-    std::fprintf(stderr, "jit: target CPU %s, vector features: %s; kernel bitcode: %s\n", bf::jit::cpu_name().c_str(),
-                vec.c_str(), bf::jit::bitcode_variant());
     std::string names, json;
     for (const bf::jit::Variant &v : bf::jit::variants()) {
         names += std::string(names.empty() ? "" : ", ") + v.name;
@@ -54,9 +52,11 @@ bool start_jit(const bf::jit::Options &opt) {
     o = bf::jit::options();  // init() drops a jit_variant this CPU does not offer (and says so)
     static const char *const kTune[] = {"search", "keep", "off"};
     const char *tune = kTune[int(o.tune)];
-    std::fprintf(stderr, "jit: cpu %s; code variants: %s; tuning: %s%s%s\n", bf::jit::cpu_identity().c_str(), names.c_str(),
-                 o.variant.empty() ? tune : "off, every kernel gets ", o.variant.c_str(),
-                 o.tune == bf::jit::Options::Tune::Search && o.variant.empty() ? " (trials on live calls, variants within jit_search_ms)" : "");
+    // One line (tests and people read the next line as the hw record's): the target, the code on
+    // offer, what happens to a hot kernel, and the CPU identity the cache keys carry.
+    std::fprintf(stderr, "jit: target CPU %s, vector features: %s; kernel bitcode: %s; code variants: %s; tuning: %s%s; %s\n",
+                 bf::jit::cpu_name().c_str(), vec.c_str(), bf::jit::bitcode_variant(), names.c_str(),
+                 o.variant.empty() ? tune : "off, every kernel gets ", o.variant.c_str(), bf::jit::cpu_identity().c_str());
     bf::recordf("{\"record\":\"jit_target\",\"cpu\":\"%s\",\"features\":\"%s\",\"bitcode\":\"%s\",\"hot_calls\":%llu,"
                 "\"hot_cycles\":%llu,\"cache\":%s,\"identity\":\"%s\",\"tune\":\"%s\",\"search_ms\":%llu,\"variants\":[%s]}\n",
                 bf::jit::cpu_name().c_str(), f.c_str(), bf::jit::bitcode_variant(), static_cast<unsigned long long>(o.hot_calls),
