@@ -188,63 +188,83 @@ void quantize_q8_1(void *y, const float *x, int n) {
     }
 }
 
-// Q4_0 for one position, two blocks per step. The generic path spends ~14 vector operations a
-// block (llvm-mca, znver3: 4.1 cycles), half of them turning 16 packed bytes into 32 signed values
-// in order (shift, lane insert, mask, -8, two sign operations), which bounds token generation by
-// compute, not by memory. Here the 32 packed bytes of blocks 2p and 2p+1 are masked and shifted as
-// they lie, low nibbles [b 0-15 | b+1 0-15] and high nibbles [b 16-31 | b+1 16-31], against an
-// activation copy laid out the same way once per call; the unsigned nibbles go straight into the
-// byte multiply and the -8 is paid per activation block (-8 * d_w * d_x * sum(q_x), one FMA per 8
-// blocks); lanes 0-3 then hold block 2p, 4-7 block 2p+1, scaled by their own d_w * d_x. About 6
-// operations a block. The sums differ from llama.cpp's vec_dot order (llama.cpp itself repacks
-// Q4_0 for its GEMV), within rounding; the prompt's matmat keeps the generic path.
-void q4_0_one_position(float *out, const block_q8_0 *x, const block_q4_0 *w, int nb, int d) {
+// Q4_0, two blocks per step, for M positions (1: token generation; 2-4: a prompt's positions,
+// each weight pair unpacked once for all of them). The generic path spends ~14 vector operations
+// a block (llvm-mca, znver3: 4.1 cycles), half of them turning 16 packed bytes into 32 signed
+// values in order (shift, lane insert, mask, -8, two sign operations), which bounds token
+// generation by compute, not by memory. Here the 32 packed bytes of blocks 2p and 2p+1 are masked
+// and shifted as they lie, low nibbles [b 0-15 | b+1 0-15] and high nibbles [b 16-31 | b+1 16-31],
+// against an activation copy laid out the same way once per call; the unsigned nibbles go straight
+// into the byte multiply and the -8 is paid per activation block (-8 * d_w * d_x * sum(q_x), one
+// FMA per 8 blocks); lanes 0-3 then hold block 2p, 4-7 block 2p+1, scaled by their own d_w * d_x.
+// About 6 operations a block and position. Each position is computed exactly as alone (the same
+// chunks, the same order), so a prompt's positions get the values token generation would. The
+// sums differ from llama.cpp's vec_dot order (llama.cpp itself repacks Q4_0 for its GEMV and
+// GEMM), within rounding.
+template <int M>
+void q4_0_rows(float *out, const block_q8_0 *x, const block_q4_0 *w, int nb, int d) {
     constexpr int kPairs = kChunk / 2;
     for (int c0 = 0; c0 < nb; c0 += kChunk) {
         const int cn = nb - c0 < kChunk ? nb - c0 : kChunk, np = cn / 2;
-        i8x32 xlo[kPairs], xhi[kPairs];
-        float dx[kChunk + 8], corr[kChunk + 8];
-        for (int p = 0; p < np; p++) {
-            const i8x32 a = load<i8x32>(x[c0 + 2 * p].qs), b = load<i8x32>(x[c0 + 2 * p + 1].qs);
-            xlo[p] = __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 32, 33, 34, 35,
-                                             36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47);
-            xhi[p] = __builtin_shufflevector(a, b, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 48, 49,
-                                             50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63);
+        i8x32 xlo[M][kPairs], xhi[M][kPairs];  // M x 8 KB: in L1 for every row of the chunk
+        float dx[M][kChunk + 8], corr[M][kChunk + 8];
+        for (int m = 0; m < M; m++) {
+            const block_q8_0 *xm = x + size_t(m) * nb + c0;
+            for (int p = 0; p < np; p++) {
+                const i8x32 a = load<i8x32>(xm[2 * p].qs), b = load<i8x32>(xm[2 * p + 1].qs);
+                xlo[m][p] = __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 32, 33, 34,
+                                                    35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47);
+                xhi[m][p] = __builtin_shufflevector(a, b, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+                                                    48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63);
+            }
+            for (int b = 0; b < cn; b++) {
+                dx[m][b] = h2f(xm[b].d);
+                corr[m][b] = float(-8 * hsum_i(sum_pairs(mul_pairs(u8x32(1), load<i8x32>(xm[b].qs)))));
+            }
+            for (int b = cn; b < cn + 8; b++) dx[m][b] = corr[m][b] = 0.0f;
         }
-        for (int b = 0; b < cn; b++) {
-            dx[b] = h2f(x[c0 + b].d);
-            corr[b] = float(-8 * hsum_i(sum_pairs(mul_pairs(u8x32(1), load<i8x32>(x[c0 + b].qs)))));
-        }
-        for (int b = cn; b < cn + 8; b++) dx[b] = corr[b] = 0.0f;
         for (int i = 0; i < d; i++) {
             const block_q4_0 *r = w + size_t(i) * nb + c0;
-            f32x8 acc = 0.0f, acc_corr = 0.0f;
+            f32x8 acc[M], acc_corr[M];
+            for (int m = 0; m < M; m++) acc[m] = 0.0f, acc_corr[m] = 0.0f;
             for (int b0 = 0; b0 < cn; b0 += 8) {
                 const int nb8 = cn - b0 < 8 ? cn - b0 : 8;
-                prefetch_ahead(r + b0, 8 * sizeof(block_q4_0));
+                if constexpr (M == 1) prefetch_ahead(r + b0, 8 * sizeof(block_q4_0));  // memory-bound: one position
                 fp16_t dh[8] = {};
                 for (int j = 0; j < nb8; j++) dh[j] = r[b0 + j].d;
-                const f32x8 scale = h2f8(dh) * load<f32x8>(&dx[b0]);
-                acc_corr += scale * load<f32x8>(&corr[b0]);
-                float sc[8];
-                memcpy(sc, &scale, sizeof sc);
+                const f32x8 dw = h2f8(dh);
+                float sc[M][8];
+                for (int m = 0; m < M; m++) {
+                    const f32x8 scale = dw * load<f32x8>(&dx[m][b0]);
+                    acc_corr[m] += scale * load<f32x8>(&corr[m][b0]);
+                    memcpy(sc[m], &scale, sizeof scale);
+                }
                 int j = 0;
                 for (; j + 2 <= nb8; j += 2) {
                     const u8x16 q0 = load<u8x16>(r[b0 + j].qs), q1 = load<u8x16>(r[b0 + j + 1].qs);
                     const u8x32 q = __builtin_shufflevector(q0, q1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
                                                             17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
+                    const u8x32 lo = q & 15, hi = q >> 4;
                     const int p = (b0 + j) / 2;
-                    const i16x16 s16 = mul_pairs(q & 15, xlo[p]) + mul_pairs(q >> 4, xhi[p]);
-                    const f32x8 sv = {sc[j], sc[j], sc[j], sc[j], sc[j + 1], sc[j + 1], sc[j + 1], sc[j + 1]};
-                    acc += to_f32(sum_pairs(s16)) * sv;
+                    for (int m = 0; m < M; m++) {
+                        const i16x16 s16 = mul_pairs(lo, xlo[m][p]) + mul_pairs(hi, xhi[m][p]);
+                        const f32x8 sv = {sc[m][j], sc[m][j], sc[m][j], sc[m][j],
+                                          sc[m][j + 1], sc[m][j + 1], sc[m][j + 1], sc[m][j + 1]};
+                        acc[m] += to_f32(sum_pairs(s16)) * sv;
+                    }
                 }
                 if (j < nb8) {  // an odd last block: its values in order against x as stored
                     const int b = b0 + j;
-                    acc += to_f32(sum_pairs(mul_pairs(values4(r[b].qs), load<i8x32>(x[c0 + b].qs)))) * sc[j];
+                    const u8x32 v = values4(r[b].qs);
+                    for (int m = 0; m < M; m++)
+                        acc[m] += to_f32(sum_pairs(mul_pairs(v, load<i8x32>(x[size_t(m) * nb + c0 + b].qs)))) * sc[m][j];
                 }
             }
-            const float part = hsum(acc) + hsum(acc_corr);
-            out[i] = c0 ? out[i] + part : part;
+            for (int m = 0; m < M; m++) {
+                const float part = hsum(acc[m]) + hsum(acc_corr[m]);
+                float &o = out[size_t(m) * d + i];
+                o = c0 ? o + part : part;
+            }
         }
     }
 }
@@ -258,10 +278,22 @@ void q4_0_one_position(float *out, const block_q8_0 *x, const block_q4_0 *w, int
     void matmat_##type(float *out, const void *xq, const void *w, int n, int d, int m) { __VA_ARGS__; }
 BF_Q32(q8_0, q8_signed<block_q8_0>(out, xq, w, n, d, m, [](const block_q8_0 &b) { return load<i8x32>(b.qs); }))
 void matvec_q4_0(float *out, const void *xq, const void *w, int n, int d) {
-    q4_0_one_position(out, static_cast<const block_q8_0 *>(xq), static_cast<const block_q4_0 *>(w), n / QK8_0, d);
+    q4_0_rows<1>(out, static_cast<const block_q8_0 *>(xq), static_cast<const block_q4_0 *>(w), n / QK8_0, d);
 }
 void matmat_q4_0(float *out, const void *xq, const void *w, int n, int d, int m) {
-    q8_signed<block_q4_0>(out, xq, w, n, d, m, [](const block_q4_0 &b) { return minus(values4(b.qs), 8); });
+    const int nb = n / QK8_0;
+    const block_q8_0 *x = static_cast<const block_q8_0 *>(xq);
+    const block_q4_0 *wb = static_cast<const block_q4_0 *>(w);
+    for (int p = 0; p < m;) {  // 4 positions at a time, as positions() does
+        const int k = m - p >= 4 ? 4 : m - p;
+        switch (k) {
+        case 1: q4_0_rows<1>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
+        case 2: q4_0_rows<2>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
+        case 3: q4_0_rows<3>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
+        default: q4_0_rows<4>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
+        }
+        p += k;
+    }
 }
 BF_Q32(q5_0, q8_signed<block_q5_0>(out, xq, w, n, d, m, [](const block_q5_0 &b) { return minus(values5(b.qs, b.qh), 16); }))
 BF_Q32(q4_1, q8_min<block_q4_1>(out, xq, w, n, d, m, [](const block_q4_1 &b) { return values4(b.qs); }))
