@@ -10,6 +10,7 @@
 // Flops per call: 2 * iters * rows * BF_KERN_VEC_FLOATS.
 #include "kern_detail.h"
 #include "peak.h"
+#include "qsimd.h"
 
 namespace {
 
@@ -43,6 +44,27 @@ int bf_peak_lanes() { return kVec; }
 
 float bf_peak_fma12(long iters, float a, float b) { return fma_chains<12>(iters, a, b); }
 float bf_peak_fma6(long iters, float a, float b) { return fma_chains<6>(iters, a, b); }
+
+// The bound of a prompt through integer-dot kernels: how many int8 multiply-adds a core does
+// when nothing else is in the way. One u8 vector that changes every iteration (one byte add,
+// shared by the chains) keeps the products from being hoisted out of the loop.
+int bf_peak_dot8(long iters, int seed) {
+    using namespace bf::kern::qsimd;
+    constexpr int kChains = 8;
+    i32x8 acc[kChains];
+    i8x32 b[kChains];
+    BF_UNROLL
+    for (int r = 0; r < kChains; r++) acc[r] = 0, b[r] = i8x32(int8_t(seed + r - 4));
+    u8x32 a = u8x32(uint8_t(seed & 15));
+    for (long it = 0; it < iters; it++) {
+        BF_UNROLL
+        for (int r = 0; r < kChains; r++) acc[r] += sum_pairs(mul_pairs(a, b[r]));
+        a += 1;
+    }
+    int s = 0;
+    for (int r = 0; r < kChains; r++) s += hsum_i(acc[r]);
+    return s;
+}
 
 // Streaming read: the sum of n floats (any n >= 0), with 4 x kVec independent partial sums so
 // the adds never limit a memory-bound loop.

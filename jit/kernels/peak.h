@@ -7,6 +7,10 @@ int bf_peak_lanes();                                // floats per row of the pro
 float bf_peak_fma12(long iters, float a, float b);  // 12 independent FMA chains per lane
 float bf_peak_fma6(long iters, float a, float b);   // 6 chains: fits SSE2's 16 registers
 float bf_read_sum(const float *p, long n);          // streaming read: the sum of n floats
+// The int8 dot step of the quantized kernels (qsimd.h: unsigned x signed byte pairs summed to
+// 16 bits, pairs of those to 32, added up: AVX2 vpmaddubsw + vpmaddwd + vpaddd) on 8
+// independent chains: 8 * 32 = 256 multiply-adds per iteration. The sum, so nothing is dropped.
+int bf_peak_dot8(long iters, int seed);
 }
 
 // The symbol of a probe, checked to exist: BF_PROBE_SYMBOL(bf_read_sum) is "bf_read_sum".
