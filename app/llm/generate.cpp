@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <initializer_list>
 #include <tuple>
 
 #include "bareflow/kernel.h"
@@ -270,6 +271,79 @@ void matmul(float *out, Activation &a, const Matrix &w) {
     if (dst != out) interleave(out, dst, m, d, step);
 }
 
+// One position through matrices that read the same input (q, k and v; w1 and w3): their row
+// chunks in one pool job, so one barrier instead of one per matrix (token generation makes ~7
+// matmul jobs a layer, each a wake-up and a barrier). Each chunk is the call matmul() would make.
+template <typename X>  // const float * (F32 weights) or const void * (the others, in their format)
+struct RowCalls {
+    jit::Bound<float *, X, X, int, int> full, last;
+    float *out;
+    X x;
+    const char *w;
+    size_t row_bytes;
+    int n, d, step, chunks;
+    auto args(int r0, int rows) const {
+        return std::make_tuple(out + r0, x, reinterpret_cast<X>(w + size_t(r0) * row_bytes), n, rows);
+    }
+};
+
+template <typename X>
+void run_row_calls(RowCalls<X> *c, int count) {
+    int first[4], total = 0;
+    for (int j = 0; j < count; j++) first[j] = total, total += c[j].chunks;
+    uint64_t cycles[4 * kMaxChunks];
+    pool::for_each(total, [&](int idx) {
+        int j = count - 1;
+        while (idx < first[j]) j--;
+        const int i = idx - first[j], r0 = i * c[j].step, rows = std::min(c[j].step, c[j].d - r0);
+        uint64_t t0 = prof::begin();
+        std::apply(i == c[j].chunks - 1 ? c[j].last.fn : c[j].full.fn, c[j].args(r0, rows));
+        cycles[idx] = prof::begin() - t0;
+    });
+    for (int j = 0; j < count; j++)
+        for (int i = 0; i < c[j].chunks; i++) {
+            const auto &b = i == c[j].chunks - 1 ? c[j].last : c[j].full;
+            jit::after_call(b.slot, reinterpret_cast<void *>(b.fn), cycles[first[j] + i]);
+        }
+}
+
+template <typename X, typename Bind>
+RowCalls<X> row_calls(float *out, X x, const Matrix &w, Bind bind) {
+    RowCalls<X> c;
+    c.out = out, c.x = x, c.w = static_cast<const char *>(w.data), c.row_bytes = w.row_bytes, c.n = w.cols, c.d = w.rows;
+    c.step = chunk_size(c.d, kRowAlign, kChunksPerCore);
+    if (!c.step) c.step = c.d;
+    c.chunks = (c.d + c.step - 1) / c.step;
+    c.full = std::apply(bind, c.args(0, c.step));
+    c.last = std::apply(bind, c.args((c.chunks - 1) * c.step, c.d - (c.chunks - 1) * c.step));
+    return c;
+}
+
+// out[j] = w[j] x for each of the matrices (up to 4): one pool job for one position when they are
+// all F32 or all quantized, else (and for a batch) one matmul after the other.
+void matmuls(Activation &a, std::initializer_list<std::pair<float *, const Matrix *>> list) {
+    bool f32 = true, quantized = true;
+    for (auto &[out, w] : list) f32 &= w->type == quant::F32, quantized &= w->type != quant::F32;
+    if (a.m != 1 || list.size() > 4 || !(f32 || quantized)) {
+        for (auto &[out, w] : list) matmul(out, a, *w);
+        return;
+    }
+    int k = 0;
+    if (f32) {
+        RowCalls<const float *> c[4];
+        for (auto &[out, w] : list) c[k++] = row_calls(out, a.x, *w, B::matvec);
+        run_row_calls(c, k);
+        return;
+    }
+    RowCalls<const void *> c[4];
+    for (auto &[out, w] : list) {
+        TypeOps o;
+        if (!type_ops(w->type, o)) return;  // the loaders only accept the types above (matmul_supported)
+        c[k++] = row_calls(out, a.as(o.format), *w, o.mv);
+    }
+    run_row_calls(c, k);
+}
+
 }  // namespace
 
 bool matmul_supported(uint32_t type) {
@@ -309,9 +383,7 @@ bool forward_batch(const Model &m, RunState &s, const int *tokens, int n, int po
         float *k = p.kv_f16 ? s.k : reinterpret_cast<float *>(kc + size_t(pos0) * KV * kv_elem);
         float *v = p.kv_f16 ? s.v : reinterpret_cast<float *>(vc + size_t(pos0) * KV * kv_elem);
         Activation attn_in{s, s.xb, dim, n};
-        matmul(s.q, attn_in, y.wq);
-        matmul(k, attn_in, y.wk);
-        matmul(v, attn_in, y.wv);
+        matmuls(attn_in, {{s.q, &y.wq}, {k, &y.wk}, {v, &y.wv}});
         if (y.bq) {  // qwen2
             each(n, B::add, [&](int i) { return std::make_tuple(s.q + i * D, y.bq, dim); });
             each(n, B::add, [&](int i) { return std::make_tuple(k + i * KV, y.bk, kv_dim); });
@@ -357,8 +429,7 @@ bool forward_batch(const Model &m, RunState &s, const int *tokens, int n, int po
         // Feed-forward block: w2(silu(w1(x)) * w3(x)).
         each(n, B::rmsnorm, [&](int i) { return std::make_tuple(s.xb + i * D, s.x + i * D, y.ffn_norm, dim, eps); });
         Activation ffn_in{s, s.xb, dim, n};
-        matmul(s.hb, ffn_in, y.w1);
-        matmul(s.hb2, ffn_in, y.w3);
+        matmuls(ffn_in, {{s.hb, &y.w1}, {s.hb2, &y.w3}});
         each(n, B::swiglu, [&](int i) { return std::make_tuple(s.hb + i * H, static_cast<const float *>(s.hb2 + i * H), hidden_dim); });
         Activation ffn_mid{s, s.hb, hidden_dim, n};
         matmul(s.xb, ffn_mid, y.w2);
