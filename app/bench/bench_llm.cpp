@@ -67,29 +67,50 @@ double read_bandwidth_gbs() {
     return r[1];
 }
 
-// Int8 multiply-adds per second of the quantized kernels' dot step (peak.h bf_peak_dot8, the JIT's
-// build when it runs, else AOT) on the pool's cores at once: iterations doubled until a call
-// takes ~10 ms, then the fastest of 5 (a peak is the best the cores reach).
-double dot_peak_gmacs() {
-    static int (*fn)(long, int) = nullptr;  // compiled once: a second compile would define its symbol again
-    if (!fn && bf::jit::ready()) {
-        bf::jit::Compiled c = bf::jit::compile(BF_PROBE_SYMBOL(bf_peak_dot8), {});
-        if (c.fn) fn = reinterpret_cast<int (*)(long, int)>(c.fn);
-        else std::printf("bench-llm: the int8 dot probe did not compile (%s): measuring the AOT build\n", c.error.c_str());
+// Multiply-adds per second of the kernels' inner step on the pool's cores at once: the int8 dot
+// step for quantized weights (peak.h bf_peak_dot8), fp32 FMA chains for F32/F16/BF16 ones
+// (bf_peak_fma12/6: the faster); the JIT's builds when it runs, else AOT. Iterations doubled
+// until a call takes ~10 ms, then the fastest of 5 (a peak is the best the cores reach).
+double compute_peak_gmacs(bool int_dot) {
+    // Compiled once: a second compile would define the same symbols again.
+    static int (*dot)(long, int) = &bf_peak_dot8;
+    static float (*fma12)(long, float, float) = &bf_peak_fma12, (*fma6)(long, float, float) = &bf_peak_fma6;
+    static int lanes = bf_peak_lanes();
+    static bool compiled;
+    if (!compiled && bf::jit::ready()) {
+        compiled = true;
+        void *f[4] = {};
+        const char *sym[4] = {BF_PROBE_SYMBOL(bf_peak_dot8), BF_PROBE_SYMBOL(bf_peak_fma12), BF_PROBE_SYMBOL(bf_peak_fma6),
+                              BF_PROBE_SYMBOL(bf_peak_lanes)};
+        for (int i = 0; i < 4; i++) {
+            bf::jit::Compiled c = bf::jit::compile(sym[i], {});
+            if (!c.fn) std::printf("bench-llm: %s did not compile (%s): measuring the AOT build\n", sym[i], c.error.c_str());
+            f[i] = c.fn;
+        }
+        if (f[0]) dot = reinterpret_cast<int (*)(long, int)>(f[0]);
+        if (f[1] && f[2] && f[3]) {
+            fma12 = reinterpret_cast<float (*)(long, float, float)>(f[1]);
+            fma6 = reinterpret_cast<float (*)(long, float, float)>(f[2]);
+            lanes = reinterpret_cast<int (*)()>(f[3])();
+        }
     }
-    if (!fn) fn = &bf_peak_dot8;
     const int n = bf::pool::threads();
-    std::vector<int> sink(static_cast<size_t>(n));
-    auto run = [&](long iters) {
-        uint64_t t0 = bf::prof::begin();
-        bf::pool::for_each(n, [&](int k) { sink[size_t(k)] = fn(iters, k); });
-        return seconds(bf::prof::begin() - t0);
+    std::vector<float> sink(static_cast<size_t>(n));
+    auto best_rate = [&](auto call, double macs_per_iter) {
+        auto run = [&](long iters) {
+            uint64_t t0 = bf::prof::begin();
+            bf::pool::for_each(n, [&](int k) { sink[size_t(k)] = float(call(iters, k)); });
+            return seconds(bf::prof::begin() - t0);
+        };
+        long iters = 1 << 12;
+        while (run(iters) < 0.01 && iters < (1l << 30)) iters *= 2;
+        double best = 1e30;
+        for (int i = 0; i < 5; i++) best = std::min(best, run(iters));
+        return double(iters) * macs_per_iter * n / best / 1e9;
     };
-    long iters = 1 << 12;
-    while (run(iters) < 0.01 && iters < (1l << 30)) iters *= 2;
-    double best = 1e30;
-    for (int i = 0; i < 5; i++) best = std::min(best, run(iters));
-    return double(iters) * 256.0 * n / best / 1e9;
+    if (int_dot) return best_rate([](long it, int k) { return float(dot(it, k)); }, 256.0);
+    return std::max(best_rate([](long it, int) { return fma12(it, 0.9999f, 1e-5f); }, 12.0 * lanes),
+                    best_rate([](long it, int) { return fma6(it, 0.9999f, 1e-5f); }, 6.0 * lanes));
 }
 
 // Multiply-adds of one position through the weight matrices (the classifier included): a
@@ -161,27 +182,24 @@ int run_bench_llm(const bf::llm::LoadedModel &m, uint64_t us_at_main) {
     const double bw1 = read_bandwidth_gbs();
     bf::pool::set_threads(all);
     const double bwn = all > 1 ? read_bandwidth_gbs() : bw1;
-    // Quantized weights go through integer dot products: their prompt speed is bounded by the
-    // int8 multiply-add rate, measured here the same way on 1 and N cores.
+    // A prompt's speed is bounded by the multiply-add rate of the kernels' inner step: int8 dot
+    // products for quantized weights, fp32 FMA for the others; measured here on 1 and N cores.
     const bool int_dot = weights != "f32" && weights != "f16" && weights != "bf16";
+    const char *peak_kind = int_dot ? "int8 dot" : "fp32 FMA";
     const double macs = macs_per_token(p);
-    double dot1 = 0, dotn = 0;
-    if (int_dot) {
-        bf::pool::set_threads(1);
-        dot1 = dot_peak_gmacs();
-        bf::pool::set_threads(all);
-        dotn = all > 1 ? dot_peak_gmacs() : dot1;
-    }
+    bf::pool::set_threads(1);
+    const double peak1 = compute_peak_gmacs(int_dot);
+    bf::pool::set_threads(all);
+    const double peakn = all > 1 ? compute_peak_gmacs(int_dot) : peak1;
     const char *where = bf::bare_metal() ? "bare-metal" : "hosted";
     std::printf("bench-llm: %s, %s: dim %d, %d layers, vocab %d, %.1f M parameters, weights %s (%.1f MB); pp%d tg%d, %d reps; read bandwidth %.2f GB/s (1 core)",
                 where, model_path, p.dim, p.n_layers, p.vocab_size, double(model.n_params) / 1e6, weights.c_str(),
                 weight_bytes / 1e6, pp, tg, kReps, bw1);
     if (all > 1) std::printf(", %.2f GB/s (%d cores)", bwn, all);
     std::printf("\n");
-    if (int_dot)
-        std::printf("bench-llm: int8 dot peak %.1f GMAC/s (1 core)%s%.1f%s; %.1f M multiply-adds a token: prompt bound %.0f tok/s (1 core)\n",
-                    dot1, all > 1 ? ", " : "", all > 1 ? dotn : 0.0, all > 1 ? " (all cores)" : "", macs / 1e6,
-                    dot1 * 1e9 / macs);
+    std::printf("bench-llm: %s peak %.1f G multiply-adds/s (1 core)", peak_kind, peak1);
+    if (all > 1) std::printf(", %.1f (%d cores)", peakn, all);
+    std::printf("; %.1f M multiply-adds a token: prompt bound %.0f tok/s on 1 core\n", macs / 1e6, peak1 * 1e9 / macs);
     uint64_t first_token_us = 0;
     for (int pass = 0; pass < (all > 1 ? 3 : 2); pass++) {
         const int jit_pass = pass > 0, threads = pass == 2 ? all : 1;
@@ -220,19 +238,19 @@ int run_bench_llm(const bf::llm::LoadedModel &m, uint64_t us_at_main) {
         }
         Stat a = stat(pp_rates), g = stat(tg_rates), j = stat(jitters);
         double gbs = weight_bytes * g.mean / 1e9;
-        const double dot = threads > 1 ? dotn : dot1, pct_dot = dot > 0 ? 100.0 * a.mean * macs / (dot * 1e9) : 0;
+        const double peak = threads > 1 ? peakn : peak1, pct_peak = peak > 0 ? 100.0 * a.mean * macs / (peak * 1e9) : 0;
         std::printf("bench-llm: %-3s x%-2d pp%-3d %10.2f +- %-8.2f tok/s   tg%-3d %10.2f +- %-8.2f tok/s   jitter %.3f   weights %.2f GB/s = %.1f%% of read bandwidth",
                     mode, threads, pp, a.mean, a.sd, tg, g.mean, g.sd, j.mean, gbs, 100.0 * gbs / bw);
-        if (int_dot) std::printf("; pp = %.1f%% of the int8 dot peak", pct_dot);
+        std::printf("; pp = %.1f%% of the %s peak", pct_peak, peak_kind);
         std::printf("\n");
         bf::recordf("{\"record\":\"llm_bench\",\"where\":\"%s\",\"mode\":\"%s\",\"model\":\"%s\",\"params\":%llu,"
                     "\"weights\":\"%s\",\"weight_bytes\":%.0f,\"threads\":%d,"
                     "\"pp\":%d,\"pp_tok_s\":%.3f,\"pp_tok_s_sd\":%.3f,\"tg\":%d,\"tg_tok_s\":%.3f,\"tg_tok_s_sd\":%.3f,"
                     "\"jitter\":%.4f,\"reps\":%d,\"weight_gbs\":%.3f,\"read_gbs\":%.3f,\"pct_bandwidth\":%.2f,"
-                    "\"macs_per_token\":%.0f,\"dot_peak_gmacs\":%.3f,\"pp_pct_dot_peak\":%.2f}\n",
+                    "\"macs_per_token\":%.0f,\"peak_kind\":\"%s\",\"peak_gmacs\":%.3f,\"pp_pct_peak\":%.2f}\n",
                     where, mode, model_path, static_cast<unsigned long long>(model.n_params), weights.c_str(),
                     weight_bytes, threads, pp, a.mean, a.sd, tg, g.mean, g.sd, j.mean,
-                    kReps, gbs, bw, 100.0 * gbs / bw, macs, dot, pct_dot);
+                    kReps, gbs, bw, 100.0 * gbs / bw, macs, int_dot ? "int8_dot" : "fp32_fma", peak, pct_peak);
     }
     bf::jit::set_tiering(true);
     bf::pool::set_threads(all);
