@@ -383,14 +383,18 @@ void report() {
         // A trial measured AOT and JIT on alternating calls (the same positions, the same state of
         // the machine): its ratio, not that of the calls before and after the swap, is the speedup.
         const bool tried = s.decision.n > 0 && s.state != kTrial;
-        double speed = tried ? s.decision.speedup() : (aot > 0 && jc > 0) ? aot / jc : 0;
+        // Kept on AOT: the best compiled candidate's speed, the reason it lost.
+        double speed = !tried ? ((aot > 0 && jc > 0) ? aot / jc : 0)
+                     : s.state == kKept ? s.decision.best_jit_speedup() : s.decision.speedup();
         // After how many calls the compile paid for itself (cycles saved per call vs its cost).
         long long breakeven = (aot > jc && jc > 0 && s.state == kJit)
                                   ? static_cast<long long>(double(s.compile_cycles) / (aot - jc)) + 1
                                   : -1;
         if (s.state != kJit) {  // not on JIT code: no JIT columns (not zeros that read like results)
+            char kept[48];
+            snprintf(kept, sizeof kept, "- (no JIT code %.0f%% faster: AOT kept)", tune::kMargin * 100);
             const char *why = s.state == kFailed ? "- (JIT failed: AOT)"
-                            : s.state == kKept   ? "- (JIT not faster: AOT kept)"
+                            : s.state == kKept   ? kept
                             : s.state == kTrial  ? "- (trial running)"
                                                  : "- (not hot: AOT)";
             char sp[16] = "-";

@@ -36,8 +36,12 @@ struct Decision {
     int n = 0;            // candidates, [0] is always "aot"
     int winner = 0;       // index into c
     Candidate c[kMaxCandidates] = {};
-    double speedup() const {  // AOT median / winner median
-        return c[winner].median ? double(c[0].median) / double(c[winner].median) : 0;
+    double speedup() const { return speedup_of(winner); }  // AOT median / winner median
+    double speedup_of(int i) const { return c[i].median ? double(c[0].median) / double(c[i].median) : 0; }
+    double best_jit_speedup() const {  // the fastest compiled candidate's (AOT kept: below 1 + kMargin)
+        double b = 0;
+        for (int i = 1; i < n; i++) b = speedup_of(i) > b ? speedup_of(i) : b;
+        return b;
     }
 };
 
