@@ -79,17 +79,19 @@ for line in open(sys.argv[1]):
     shape = "%.0fM" % (r["params"] / 1e6)
     key = r["mode"] if r.get("threads", 1) == 1 else "jitN"
     rows.setdefault((shape, r.get("weights", "f32"), r["where"]), {})[key] = r
-print("%-6s %-7s %-10s %9s %9s %7s %9s %9s %7s %8s | %4s %9s %6s %9s %6s %8s" % ("model", "weights", "where",
-      "tg AOT", "tg JIT", "JIT/AOT", "pp AOT", "pp JIT", "JIT/AOT", "% bw JIT", "N", "tg JITxN", "xN/x1",
+print("%-6s %-7s %-10s %9s %9s %7s %9s %9s %7s %8s %8s | %4s %9s %6s %9s %6s %8s" % ("model", "weights", "where",
+      "tg AOT", "tg JIT", "JIT/AOT", "pp AOT", "pp JIT", "JIT/AOT", "% bw JIT", "% pk JIT", "N", "tg JITxN", "xN/x1",
       "pp JITxN", "xN/x1", "% bw xN"))
 for (shape, weights, where), m in rows.items():
     a, j, n = m.get("aot"), m.get("jit"), m.get("jitN")
     def f(r, k): return "%.1f" % r[k] if r else "-"
     def q(x, y, k): return "%.2fx" % (y[k] / x[k]) if x and y and x[k] else "-"
-    print("%-6s %-7s %-10s %9s %9s %7s %9s %9s %7s %8s | %4s %9s %6s %9s %6s %8s" % (shape, weights, where,
+    print("%-6s %-7s %-10s %9s %9s %7s %9s %9s %7s %8s %8s | %4s %9s %6s %9s %6s %8s" % (shape, weights, where,
           f(a, "tg_tok_s"), f(j, "tg_tok_s"), q(a, j, "tg_tok_s"), f(a, "pp_tok_s"), f(j, "pp_tok_s"),
-          q(a, j, "pp_tok_s"), f(j, "pct_bandwidth"), n["threads"] if n else "-", f(n, "tg_tok_s"),
+          q(a, j, "pp_tok_s"), f(j, "pct_bandwidth"), f(j, "pp_pct_peak") if j and "pp_pct_peak" in j else "-",
+          n["threads"] if n else "-", f(n, "tg_tok_s"),
           q(j, n, "tg_tok_s"), f(n, "pp_tok_s"), q(j, n, "pp_tok_s"), f(n, "pct_bandwidth")))
 print("(tokens/s, mean over the repetitions; % bw = weight bytes per token x tg / the read bandwidth "
-      "measured in the same run on as many cores; N = every core the pool uses, JIT)")
+      "measured in the same run on as many cores; % pk = pp x multiply-adds per token / the int8 dot "
+      "(quantized) or fp32 FMA peak measured in the same run; N = every core the pool uses, JIT)")
 EOF
