@@ -16,7 +16,8 @@ bf::jit::Options jit_options_from_config(const Settings &c) {
     if (c.jit_cache == JitCache::Clear) o.clear_cache = true;
     if (c.jit_hot_calls >= 0) o.hot_calls = uint64_t(c.jit_hot_calls);
     if (c.jit_hot_cycles >= 0) o.hot_cycles = uint64_t(c.jit_hot_cycles);
-    if (c.jit_tune != JitTune::Unset)
+    o.tune_set = c.jit_tune != JitTune::Unset;
+    if (o.tune_set)
         o.tune = c.jit_tune == JitTune::Search ? bf::jit::Options::Tune::Search
                : c.jit_tune == JitTune::Keep   ? bf::jit::Options::Tune::Keep
                                                : bf::jit::Options::Tune::Off;
@@ -54,9 +55,12 @@ bool start_jit(const bf::jit::Options &opt) {
     const char *tune = kTune[int(o.tune)];
     // One line (tests and people read the next line as the hw record's): the target, the code on
     // offer, what happens to a hot kernel, and the CPU identity the cache keys carry.
-    std::fprintf(stderr, "jit: target CPU %s, vector features: %s; kernel bitcode: %s; code variants: %s; tuning: %s%s; %s\n",
+    const bool no_search = !o.tune_set && o.tune == bf::jit::Options::Tune::Keep;  // no cache to remember one
+    std::fprintf(stderr, "jit: target CPU %s, vector features: %s; kernel bitcode: %s; code variants: %s; tuning: %s%s%s; %s\n",
                  bf::jit::cpu_name().c_str(), vec.c_str(), bf::jit::bitcode_variant(), names.c_str(),
-                 o.variant.empty() ? tune : "off, every kernel gets ", o.variant.c_str(), bf::jit::cpu_identity().c_str());
+                 o.variant.empty() ? tune : "off, every kernel gets ", o.variant.c_str(),
+                 no_search ? " (no /JIT cache to remember a search: jit_tune=search searches anyway)" : "",
+                 bf::jit::cpu_identity().c_str());
     bf::recordf("{\"record\":\"jit_target\",\"cpu\":\"%s\",\"features\":\"%s\",\"bitcode\":\"%s\",\"hot_calls\":%llu,"
                 "\"hot_cycles\":%llu,\"cache\":%s,\"identity\":\"%s\",\"tune\":\"%s\",\"search_ms\":%llu,\"variants\":[%s]}\n",
                 bf::jit::cpu_name().c_str(), f.c_str(), bf::jit::bitcode_variant(), static_cast<unsigned long long>(o.hot_calls),

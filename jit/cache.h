@@ -31,6 +31,7 @@ class ObjectFileCache : public llvm::ObjectCache {
     // LLVM hands over every object it compiles: stored under the module's identifier (the key).
     void notifyObjectCompiled(const llvm::Module *m, llvm::MemoryBufferRef obj) override;
     std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module *) override { return nullptr; }
+    bool enabled() const { return enabled_; }
     uint64_t hits() const { return hits_; }
     uint64_t rejected() const { return rejected_; }
     uint64_t stored() const { return stored_; }

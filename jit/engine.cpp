@@ -271,6 +271,7 @@ bool init(const Options &o, std::string &err) {
         opts.variant.clear();
     }
     cache = new ObjectFileCache(opts.use_cache, opts.clear_cache);
+    if (!cache->enabled() && !opts.tune_set && opts.tune == Options::Tune::Search) opts.tune = Options::Tune::Keep;
     auto j = LLJITBuilder()
                  .setJITTargetMachineBuilder(*jtmb)
                  .setNumCompileThreads(0)  // compile on the calling thread: there is one CPU

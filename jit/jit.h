@@ -22,6 +22,9 @@ struct Options {
     // Keep only the default recipe; both then run a trial against AOT on live calls and keep the
     // fastest, stored under /JIT for the next boot. Off swaps in the default recipe untested.
     enum class Tune : uint8_t { Search, Keep, Off } tune = Tune::Search;
+    // Unset (jit_tune not given) and no object cache (hosted without an image): Keep. A search
+    // nothing remembers would be paid again on every run.
+    bool tune_set = false;
     uint64_t search_ms = 10000;      // wall time per boot for compiling variants beyond the default
     std::string variant;             // a variant's name: every hot slot gets it, no trial ("": default)
 };

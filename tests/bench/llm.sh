@@ -39,6 +39,9 @@ for s in $shapes; do
     "$PY" image/gen-model.py "$d" --shape "$s" || { echo "llm benchmark: cannot generate the $s model" >&2; continue; }
   fi
   echo "llm benchmark: $s shape, hosted (Linux process)"
+  # Hosted there is no /JIT cache, so the JIT would only keep-or-not its default recipe: search,
+  # as a booted image does (its decisions are remembered there).
+  export jit_tune=search
   "$B/bareflow.elf" bench-llm "$d/MODEL.BIN" "$d/TOKENIZ.BIN" > "$tmp/hosted-$s.txt" 2>&1
   grep -E '^bench-llm' "$tmp/hosted-$s.txt"
   cat "$tmp/hosted-$s.txt" >> "$tmp/all.txt"
