@@ -324,6 +324,14 @@ void after_call(Slot *s, void *fn, uint64_t cycles) {
 
 int trials_running() { return running; }
 
+double speedup(const Slot &s) {
+    if (s.decision.n > 0 && s.state != kTrial)
+        return s.state == kKept ? s.decision.best_jit_speedup() : s.decision.speedup();
+    const double aot = s.aot.calls ? double(s.aot.total) / double(s.aot.calls) : 0;
+    const double jit = s.jit.calls ? double(s.jit.total) / double(s.jit.calls) : 0;
+    return aot > 0 && jit > 0 ? aot / jit : 0;
+}
+
 void reset_counters() {
     for (int i = 0; i < nslots; i++) {
         fresh_region(slots[i].aot, slots[i].name);
@@ -383,9 +391,7 @@ void report() {
         // A trial measured AOT and JIT on alternating calls (the same positions, the same state of
         // the machine): its ratio, not that of the calls before and after the swap, is the speedup.
         const bool tried = s.decision.n > 0 && s.state != kTrial;
-        // Kept on AOT: the best compiled candidate's speed, the reason it lost.
-        double speed = !tried ? ((aot > 0 && jc > 0) ? aot / jc : 0)
-                     : s.state == kKept ? s.decision.best_jit_speedup() : s.decision.speedup();
+        const double speed = speedup(s);
         // After how many calls the compile paid for itself (cycles saved per call vs its cost).
         long long breakeven = (aot > jc && jc > 0 && s.state == kJit)
                                   ? static_cast<long long>(double(s.compile_cycles) / (aot - jc)) + 1

@@ -60,6 +60,10 @@ Slot *slot(int kernel, const int64_t *shape, int nshape);  // found or created (
 // when hot; in a trial, count it for its candidate and move the slot to the next one.
 void after_call(Slot *s, void *fn, uint64_t cycles);
 int trials_running();
+// A slot's JIT-vs-AOT speed, as the report shows it: the trial's (AOT and JIT on alternating
+// calls; kept on AOT: the fastest compiled candidate's), else the mean AOT call over the mean JIT
+// call; 0 when there is nothing to compare.
+double speedup(const Slot &s);
 // "aot 12034, avx2 8011 (1.50x), base 9100 (1.32x)": a trial's medians in cycles per call, and
 // each one's speed against AOT.
 std::string medians_text(const tune::Decision &d);      // slots still in a trial (benchmarks warm up until there are none)

@@ -261,10 +261,8 @@ int run_bench_llm(const bf::llm::LoadedModel &m, uint64_t us_at_main) {
         kept += s->state == bf::jit::kKept;
         if (s->state != bf::jit::kJit) continue;
         on_jit++;
-        const double aot = s->aot.calls ? double(s->aot.total) / double(s->aot.calls) : 0;
-        const double jit = s->jit.calls ? double(s->jit.total) / double(s->jit.calls) : 0;
-        const double speedup = s->decision.n ? s->decision.speedup() : jit > 0 ? aot / jit : 0;
-        slower += speedup > 0 && speedup < 0.95;
+        const double x = bf::jit::speedup(*s);
+        slower += x > 0 && x < 0.95;
     }
     std::printf("bench-llm: kernel slots: %d on JIT code, %d kept on AOT (no JIT code was faster), %d on JIT code below 0.95x AOT\n",
                 on_jit, kept, slower);
