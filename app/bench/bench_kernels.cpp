@@ -12,11 +12,11 @@
 //   bench_bw_mib=N     read-bandwidth buffer (default 256 MiB, 64 MiB with less than 2 GiB RAM)
 //   jit=off, jit_cache=on|clear (default here: no cache, so compile times are real compiles)
 #include "bench/bench.h"
+#include "bench/limits.h"
 #include "jit_setup.h"
 
 #include "jit/dispatch.h"
 #include "jit/kernels/kernels.h"
-#include "jit/kernels/peak.h"
 #include "jit/kernels/quant.h"
 #include "bareflow/kernel.h"
 #include "bareflow/record.h"
@@ -46,7 +46,6 @@ double hz() { return double(bf::tsc_hz()); }
 
 uint64_t budget_cycles;  // per (case, version)
 bool jit_on;
-volatile float sink;     // keeps results alive
 
 // Median cycles of `fn()`: one timed warm-up run, then as many runs as fit in the budget (at
 // least 3, at most 1000); a run longer than the budget on its own counts as the only sample.
@@ -139,58 +138,16 @@ void *jit_fn(const char *symbol, const std::vector<std::pair<int, int64_t>> &bin
     return c.fn;
 }
 
-// GFLOP/s of one peak function: iterations doubled until a call takes ~1/20 of the budget, then
-// the fastest of 7 calls (a peak is the best the core reaches; on a shared host a median mostly
-// measures the neighbours).
-double peak_of(float (*fn)(long, float, float), int lanes, int rows) {
-    long iters = 1024;
-    for (;;) {
-        uint64_t t = bf::prof::begin();
-        sink = fn(iters, 0.9999f, 1e-5f);
-        if (bf::prof::begin() - t > budget_cycles / 20 || iters > (1l << 40)) break;
-        iters *= 2;
-    }
-    std::vector<uint64_t> s;
-    for (int i = 0; i < 7; i++) {
-        uint64_t t = bf::prof::begin();
-        sink = fn(iters, 0.9999f, 1e-5f);
-        s.push_back(bf::prof::begin() - t);
-    }
-    std::sort(s.begin(), s.end());
-    return 2.0 * double(iters) * rows * lanes / (double(s[0]) / hz()) / 1e9;
-}
-
-double bw_of(float (*fn)(const float *, long), const std::vector<float> &buf) {
-    std::vector<uint64_t> s;
-    sink = fn(buf.data(), long(buf.size()));  // warm-up
-    for (int i = 0; i < 5; i++) {
-        uint64_t t = bf::prof::begin();
-        sink = fn(buf.data(), long(buf.size()));
-        s.push_back(bf::prof::begin() - t);
-    }
-    std::sort(s.begin(), s.end());
-    return double(buf.size() * sizeof(float)) / (double(s[2]) / hz()) / 1e9;
-}
-
 void measure_limits() {
-    int lanes_aot = bf_peak_lanes();
-    lim.peak_aot = std::max(peak_of(bf_peak_fma12, lanes_aot, 12), peak_of(bf_peak_fma6, lanes_aot, 6));
-    if (jit_on) {
-        auto lanes = reinterpret_cast<int (*)()>(jit_fn(BF_PROBE_SYMBOL(bf_peak_lanes), {}, nullptr, nullptr));
-        auto p12 = reinterpret_cast<float (*)(long, float, float)>(jit_fn(BF_PROBE_SYMBOL(bf_peak_fma12), {}, nullptr, nullptr));
-        auto p6 = reinterpret_cast<float (*)(long, float, float)>(jit_fn(BF_PROBE_SYMBOL(bf_peak_fma6), {}, nullptr, nullptr));
-        if (lanes && p12 && p6) lim.peak_jit = std::max(peak_of(p12, lanes(), 12), peak_of(p6, lanes(), 6));
-    }
+    using limits::Build;
+    lim.peak_aot = 2 * limits::fma_gmacs(Build::Aot, 1);
+    if (jit_on && limits::have_jit()) lim.peak_jit = 2 * limits::fma_gmacs(Build::Jit, 1);
     struct sysinfo si {};
     uint64_t ram = sysinfo(&si) == 0 ? uint64_t(si.totalram) * si.mem_unit : 0;
     lim.bw_mib = ram >= (2ull << 30) ? 256 : 64;
     if (const char *v = std::getenv("bench_bw_mib")) lim.bw_mib = std::max(1, std::atoi(v));
-    std::vector<float> buf(size_t(lim.bw_mib) << 18);
-    std::fill(buf.begin(), buf.end(), 1.0f);
-    lim.bw_aot = bw_of(bf_read_sum, buf);
-    if (jit_on)
-        if (auto r = reinterpret_cast<float (*)(const float *, long)>(jit_fn(BF_PROBE_SYMBOL(bf_read_sum), {}, nullptr, nullptr)))
-            lim.bw_jit = bw_of(r, buf);
+    lim.bw_aot = limits::read_gbs(Build::Aot, 1, lim.bw_mib);
+    if (jit_on && limits::have_jit()) lim.bw_jit = limits::read_gbs(Build::Jit, 1, lim.bw_mib);
 }
 
 double peak() { return lim.peak_jit > 0 ? lim.peak_jit : lim.peak_aot; }

@@ -5,6 +5,7 @@
 // instruction to the first generated token; and the weight bandwidth tg achieves as a share of
 // the read bandwidth measured in the same run. A benchmark: it prints numbers, asserts nothing.
 #include "bench/bench.h"
+#include "bench/limits.h"
 
 #include "bareflow/kernel.h"
 #include "bareflow/record.h"
@@ -25,7 +26,6 @@
 #include <vector>
 
 #include "bareflow/pool.h"
-#include "jit/kernels/peak.h"
 
 namespace bf::app {
 
@@ -49,69 +49,6 @@ Stat stat(const std::vector<double> &v) {
 }
 
 double seconds(uint64_t cycles) { return double(cycles) / double(bf::tsc_hz()); }
-
-// Median of 3 sums over 64 MiB on `threads` cores (the pool's threads now: each sums its share,
-// in 1 MiB pieces handed out by the pool).
-double read_bandwidth_gbs() {
-    std::vector<float> buf(size_t(16) << 20, 1.0f);
-    constexpr size_t kPiece = size_t(1) << 18;  // floats
-    const int pieces = int(buf.size() / kPiece);
-    std::vector<float> sums(static_cast<size_t>(pieces));
-    std::vector<double> r;
-    for (int i = 0; i < 3; i++) {
-        uint64_t t0 = bf::prof::begin();
-        bf::pool::for_each(pieces, [&](int k) { sums[size_t(k)] = bf_read_sum(buf.data() + size_t(k) * kPiece, long(kPiece)); });
-        r.push_back(double(buf.size() * 4) / seconds(bf::prof::begin() - t0) / 1e9);
-    }
-    std::sort(r.begin(), r.end());
-    return r[1];
-}
-
-// Multiply-adds per second of the kernels' inner step on the pool's cores at once: the int8 dot
-// step for quantized weights (peak.h bf_peak_dot8), fp32 FMA chains for F32/F16/BF16 ones
-// (bf_peak_fma12/6: the faster); the JIT's builds when it runs, else AOT. Iterations doubled
-// until a call takes ~10 ms, then the fastest of 5 (a peak is the best the cores reach).
-double compute_peak_gmacs(bool int_dot) {
-    // Compiled once: a second compile would define the same symbols again.
-    static int (*dot)(long, int) = &bf_peak_dot8;
-    static float (*fma12)(long, float, float) = &bf_peak_fma12, (*fma6)(long, float, float) = &bf_peak_fma6;
-    static int lanes = bf_peak_lanes();
-    static bool compiled;
-    if (!compiled && bf::jit::ready()) {
-        compiled = true;
-        void *f[4] = {};
-        const char *sym[4] = {BF_PROBE_SYMBOL(bf_peak_dot8), BF_PROBE_SYMBOL(bf_peak_fma12), BF_PROBE_SYMBOL(bf_peak_fma6),
-                              BF_PROBE_SYMBOL(bf_peak_lanes)};
-        for (int i = 0; i < 4; i++) {
-            bf::jit::Compiled c = bf::jit::compile(sym[i], {});
-            if (!c.fn) std::printf("bench-llm: %s did not compile (%s): measuring the AOT build\n", sym[i], c.error.c_str());
-            f[i] = c.fn;
-        }
-        if (f[0]) dot = reinterpret_cast<int (*)(long, int)>(f[0]);
-        if (f[1] && f[2] && f[3]) {
-            fma12 = reinterpret_cast<float (*)(long, float, float)>(f[1]);
-            fma6 = reinterpret_cast<float (*)(long, float, float)>(f[2]);
-            lanes = reinterpret_cast<int (*)()>(f[3])();
-        }
-    }
-    const int n = bf::pool::threads();
-    std::vector<float> sink(static_cast<size_t>(n));
-    auto best_rate = [&](auto call, double macs_per_iter) {
-        auto run = [&](long iters) {
-            uint64_t t0 = bf::prof::begin();
-            bf::pool::for_each(n, [&](int k) { sink[size_t(k)] = float(call(iters, k)); });
-            return seconds(bf::prof::begin() - t0);
-        };
-        long iters = 1 << 12;
-        while (run(iters) < 0.01 && iters < (1l << 30)) iters *= 2;
-        double best = 1e30;
-        for (int i = 0; i < 5; i++) best = std::min(best, run(iters));
-        return double(iters) * macs_per_iter * n / best / 1e9;
-    };
-    if (int_dot) return best_rate([](long it, int k) { return float(dot(it, k)); }, 256.0);
-    return std::max(best_rate([](long it, int) { return fma12(it, 0.9999f, 1e-5f); }, 12.0 * lanes),
-                    best_rate([](long it, int) { return fma6(it, 0.9999f, 1e-5f); }, 6.0 * lanes));
-}
 
 // Multiply-adds of one position through the weight matrices (the classifier included): a
 // prompt's floor of work, whatever the kernels.
@@ -178,19 +115,18 @@ int run_bench_llm(const bf::llm::LoadedModel &m, uint64_t us_at_main) {
     const std::string weights = weights_name(model);
     // Passes: AOT and JIT on one core, then JIT on every core the pool uses (threads = N).
     const int all = bf::pool::threads();
-    bf::pool::set_threads(1);
-    const double bw1 = read_bandwidth_gbs();
-    bf::pool::set_threads(all);
-    const double bwn = all > 1 ? read_bandwidth_gbs() : bw1;
-    // A prompt's speed is bounded by the multiply-add rate of the kernels' inner step: int8 dot
-    // products for quantized weights, fp32 FMA for the others; measured here on 1 and N cores.
+    // The weights stream at the read bandwidth (token generation), a prompt at the multiply-add
+    // rate of the kernels' inner step (int8 dot products for quantized weights, fp32 FMA for the
+    // others): both measured here on 1 and N cores, with the build the kernels run.
+    const limits::Build build = limits::have_jit() ? limits::Build::Jit : limits::Build::Aot;
+    const double bw1 = limits::read_gbs(build, 1, 64);
+    const double bwn = all > 1 ? limits::read_gbs(build, all, 64) : bw1;
     const bool int_dot = weights != "f32" && weights != "f16" && weights != "bf16";
     const char *peak_kind = int_dot ? "int8 dot" : "fp32 FMA";
     const double macs = macs_per_token(p);
-    bf::pool::set_threads(1);
-    const double peak1 = compute_peak_gmacs(int_dot);
-    bf::pool::set_threads(all);
-    const double peakn = all > 1 ? compute_peak_gmacs(int_dot) : peak1;
+    auto peak = [&](int cores) { return int_dot ? limits::dot_gmacs(build, cores) : limits::fma_gmacs(build, cores); };
+    const double peak1 = peak(1);
+    const double peakn = all > 1 ? peak(all) : peak1;
     const char *where = bf::bare_metal() ? "bare-metal" : "hosted";
     std::printf("bench-llm: %s, %s: dim %d, %d layers, vocab %d, %.1f M parameters, weights %s (%.1f MB); pp%d tg%d, %d reps; read bandwidth %.2f GB/s (1 core)",
                 where, model_path, p.dim, p.n_layers, p.vocab_size, double(model.n_params) / 1e6, weights.c_str(),
