@@ -58,6 +58,15 @@ template <typename Block>
 constexpr bool kMin = requires(const Block &b) { b.m; };
 
 
+// The fp16 scales of the (up to 8) blocks at b as fp32, 0 past the last block.
+template <typename Block>
+inline f32x8 scales8(const Block *b, int n) {
+    if (n == 8) return h2f8_blocks(b);
+    fp16_t dh[8] = {};
+    for (int j = 0; j < n; j++) dh[j] = b[j].d;
+    return h2f8(dh);
+}
+
 // One row after the other (one sequential stream: two interleaved rows were as fast in cache but
 // streamed 35-45% slower from DRAM, which is what token generation does - the fp32 matvec's
 // finding again, kern_detail.h), M positions per pass over the row, each (row, position) its own
@@ -85,9 +94,7 @@ void rows_m(float *out, const Blocks<Block, XBlock> &a, Values values, ISum isum
             for (int b0 = 0; b0 < cn; b0 += 8) {
                 const int nb8 = cn - b0 < 8 ? cn - b0 : 8;
                 if constexpr (M == 1) prefetch_ahead(r + b0, 8 * sizeof(Block));  // memory-bound: one position
-                fp16_t dh[8] = {};
-                for (int j = 0; j < nb8; j++) dh[j] = r[b0 + j].d;
-                const f32x8 dw = h2f8(dh);
+                const f32x8 dw = scales8(r + b0, nb8);
                 float scale[M][8];
                 for (int m = 0; m < M; m++) {
                     const f32x8 sc = dw * load<f32x8>(&dx[m][b0]);
@@ -225,43 +232,46 @@ void q4_0_rows(float *out, const block_q8_0 *x, const block_q4_0 *w, int nb, int
         }
         for (int i = 0; i < d; i++) {
             const block_q4_0 *r = w + size_t(i) * nb + c0;
-            f32x8 acc[M], acc_corr[M];
-            for (int m = 0; m < M; m++) acc[m] = 0.0f, acc_corr[m] = 0.0f;
+            f32x8 acc[2][M], acc_corr[M];  // two chains (pairs 0, 2 and 1, 3 of each 8 blocks): half the FMA latency
+            for (int m = 0; m < M; m++) acc[0][m] = acc[1][m] = acc_corr[m] = 0.0f;
             for (int b0 = 0; b0 < cn; b0 += 8) {
                 const int nb8 = cn - b0 < 8 ? cn - b0 : 8;
                 if constexpr (M == 1) prefetch_ahead(r + b0, 8 * sizeof(block_q4_0));  // memory-bound: one position
-                fp16_t dh[8] = {};
-                for (int j = 0; j < nb8; j++) dh[j] = r[b0 + j].d;
-                const f32x8 dw = h2f8(dh);
-                float sc[M][8];
+                const f32x8 dw = scales8(r + b0, nb8);
+                f32x8 sc[M];
                 for (int m = 0; m < M; m++) {
-                    const f32x8 scale = dw * load<f32x8>(&dx[m][b0]);
-                    acc_corr[m] += scale * load<f32x8>(&corr[m][b0]);
-                    memcpy(sc[m], &scale, sizeof scale);
+                    sc[m] = dw * load<f32x8>(&dx[m][b0]);
+                    acc_corr[m] += sc[m] * load<f32x8>(&corr[m][b0]);
                 }
-                int j = 0;
-                for (; j + 2 <= nb8; j += 2) {
-                    const u8x16 q0 = load<u8x16>(r[b0 + j].qs), q1 = load<u8x16>(r[b0 + j + 1].qs);
+                // Blocks J and J + 1 (J even) against activation pair (b0 + J) / 2; their scales
+                // spread to lanes 0-3 and 4-7 by one shuffle of sc (J a constant).
+                auto pair = [&]<int J>() {
+                    const u8x16 q0 = load<u8x16>(r[b0 + J].qs), q1 = load<u8x16>(r[b0 + J + 1].qs);
                     const u8x32 q = __builtin_shufflevector(q0, q1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
                                                             17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
                     const u8x32 lo = q & 15, hi = q >> 4;
-                    const int p = (b0 + j) / 2;
+                    const int p = (b0 + J) / 2;
                     for (int m = 0; m < M; m++) {
                         const i16x16 s16 = mul_pairs(lo, xlo[m][p]) + mul_pairs(hi, xhi[m][p]);
-                        const f32x8 sv = {sc[m][j], sc[m][j], sc[m][j], sc[m][j],
-                                          sc[m][j + 1], sc[m][j + 1], sc[m][j + 1], sc[m][j + 1]};
-                        acc[m] += to_f32(sum_pairs(s16)) * sv;
+                        const f32x8 sv = __builtin_shufflevector(sc[m], sc[m], J, J, J, J, J + 1, J + 1, J + 1, J + 1);
+                        acc[(J / 2) % 2][m] += to_f32(sum_pairs(s16)) * sv;
                     }
-                }
-                if (j < nb8) {  // an odd last block: its values in order against x as stored
-                    const int b = b0 + j;
+                };
+                if (nb8 >= 2) pair.template operator()<0>();
+                if (nb8 >= 4) pair.template operator()<2>();
+                if (nb8 >= 6) pair.template operator()<4>();
+                if (nb8 >= 8) pair.template operator()<6>();
+                if (nb8 % 2) {  // an odd last block: its values in order against x as stored
+                    const int j = nb8 - 1, b = b0 + j;
+                    float sj[M][8];
+                    for (int m = 0; m < M; m++) memcpy(sj[m], &sc[m], sizeof sc[m]);
                     const u8x32 v = values4(r[b].qs);
                     for (int m = 0; m < M; m++)
-                        acc[m] += to_f32(sum_pairs(mul_pairs(v, load<i8x32>(x[size_t(m) * nb + c0 + b].qs)))) * sc[m][j];
+                        acc[0][m] += to_f32(sum_pairs(mul_pairs(v, load<i8x32>(x[size_t(m) * nb + c0 + b].qs)))) * sj[m][j];
                 }
             }
             for (int m = 0; m < M; m++) {
-                const float part = hsum(acc[m]) + hsum(acc_corr[m]);
+                const float part = hsum(acc[0][m] + acc[1][m]) + hsum(acc_corr[m]);
                 float &o = out[size_t(m) * d + i];
                 o = c0 ? o + part : part;
             }
