@@ -15,7 +15,7 @@ using bf::llm::shown;
 
 constexpr const char *kKeys[] = {"model", "tokenizer",  "prompt",        "steps",
                                  "temperature", "topp", "seed",          "jit",
-                                 "jit_cache",   "jit_hot_calls", "jit_hot_cycles", "jit_tune", "jit_search_ms", "jit_variant", "mode",
+                                 "jit_cache",   "jit_hot_calls", "jit_hot_cycles", "jit_tune", "jit_search_ms", "jit_variant", "jit_compile", "mode",
                                  "ctx",         "kv",            "records",     "verbose",
                                  "threads"};
 
@@ -150,6 +150,12 @@ bool apply_setting(std::string_view key, std::string_view value, Settings &out, 
         const int w = word_value(value, {"search", "keep", "off"}, err);
         if (w < 0) return false;
         out.jit_tune = JitTune(w + 1);
+        return true;
+    }
+    if (iequal(key, "jit_compile")) {
+        const int w = word_value(value, {"background", "inline"}, err);
+        if (w < 0) return false;
+        out.jit_compile = JitCompile(w);
         return true;
     }
     if (iequal(key, "jit_search_ms")) {

@@ -14,6 +14,7 @@ namespace bf::app {
 enum class Tristate : uint8_t { Unset, On, Off };
 enum class JitCache : uint8_t { Unset, On, Off, Clear };
 enum class JitTune : uint8_t { Unset, Search, Keep, Off };  // bf::jit::Options::Tune
+enum class JitCompile : uint8_t { Background, Inline };    // bf::jit::Options::Compile
 enum class Mode : uint8_t { Generate, Repl, Bench };
 enum class KvType : uint8_t { Auto, F16, F32 };  // Auto: the format's (llama2.c f32, GGUF f16)
 enum class Records : uint8_t { Auto, Com1, Com2, Off };  // Auto: COM2 if it answers (docs/records.md)
@@ -34,6 +35,7 @@ struct Settings {
     JitTune jit_tune = JitTune::Unset;
     int64_t jit_search_ms = -1;   // -1: the JIT's default
     std::string jit_variant;      // "": the default recipe (and the trial)
+    JitCompile jit_compile = JitCompile::Background;  // on a spare core when there is one
     Mode mode = Mode::Generate;
     int ctx = 0;                  // KV cache positions; 0: the model's context, capped by free memory
     KvType kv = KvType::Auto;

@@ -1,6 +1,7 @@
 // jit_setup.h: settings -> JIT options, and the JIT's start-up lines.
 #include "jit_setup.h"
 
+#include "bareflow/kernel.h"
 #include "bareflow/record.h"
 
 #include <cstdio>
@@ -23,6 +24,7 @@ bf::jit::Options jit_options_from_config(const Settings &c) {
                                                : bf::jit::Options::Tune::Off;
     if (c.jit_search_ms >= 0) o.search_ms = uint64_t(c.jit_search_ms);
     o.variant = c.jit_variant;
+    o.compile = c.jit_compile == JitCompile::Inline ? bf::jit::Options::Compile::Inline : bf::jit::Options::Compile::Background;
     return o;
 }
 
@@ -56,16 +58,22 @@ bool start_jit(const bf::jit::Options &opt) {
     // One line (tests and people read the next line as the hw record's): the target, the code on
     // offer, what happens to a hot kernel, and the CPU identity the cache keys carry.
     const bool no_search = !o.tune_set && o.tune == bf::jit::Options::Tune::Keep;  // no cache to remember one
-    std::fprintf(stderr, "jit: target CPU %s, vector features: %s; kernel bitcode: %s; code variants: %s; tuning: %s%s%s; %s\n",
+    // Where compiles run (jit/background.h): on a spare core, the calls running AOT meanwhile.
+    const char *where = o.compile == bf::jit::Options::Compile::Inline ? "on the calling core (jit_compile=inline)"
+                        : bf::bare_metal() ? "on the calling core (bare metal: the other cores make no system calls, LLVM needs them)"
+                                           : "on a spare core when the pool leaves one (threads < cores), else on the calling core";
+    std::fprintf(stderr, "jit: target CPU %s, vector features: %s; kernel bitcode: %s; code variants: %s; tuning: %s%s%s; %s; compiles: %s\n",
                  bf::jit::cpu_name().c_str(), vec.c_str(), bf::jit::bitcode_variant(), names.c_str(),
                  o.variant.empty() ? tune : "off, every kernel gets ", o.variant.c_str(),
                  no_search ? " (no /JIT cache to remember a search: jit_tune=search searches anyway)" : "",
-                 bf::jit::cpu_identity().c_str());
+                 bf::jit::cpu_identity().c_str(), where);
     bf::recordf("{\"record\":\"jit_target\",\"cpu\":\"%s\",\"features\":\"%s\",\"bitcode\":\"%s\",\"hot_calls\":%llu,"
-                "\"hot_cycles\":%llu,\"cache\":%s,\"identity\":\"%s\",\"tune\":\"%s\",\"search_ms\":%llu,\"variants\":[%s]}\n",
+                "\"hot_cycles\":%llu,\"cache\":%s,\"identity\":\"%s\",\"tune\":\"%s\",\"search_ms\":%llu,\"variants\":[%s],"
+                "\"compile\":\"%s\"}\n",
                 bf::jit::cpu_name().c_str(), f.c_str(), bf::jit::bitcode_variant(), static_cast<unsigned long long>(o.hot_calls),
                 static_cast<unsigned long long>(o.hot_cycles), o.use_cache ? "true" : "false", bf::jit::cpu_identity().c_str(),
-                o.variant.empty() ? tune : "forced", static_cast<unsigned long long>(o.search_ms), json.c_str());
+                o.variant.empty() ? tune : "forced", static_cast<unsigned long long>(o.search_ms), json.c_str(),
+                o.compile == bf::jit::Options::Compile::Inline ? "inline" : bf::bare_metal() ? "inline_bare_metal" : "background");
     return true;
 }
 

@@ -5,6 +5,7 @@
 #include "bench/bench.h"
 #include "boot_flow.h"
 #include "config.h"
+#include "jit/background.h"
 #include "jit/dispatch.h"
 #include "jit_setup.h"
 #include "llm/cli.h"
@@ -106,7 +107,11 @@ int main(int argc, char **argv) {
     const Invocation in{argc, argv, us_at_main};
     const char *cmd = in.arg(1) ? in.arg(1) : "";
     for (const CommandRow &c : kCommands)
-        if (!std::strcmp(cmd, c.name)) return c.run(in);
+        if (!std::strcmp(cmd, c.name)) {
+            const int r = c.run(in);
+            bf::jit::background::stop();  // a compile still running on the spare core ends first
+            return r;
+        }
     if (*cmd) {
         std::fprintf(stderr, "bareflow: unknown command '%s' (known: %s)\n", cmd, command_names().c_str());
         return 2;

@@ -392,7 +392,8 @@ void Repl::cmd_jit() {
         if (!s) continue;
         namespace J = bf::jit;
         const char *state = s->state == J::kJit ? "JIT" : s->state == J::kFailed ? "AOT (JIT failed)"
-                          : s->state == J::kKept ? "AOT (kept)" : s->state == J::kTrial ? "trial" : "AOT";
+                          : s->state == J::kKept ? "AOT (kept)" : s->state == J::kTrial ? "trial"
+                          : s->state == J::kCompiling ? "AOT (compiling on a spare core)" : "AOT";
         swapped += s->state == J::kJit;
         say("  %-28s %-16s %-10s calls %llu aot / %llu jit\n", s->name, state, s->state == J::kJit ? s->variant : "",
             static_cast<unsigned long long>(s->aot.calls), static_cast<unsigned long long>(s->jit.calls));

@@ -53,6 +53,12 @@ ObjectFileCache::ObjectFileCache(bool enabled, bool clear) : enabled_(enabled) {
     }
 }
 
+bool ObjectFileCache::has(const std::string &key) const {
+    uint64_t size = 0;
+    bool dir = false;
+    return enabled_ && vfs::stat_size(path_of(key).c_str(), &size, &dir) == 0 && !dir;
+}
+
 std::unique_ptr<llvm::MemoryBuffer> ObjectFileCache::load(const std::string &key) {
     if (!enabled_) return nullptr;
     std::string path = path_of(key);
@@ -109,9 +115,8 @@ void ObjectFileCache::reject(const std::string &key, const char *why, const std:
     vfs::unlink(path.c_str());
 }
 
-void ObjectFileCache::notifyObjectCompiled(const llvm::Module *m, llvm::MemoryBufferRef obj) {
+void ObjectFileCache::store(const std::string &key, llvm::MemoryBufferRef obj) {
     if (!enabled_) return;
-    const std::string &key = m->getModuleIdentifier();
     Header h{};
     memcpy(h.magic, "BFJITOBJ", 8);
     h.version = 1;

@@ -9,6 +9,7 @@
 #include "tune.h"
 
 #include "llvm/ExecutionEngine/ObjectCache.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <memory>
@@ -19,6 +20,8 @@ namespace bf::jit {
 class ObjectFileCache : public llvm::ObjectCache {
   public:
     ObjectFileCache(bool enabled, bool clear);
+    // Whether /JIT/<key>.o exists (valid or not: load() checks).
+    bool has(const std::string &key) const;
     // A valid cached object for key, or nullptr (missing, disabled, or rejected with a message).
     std::unique_ptr<llvm::MemoryBuffer> load(const std::string &key);
     // A slot's trial decision, /JIT/<key>.w (tune.h): false if there is none or it is bad (then
@@ -28,8 +31,12 @@ class ObjectFileCache : public llvm::ObjectCache {
     // Reports the entry for key (why: a fixed phrase, also the record's reason; detail: LLVM's
     // words, shown to people only), deletes it and counts it as rejected.
     void reject(const std::string &key, const char *why, const std::string &detail = "", const char *ext = ".o");
+    // Stores obj as /JIT/<key>.o (temp + rename); a failure is said and leaves no entry.
+    void store(const std::string &key, llvm::MemoryBufferRef obj);
     // LLVM hands over every object it compiles: stored under the module's identifier (the key).
-    void notifyObjectCompiled(const llvm::Module *m, llvm::MemoryBufferRef obj) override;
+    void notifyObjectCompiled(const llvm::Module *m, llvm::MemoryBufferRef obj) override {
+        store(m->getModuleIdentifier(), obj);
+    }
     std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module *) override { return nullptr; }
     bool enabled() const { return enabled_; }
     uint64_t hits() const { return hits_; }

@@ -101,12 +101,9 @@ void decision_record(const Slot *s) {
             c.c_str(), cpu_name().c_str());
 }
 
-// Compiles variant v (nullptr: the default recipe) for slot s; nullptr if that failed (said).
-void *compile_for(Slot *s, const Variant *v) {
-    const Spec &sp = kSpecs[s->kernel];
-    uint64_t t0 = prof::begin();
-    Compiled c = compile(sp.symbol, shape_binds(s->kernel, s->shape), s->name, v);
-    s->compile_cycles += prof::begin() - t0;
+// The result of one compile for slot s, counted (nullptr if it failed: said).
+void *take(Slot *s, const Variant *v, const Compiled &c, uint64_t caller_cycles) {
+    s->compile_cycles += caller_cycles;  // what the calling core spent: all of it, unless a spare core compiled
     s->compile_ms += c.ms;
     s->from_cache = s->from_cache && c.from_cache;  // "cached" only if no candidate was compiled
     if (!c.fn) {
@@ -115,6 +112,14 @@ void *compile_for(Slot *s, const Variant *v) {
     }
     if (v && v != &variants()[0]) search_ms_used += c.ms;
     return c.fn;
+}
+
+// Compiles variant v (nullptr: the default recipe) for slot s on the calling core.
+void *compile_for(Slot *s, const Variant *v) {
+    const Spec &sp = kSpecs[s->kernel];
+    uint64_t t0 = prof::begin();
+    Compiled c = compile(sp.symbol, shape_binds(s->kernel, s->shape), s->name, v);
+    return take(s, v, c, prof::begin() - t0);
 }
 
 // The swap into JIT code (after a trial, or without one), said on the console and as a record.
@@ -157,6 +162,25 @@ bool apply_decision(Slot *s, const tune::Decision &d) {
     return true;
 }
 
+void all_compiled(Slot *s);
+
+// Collects what the slot's compiles have finished; when all have, goes on (all_compiled).
+void collect(Slot *s) {
+    bool waiting = false;
+    for (int i = 0; i < s->ncompiles; i++) {
+        if (!s->pending[i]) continue;
+        Compiled c;
+        const uint64_t t0 = prof::begin();
+        if (!compile_poll(s->pending[i], c)) {
+            waiting = true;
+            continue;
+        }
+        s->pending[i] = nullptr;
+        s->compiled[i] = take(s, static_cast<const Variant *>(s->compiling[i]), c, prof::begin() - t0);
+    }
+    if (!waiting) all_compiled(s);
+}
+
 void tier_up(Slot *s) {
     const Spec &sp = kSpecs[s->kernel];
     s->from_cache = true;
@@ -168,28 +192,30 @@ void tier_up(Slot *s) {
         s->decided_before = false;
         s->decision = tune::Decision();
     }
+    // The compiles: the default recipe (or the forced variant), then, searching, the variants
+    // within the budget. Each starts on a spare core if there is one (the calls run AOT until
+    // all are in), else compiles here and now.
     const Variant *forced = o.variant.empty() ? nullptr : find_variant(o.variant.c_str());
-    void *fn = compile_for(s, forced);
-    if (!fn) {
-        s->state = kFailed;
-        return;
-    }
-    const char *default_name = forced ? forced->name : variants().empty() ? "jit" : variants()[0].name;
-    if (!trial) {
-        swap_in(s, fn, default_name);
-        return;
-    }
-    // The candidates: AOT, the default recipe, and (searching, within the budget) the variants.
-    tune::Decision &d = s->decision;
-    d.n = 0;
-    auto add = [&](const char *name, void *code) {
-        snprintf(d.c[d.n].name, sizeof d.c[d.n].name, "%s", name);
-        s->candidate[d.n++] = code;
-    };
-    add("aot", kSpecs[s->kernel].aot);
-    add(default_name, fn);
     const std::vector<Variant> &vs = variants();
-    for (size_t i = 1; o.tune == Options::Tune::Search && i < vs.size() && d.n < tune::kMaxCandidates; i++) {
+    const Variant *first = forced ? forced : vs.empty() ? nullptr : &vs[0];
+    auto binds = shape_binds(s->kernel, s->shape);
+    s->ncompiles = 0;
+    auto start = [&](const Variant *v) {
+        const int i = s->ncompiles++;
+        const uint64_t t0 = prof::begin();
+        s->compiling[i] = v;
+        s->compiled[i] = nullptr;
+        s->pending[i] = compile_start(sp.symbol, binds, s->name, v);
+        Compiled c;
+        if (compile_poll(s->pending[i], c)) {  // done already (here, or from the cache): counted now
+            s->pending[i] = nullptr;
+            s->compiled[i] = take(s, v, c, prof::begin() - t0);
+        } else {
+            s->compile_cycles += prof::begin() - t0;
+        }
+    };
+    start(first);
+    for (size_t i = 1; trial && o.tune == Options::Tune::Search && i < vs.size() && s->ncompiles + 1 < tune::kMaxCandidates; i++) {
         if (!variant_applies(vs[i], sp.symbol)) continue;
         if (search_ms_used >= double(o.search_ms)) {
             if (!search_spent_said)
@@ -198,8 +224,42 @@ void tier_up(Slot *s) {
             search_spent_said = true;
             break;
         }
-        if (void *v = compile_for(s, &vs[i])) add(vs[i].name, v);
+        start(&vs[i]);  // on the spare core its time counts when collected: the budget can be overrun by the queued ones
     }
+    s->state = kCompiling;
+    set_variant(s, "compiling");
+    running++;
+    collect(s);
+}
+
+// Every compile of the slot is in: swap in the default recipe, or start the trial of the
+// candidates (AOT, the default recipe, the variants that compiled).
+void all_compiled(Slot *s) {
+    running--;
+    const Options &o = options();
+    const bool trial = o.tune != Options::Tune::Off && o.variant.empty();
+    void *fn = s->compiled[0];
+    const Variant *first = static_cast<const Variant *>(s->compiling[0]);
+    if (!fn) {
+        s->state = kFailed;
+        set_variant(s, "aot");
+        return;
+    }
+    const char *default_name = first ? first->name : "jit";
+    if (!trial) {
+        swap_in(s, fn, default_name);
+        return;
+    }
+    tune::Decision &d = s->decision;
+    d.n = 0;
+    auto add = [&](const char *name, void *code) {
+        snprintf(d.c[d.n].name, sizeof d.c[d.n].name, "%s", name);
+        s->candidate[d.n++] = code;
+    };
+    add("aot", kSpecs[s->kernel].aot);
+    add(default_name, fn);
+    for (int i = 1; i < s->ncompiles && d.n < tune::kMaxCandidates; i++)
+        if (s->compiled[i]) add(static_cast<const Variant *>(s->compiling[i])->name, s->compiled[i]);
     std::string names;
     for (int i = 0; i < d.n; i++) names += std::string(i ? ", " : "") + d.c[i].name;
     fprintf(stderr, "jit: %s: trying %s in turn on the next %d calls\n", s->name, names.c_str(),
@@ -302,6 +362,7 @@ Slot *slot(int kernel, const int64_t *shape, int nshape) {
     set_variant(s, "aot");
     s->decision = tune::Decision();
     s->trial = nullptr;
+    s->ncompiles = 0;
     char sh[40];
     snprintf(s->name, sizeof s->name, "%s %s", kSpecs[kernel].name, shape_text(s, sh, sizeof sh));
     fresh_region(s->aot, s->name);
@@ -311,6 +372,10 @@ Slot *slot(int kernel, const int64_t *shape, int nshape) {
 
 void after_call(Slot *s, void *fn, uint64_t cycles) {
     if (s->state == kTrial) return trial_call(s, fn, cycles);
+    if (s->state == kCompiling) {
+        add_sample(s->aot, cycles);
+        return collect(s);
+    }
     if (s->state == kJit) {
         add_sample(s->jit, cycles);
         if (!s->compared && s->jit.calls == kCompareAfter) compare(s);
@@ -340,7 +405,29 @@ void reset_counters() {
     }
 }
 
+// Waits for the slot's compiles still on the spare core and drops them (code never linked
+// into a slot is harmless: nothing calls it).
+void drop_compiles(Slot &s) {
+    if (s.state != kCompiling) return;
+    for (int i = 0; i < s.ncompiles; i++) {
+        Compiled c;
+        while (s.pending[i] && !compile_poll(s.pending[i], c)) __builtin_ia32_pause();
+        s.pending[i] = nullptr;
+    }
+    s.state = kAot;
+    running--;
+}
+
+void wait_compiles() {
+    for (int i = 0; i < nslots; i++)
+        while (slots[i].state == kCompiling) {
+            collect(&slots[i]);
+            if (slots[i].state == kCompiling) __builtin_ia32_pause();
+        }
+}
+
 void reset_slots() {
+    for (int i = 0; i < nslots; i++) drop_compiles(slots[i]);
     for (int i = 0; i < nslots; i++)
         if (slots[i].trial) {
             delete slots[i].trial;
@@ -356,6 +443,7 @@ void use_reference_kernels(bool on) {
     reference = on;
     for (int i = 0; i < nslots; i++) {
         Slot &s = slots[i];
+        drop_compiles(s);
         s.fn.store(on ? kSpecs[s.kernel].ref : kSpecs[s.kernel].aot, std::memory_order_release);
         if (s.trial) {
             delete s.trial;
@@ -377,6 +465,7 @@ const char *state_name(uint8_t st) {
     case kFailed: return "failed";
     case kTrial: return "trial";
     case kKept: return "kept_aot";
+    case kCompiling: return "compiling";
     default: return "aot";
     }
 }
@@ -402,6 +491,7 @@ void report() {
             const char *why = s.state == kFailed ? "- (JIT failed: AOT)"
                             : s.state == kKept   ? kept
                             : s.state == kTrial  ? "- (trial running)"
+                            : s.state == kCompiling ? "- (compiling on a spare core)"
                                                  : "- (not hot: AOT)";
             char sp[16] = "-";
             if (tried) snprintf(sp, sizeof sp, "%.2fx", speed);

@@ -33,10 +33,13 @@ enum Kernel : int {
 
 constexpr int kMaxShape = 4;  // shape parameters per kernel
 
-// A slot's life: AOT until hot; then JIT (swapped in, after a trial if jit_tune asks for one), or
-// Trial (the candidates take turns on live calls, tune.h), or Kept (AOT: no compiled code was
-// faster), or Failed (the compile failed: AOT).
-enum SlotState : uint8_t { kAot, kJit, kFailed, kTrial, kKept };
+// A slot's life: AOT until hot; Compiling while its candidates compile on a spare core (the
+// calls run AOT meanwhile; jit.h compile_start); then JIT (swapped in, after a trial if jit_tune
+// asks for one), or Trial (the candidates take turns on live calls, tune.h), or Kept (AOT: no
+// compiled code was faster), or Failed (the compile failed: AOT).
+enum SlotState : uint8_t { kAot, kJit, kFailed, kTrial, kKept, kCompiling };
+
+struct Pending;  // jit.h
 
 struct Slot {
     int kernel, nshape;
@@ -53,20 +56,28 @@ struct Slot {
     tune::Decision decision;   // the trial's outcome (n = 0: no trial)
     tune::Trial *trial;        // while in kTrial
     void *candidate[tune::kMaxCandidates];  // the trial's code: [0] AOT
+    // While kCompiling: the compiles of the default recipe [0] and the variants, in that order.
+    int ncompiles;
+    Pending *pending[tune::kMaxCandidates];  // nullptr once collected
+    const void *compiling[tune::kMaxCandidates];  // each one's Variant
+    void *compiled[tune::kMaxCandidates];   // each one's code once collected (nullptr: failed)
 };
 
 Slot *slot(int kernel, const int64_t *shape, int nshape);  // found or created (fixed table)
 // A call to `fn` (what the slot held when the call was bound) took `cycles`: profile it; tier up
 // when hot; in a trial, count it for its candidate and move the slot to the next one.
 void after_call(Slot *s, void *fn, uint64_t cycles);
-int trials_running();
+int trials_running();  // slots still compiling or in a trial (benchmarks warm up until there are none)
+// Waits until no slot is compiling: each gets its compiled code (swapped in, or its trial begun).
+// For tests that check the code a spare core compiled; the calling thread spins meanwhile.
+void wait_compiles();
 // A slot's JIT-vs-AOT speed, as the report shows it: the trial's (AOT and JIT on alternating
 // calls; kept on AOT: the fastest compiled candidate's), else the mean AOT call over the mean JIT
 // call; 0 when there is nothing to compare.
 double speedup(const Slot &s);
 // "aot 12034, avx2 8011 (1.50x), base 9100 (1.32x)": a trial's medians in cycles per call, and
 // each one's speed against AOT.
-std::string medians_text(const tune::Decision &d);      // slots still in a trial (benchmarks warm up until there are none)
+std::string medians_text(const tune::Decision &d);
 void report();             // the AOT-vs-JIT table and a jit_kernel record per slot
 void reset_counters();     // zero the slots' profiles (keeps the compiled code)
 void reset_slots();        // forget every slot: each starts again on AOT (jit-selftest, per variant)

@@ -1,6 +1,7 @@
 // LLJIT set-up, specialization and compilation (jit.h).
 #include "jit.h"
 
+#include "background.h"
 #include "cache.h"
 
 #include "llvm/Bitcode/BitcodeReader.h"
@@ -15,6 +16,7 @@
 #include "llvm/Object/ObjectFile.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SmallVectorMemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <cpuid.h>
@@ -39,6 +41,7 @@ namespace {
 Options opts;
 std::unique_ptr<LLJIT> lljit;
 std::unique_ptr<TargetMachine> tm;
+std::unique_ptr<JITTargetMachineBuilder> tm_builder;  // the spare core makes its own TargetMachine
 std::string cpu, features;
 ObjectFileCache *cache;
 Stats st;
@@ -66,12 +69,12 @@ bool has_feature(const std::string &f, const char *name) {  // "+avx2" as a whol
     return false;
 }
 
-void optimize(Module &m) {  // LLJIT runs no IR passes by itself: this is the -O3
+void optimize(Module &m, TargetMachine *t) {  // LLJIT runs no IR passes by itself: this is the -O3
     LoopAnalysisManager lam;
     FunctionAnalysisManager fam;
     CGSCCAnalysisManager cam;
     ModuleAnalysisManager mam;
-    PassBuilder pb(tm.get());
+    PassBuilder pb(t);
     pb.registerModuleAnalyses(mam);
     pb.registerCGSCCAnalyses(cam);
     pb.registerFunctionAnalyses(fam);
@@ -235,6 +238,65 @@ const char *link_cached(std::unique_ptr<MemoryBuffer> obj, const std::string &sy
     return nullptr;
 }
 
+// The kernel `symbol` of variant v's bitcode with `binds` folded in, as a module of its own in
+// ctx whose one external function is "bfjit_<key>"; nullptr and err if that fails. Reads only
+// what init() set, so a compile on the spare core can call it too.
+std::unique_ptr<Module> make_module(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds,
+                                    const Variant &v, const std::string &key, LLVMContext &ctx, std::string &err) {
+    const Bitcode &bc = bitcode(v.bitcode);
+    auto buf = MemoryBuffer::getMemBuffer(
+        StringRef(bc.begin, size_t(bc.end - bc.begin)), "kernels.bc", false);
+    auto parsed = parseBitcodeFile(*buf, ctx);
+    if (!parsed) {
+        err = "bitcode: " + toString(parsed.takeError());
+        return nullptr;
+    }
+    std::unique_ptr<Module> m = std::move(*parsed);
+    m->setModuleIdentifier(key);  // the object cache finds its file by this
+    m->setDataLayout(tm->createDataLayout());
+    m->setTargetTriple(tm->getTargetTriple().str());
+    Function *f = m->getFunction(symbol);
+    if (!f || f->isDeclaration()) {
+        err = std::string("no kernel '") + symbol + "' in the embedded bitcode";
+        return nullptr;
+    }
+    // The specialization: a wrapper with the same signature that calls the kernel with the bound
+    // arguments replaced by constants; the kernel is inlined into it and folded at -O3.
+    const std::string spec_name = "bfjit_" + key;
+    Function *spec = Function::Create(f->getFunctionType(), GlobalValue::ExternalLinkage, spec_name, m.get());
+    IRBuilder<> b(BasicBlock::Create(ctx, "entry", spec));
+    std::vector<Value *> args;
+    for (auto &a : spec->args()) args.push_back(&a);
+    for (auto &[idx, val] : binds) {
+        if (idx < 0 || size_t(idx) >= args.size() || !args[idx]->getType()->isIntegerTy()) {
+            err = "bad specialization argument index";
+            return nullptr;
+        }
+        args[idx] = ConstantInt::get(args[idx]->getType(), uint64_t(val), true);
+    }
+    CallInst *call = b.CreateCall(f, args);
+    if (f->getReturnType()->isVoidTy()) b.CreateRetVoid();
+    else b.CreateRet(call);
+    for (Function &fn : *m) {
+        if (fn.isDeclaration()) continue;
+        if (&fn != spec) fn.setLinkage(GlobalValue::InternalLinkage);
+        fn.removeFnAttr("target-cpu");
+        fn.removeFnAttr("target-features");
+        fn.removeFnAttr(Attribute::NoInline);
+        fn.removeFnAttr(Attribute::OptimizeNone);
+        fn.addFnAttr("target-cpu", cpu);
+        fn.addFnAttr("target-features", features);
+        if (v.vector_bits) fn.addFnAttr("prefer-vector-width", std::to_string(v.vector_bits));
+    }
+    if (GlobalVariable *g = m->getNamedGlobal(kPrefetchKnob); g && v.prefetch && g->hasInitializer())
+        g->setInitializer(ConstantInt::get(g->getValueType(), uint64_t(v.prefetch)));
+    f->addFnAttr(Attribute::AlwaysInline);
+    for (GlobalVariable &g : m->globals())
+        if (!g.isDeclaration()) g.setLinkage(GlobalValue::InternalLinkage);
+
+    return m;
+}
+
 }  // namespace
 
 bool init(const Options &o, std::string &err) {
@@ -256,6 +318,7 @@ bool init(const Options &o, std::string &err) {
         return false;
     }
     tm = std::move(*t);
+    tm_builder = std::make_unique<JITTargetMachineBuilder>(*jtmb);
     // The bitcode whose tile sizes fit this CPU's vector registers; avx2 and avx512 are built
     // with AVX2, FMA and F16C (the quantized kernels' intrinsics), so they need all three.
     const bool v3 = has_feature(features, "+avx2") && has_feature(features, "+fma") && has_feature(features, "+f16c");
@@ -289,7 +352,7 @@ bool init(const Options &o, std::string &err) {
     lljit = std::move(*j);
     lljit->getIRTransformLayer().setTransform(
         [](ThreadSafeModule m, const MaterializationResponsibility &) -> Expected<ThreadSafeModule> {
-            m.withModuleDo([](Module &mod) { optimize(mod); });
+            m.withModuleDo([](Module &mod) { optimize(mod, tm.get()); });
             return std::move(m);
         });
     MangleAndInterner mangle(lljit->getExecutionSession(), lljit->getDataLayout());
@@ -344,6 +407,10 @@ uint64_t key_variant(const Variant &v, uint64_t k) {
     k = fnv1a(&bitcode(v.bitcode).hash, 8, k);
     return fnv1a(f, sizeof f, k);
 }
+// The cache key: kernel, bound values, the variant (its bitcode), the machine.
+std::string key_of(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds, const Variant &v) {
+    return hex(key_machine(key_variant(v, key_kernel(symbol, binds, 1469598103934665603ull))));
+}
 }  // namespace
 
 std::string decision_key(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds) {
@@ -373,10 +440,8 @@ Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> 
         return out;
     }
     if (!v) v = &vars[0];
-    const Bitcode &bc = bitcode(v->bitcode);
     auto t0 = std::chrono::steady_clock::now();
-    // The cache key: kernel, bound values, the variant (its bitcode), the machine.
-    out.key = hex(key_machine(key_variant(*v, key_kernel(symbol, binds, 1469598103934665603ull))));
+    out.key = key_of(symbol, binds, *v);
     std::string spec_name = std::string("bfjit_") + out.key;
     auto finish = [&](bool from_cache) {  // from the cache: out.fn is set; else the lookup compiles
         if (!from_cache) {
@@ -409,60 +474,81 @@ Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> 
     if (label) fprintf(stderr, "jit: compiling %s (%s) for %s ...\n", label, v->name, cpu.c_str());
 
     auto ctx = std::make_unique<LLVMContext>();
-    auto buf = MemoryBuffer::getMemBuffer(
-        StringRef(bc.begin, size_t(bc.end - bc.begin)), "kernels.bc", false);
-    auto parsed = parseBitcodeFile(*buf, *ctx);
-    if (!parsed) {
-        out.error = "bitcode: " + toString(parsed.takeError());
-        return out;
-    }
-    std::unique_ptr<Module> m = std::move(*parsed);
-    m->setModuleIdentifier(out.key);  // the object cache finds its file by this
-    m->setDataLayout(tm->createDataLayout());
-    m->setTargetTriple(tm->getTargetTriple().str());
-    Function *f = m->getFunction(symbol);
-    if (!f || f->isDeclaration()) {
-        out.error = std::string("no kernel '") + symbol + "' in the embedded bitcode";
-        return out;
-    }
-    // The specialization: a wrapper with the same signature that calls the kernel with the bound
-    // arguments replaced by constants; the kernel is inlined into it and folded at -O3.
-    Function *spec = Function::Create(f->getFunctionType(), GlobalValue::ExternalLinkage, spec_name, m.get());
-    IRBuilder<> b(BasicBlock::Create(*ctx, "entry", spec));
-    std::vector<Value *> args;
-    for (auto &a : spec->args()) args.push_back(&a);
-    for (auto &[idx, val] : binds) {
-        if (idx < 0 || size_t(idx) >= args.size() || !args[idx]->getType()->isIntegerTy()) {
-            out.error = "bad specialization argument index";
-            return out;
-        }
-        args[idx] = ConstantInt::get(args[idx]->getType(), uint64_t(val), true);
-    }
-    CallInst *call = b.CreateCall(f, args);
-    if (f->getReturnType()->isVoidTy()) b.CreateRetVoid();
-    else b.CreateRet(call);
-    for (Function &fn : *m) {
-        if (fn.isDeclaration()) continue;
-        if (&fn != spec) fn.setLinkage(GlobalValue::InternalLinkage);
-        fn.removeFnAttr("target-cpu");
-        fn.removeFnAttr("target-features");
-        fn.removeFnAttr(Attribute::NoInline);
-        fn.removeFnAttr(Attribute::OptimizeNone);
-        fn.addFnAttr("target-cpu", cpu);
-        fn.addFnAttr("target-features", features);
-        if (v->vector_bits) fn.addFnAttr("prefer-vector-width", std::to_string(v->vector_bits));
-    }
-    if (GlobalVariable *g = m->getNamedGlobal(kPrefetchKnob); g && v->prefetch && g->hasInitializer())
-        g->setInitializer(ConstantInt::get(g->getValueType(), uint64_t(v->prefetch)));
-    f->addFnAttr(Attribute::AlwaysInline);
-    for (GlobalVariable &g : m->globals())
-        if (!g.isDeclaration()) g.setLinkage(GlobalValue::InternalLinkage);
-
+    std::unique_ptr<Module> m = make_module(symbol, binds, *v, out.key, *ctx, out.error);
+    if (!m) return out;
     if (auto e = lljit->addIRModule(ThreadSafeModule(std::move(m), std::move(ctx)))) {
         out.error = "add module: " + toString(std::move(e));
         return out;
     }
     return finish(false);  // the lookup compiles it (and the cache stores the object)
+}
+
+struct Pending {
+    background::Job job;
+    Compiled out;  // done in compile_start: the result; else key and start time
+    bool queued = false;
+    std::chrono::steady_clock::time_point t0;
+    // Set on the spare core: the object or why not, and the seconds it took there.
+    std::unique_ptr<MemoryBuffer> obj;
+    std::string error;
+};
+
+Pending *compile_start(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds, const char *label,
+                       const Variant *v) {
+    Pending *p = new Pending();
+    if (!v && !vars.empty()) v = &vars[0];
+    if (!lljit || !v || !background::available() || cache->has(key_of(symbol, binds, *v))) {
+        p->out = compile(symbol, binds, label, v);  // linked from the cache, or no spare core
+        return p;
+    }
+    p->out.key = key_of(symbol, binds, *v);
+    p->t0 = std::chrono::steady_clock::now();
+    // What the spare core needs, by value: the caller's slot may change while it compiles.
+    p->job.run = [p, sym = std::string(symbol), binds, var = *v] {
+        static thread_local std::unique_ptr<TargetMachine> own;  // a TargetMachine is not shared
+        if (!own) {
+            auto t = tm_builder->createTargetMachine();
+            if (!t) {
+                p->error = "target machine: " + toString(t.takeError());
+                return;
+            }
+            own = std::move(*t);
+        }
+        LLVMContext ctx;
+        std::unique_ptr<Module> m = make_module(sym.c_str(), binds, var, p->out.key, ctx, p->error);
+        if (!m) return;
+        optimize(*m, own.get());
+        auto obj = SimpleCompiler(*own)(*m);
+        if (!obj) p->error = "code generation: " + toString(obj.takeError());
+        else p->obj = std::move(*obj);
+    };
+    if (label) fprintf(stderr, "jit: compiling %s (%s) for %s on a spare core ...\n", label, v->name, cpu.c_str());
+    p->queued = background::submit(&p->job);
+    if (!p->queued) p->out = compile(symbol, binds, nullptr, v);
+    return p;
+}
+
+bool compile_poll(Pending *p, Compiled &out) {
+    if (p->queued && !p->job.done.load(std::memory_order_acquire)) return false;
+    if (p->queued) {  // stored and linked here, the thread that does the file I/O
+        Compiled &c = p->out;
+        if (p->obj) {
+            cache->store(c.key, p->obj->getMemBufferRef());
+            std::string detail;
+            if (const char *why = link_cached(std::move(p->obj), "bfjit_" + c.key, c, detail))
+                c.error = std::string(why) + (detail.empty() ? "" : ": " + detail);
+        } else {
+            c.error = p->error;
+        }
+        c.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - p->t0).count();
+        if (c.fn) {
+            st.compiled++;
+            st.compile_ms_total += c.ms;
+        }
+    }
+    out = std::move(p->out);
+    delete p;
+    return true;
 }
 
 }  // namespace bf::jit

@@ -27,6 +27,9 @@ struct Options {
     bool tune_set = false;
     uint64_t search_ms = 10000;      // wall time per boot for compiling variants beyond the default
     std::string variant;             // a variant's name: every hot slot gets it, no trial ("": default)
+    // Where compiles run: on a spare core while the calls keep running AOT code (background.h;
+    // hosted, when the pool leaves a core free), or on the calling core.
+    enum class Compile : uint8_t { Background, Inline } compile = Compile::Background;
 };
 
 // One way to compile a kernel. variants()[0] is the default recipe (the bitcode whose tiles fit
@@ -70,6 +73,16 @@ struct Compiled {
 // v: the recipe (nullptr: the default, variants()[0]).
 Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds,
                  const char *label = nullptr, const Variant *v = nullptr);
+
+// compile() off the calling thread (Options::compile, background.h): compile_start queues the
+// compile on the spare core and returns at once; compile_poll(p, out) is false while it runs,
+// then true with the result as compile() gives it (the object stored in /JIT and linked on the
+// calling thread, the one that does file I/O) and p freed. A cached object, or no spare core: the
+// work is done in compile_start (the "compiling" line says which), and the first poll is true.
+struct Pending;
+Pending *compile_start(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds, const char *label,
+                       const Variant *v);
+bool compile_poll(Pending *p, Compiled &out);
 
 // The /JIT record of a slot's trial (tune.h), keyed on the kernel, its bound values, the CPU, the
 // bitcode and the variants offered. load: false if there is none (or it was bad: reported,

@@ -37,6 +37,18 @@ Compiled compile(const char *, const std::vector<std::pair<int, int64_t>> &, con
     c.error = "this build has no JIT";
     return c;
 }
+struct Pending {
+    Compiled out;
+};
+Pending *compile_start(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds, const char *label,
+                       const Variant *v) {
+    return new Pending{compile(symbol, binds, label, v)};
+}
+bool compile_poll(Pending *p, Compiled &out) {
+    out = p->out;
+    delete p;
+    return true;
+}
 Stats stats() { return Stats{}; }
 
 }  // namespace bf::jit

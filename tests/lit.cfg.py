@@ -35,3 +35,7 @@ config.substitutions.append(("%img", os.path.join(build, "bareflow.img")))
 config.substitutions.append(("%kernel", os.path.join(build, "bareflow.elf")))
 config.substitutions.append(("%mkimage", os.path.join(build, "image", "mkimage")))
 config.substitutions.append(("%shared", os.path.join(os.path.dirname(root), "shared")))
+
+# Tests of work on a spare core (the JIT's background compiles) need more than one CPU.
+if (os.cpu_count() or 1) > 1:
+    config.available_features.add("multicore")

@@ -149,7 +149,7 @@ int run_bench_llm(const bf::llm::LoadedModel &m, uint64_t us_at_main) {
                 for (int pos = pp; pos < pp + tg; pos++) bf::llm::forward(model, st, 1 + pos % (p.vocab_size - 1), pos);
             }
             if (bf::jit::trials_running())
-                std::printf("bench-llm: %d kernel trials still running after the warm-up: the figures below include them\n",
+                std::printf("bench-llm: %d kernel slots still compiling or in a trial after the warm-up: the figures below include them\n",
                             bf::jit::trials_running());
         }
         std::vector<double> pp_rates, tg_rates, jitters;

@@ -4,7 +4,9 @@
 // Options: BAREFLOW.CFG and the environment (on bare metal, key=value words on the kernel command
 // line): jit=off  jit_cache=off|clear  jit_hot_calls=N (default 8 here)  jit_hot_cycles=N
 // jit_tune=off (default here: each case checks JIT code)  jit_variant=NAME|all (all: every
-// variant the CPU offers, each checked against the reference loops)
+// variant the CPU offers, each checked against the reference loops)  jit_compile=inline|background
+// (background, threads=1 on a machine with more cores: the kernels compile on the spare core while
+// the cases run on AOT code; then every case runs again on the code it compiled)
 #include "selftest.h"
 
 #include "jit_setup.h"
@@ -324,6 +326,12 @@ int run_jit_selftest(const Settings &settings) {
     int reps = int(o.hot_calls) + 4;
     if (!every_variant) {
         run_cases(reps);
+        if (bf::jit::trials_running()) {  // compiled on a spare core (jit_compile=background, threads < cores)
+            std::printf("jit-selftest: waiting for %d kernels compiling on a spare core, then every case again\n",
+                        bf::jit::trials_running());
+            bf::jit::wait_compiles();
+            run_cases(reps);
+        }
     } else {  // jit_variant=all: the whole set once per variant this CPU offers, each from a fresh table
         for (const bf::jit::Variant &v : bf::jit::variants()) {
             std::printf("jit-selftest: variant %s\n", v.name);

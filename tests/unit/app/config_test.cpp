@@ -115,6 +115,15 @@ TEST(Config, BadWords) {
     EXPECT_EQ(p.c.mode, bf::app::Mode::Generate);
 }
 
+TEST(Config, JitCompile) {
+    EXPECT_EQ(parse("").c.jit_compile, bf::app::JitCompile::Background);
+    EXPECT_EQ(parse("jit_compile = INLINE\n").c.jit_compile, bf::app::JitCompile::Inline);
+    EXPECT_EQ(parse("jit_compile = inline\njit_compile = background\n").c.jit_compile, bf::app::JitCompile::Background);
+    const Parsed p = parse("jit_compile = later\n");
+    EXPECT_TRUE(has_error(p, "line 1: key 'jit_compile': 'later' is not one of background|inline"));
+    EXPECT_EQ(p.c.jit_compile, bf::app::JitCompile::Background);
+}
+
 TEST(Config, MissingEqualsAndKey) {
     const Parsed p = parse("steps 12\n= 5\nmodel =\n");
     EXPECT_EQ(p.errors.size(), 3u);
