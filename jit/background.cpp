@@ -20,6 +20,7 @@ namespace {
 pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 std::deque<Job *> *queue;  // new'd once: no destructor runs at exit under a worker using it
+size_t urgent_queued;      // the first ones in queue are urgent
 bool started, failed, stopping;
 pthread_t worker;
 
@@ -30,6 +31,7 @@ void *worker_main(void *) {
         if (stopping) break;
         Job *j = queue->front();
         queue->pop_front();
+        if (urgent_queued) urgent_queued--;
         pthread_mutex_unlock(&lock);
         j->run();
         j->done.store(true, std::memory_order_release);
@@ -70,10 +72,11 @@ bool available() {
            pool::threads() < pool::cores_online();
 }
 
-bool submit(Job *j) {
+bool submit(Job *j, bool urgent) {
     if (!available() || !start()) return false;
     pthread_mutex_lock(&lock);
-    queue->push_back(j);
+    if (urgent) queue->insert(queue->begin() + long(urgent_queued++), j);
+    else queue->push_back(j);
     pthread_cond_signal(&wake);
     pthread_mutex_unlock(&lock);
     return true;

@@ -17,9 +17,10 @@ struct Job {
 // Whether jobs can run off the calling thread now: hosted, and the pool leaves a core free
 // (threads < cores online), unless `jit_compile = inline`.
 bool available();
-// Queues j (FIFO, one at a time on the spare core). The caller keeps j and polls j->done; it must
-// not free j before done. False when no spare core can be had: run it yourself.
-bool submit(Job *j);
+// Queues j (one at a time on the spare core; urgent jobs first, each kind in order). The caller
+// keeps j and polls j->done; it must not free j before done. False when no spare core can be had:
+// run it yourself.
+bool submit(Job *j, bool urgent);
 // Before the program exits: waits for the job running (LLVM must not be torn down under it) and
 // drops the queued ones. Also run at exit, but static objects made after the first job would
 // already be gone by then: main() calls it when the command returns.

@@ -110,7 +110,7 @@ void *take(Slot *s, const Variant *v, const Compiled &c, uint64_t caller_cycles)
         fprintf(stderr, "jit: %s (%s): compile failed: %s\n", s->name, v ? v->name : "default", c.error.c_str());
         return nullptr;
     }
-    if (v && v != &variants()[0]) search_ms_used += c.ms;
+    if (v && v != &variants()[0]) search_ms_used += c.ms;  // the search's cost (the default recipe is not)
     return c.fn;
 }
 
@@ -164,7 +164,49 @@ bool apply_decision(Slot *s, const tune::Decision &d) {
 
 void all_compiled(Slot *s);
 
-// Collects what the slot's compiles have finished; when all have, goes on (all_compiled).
+// Starts compile i of slot s (variant v): on the spare core, or here and now (then taken at once).
+// `charge`: the search budget's ms for it, counted now when it is queued (its real time replaces
+// the estimate when it is collected).
+void start_compile(Slot *s, const Variant *v, double charge) {
+    const int i = s->ncompiles++;
+    const uint64_t t0 = prof::begin();
+    s->compiling[i] = v;
+    s->compiled[i] = nullptr;
+    s->pending[i] = compile_start(kSpecs[s->kernel].symbol, shape_binds(s->kernel, s->shape), s->name, v, i == 0);
+    s->charged[i] = 0;
+    Compiled c;
+    if (compile_poll(s->pending[i], c)) {  // done already (here, or from the cache)
+        s->pending[i] = nullptr;
+        s->compiled[i] = take(s, v, c, prof::begin() - t0);
+    } else {
+        s->compile_cycles += prof::begin() - t0;
+        s->charged[i] = float(charge);
+        search_ms_used += charge;
+    }
+}
+
+// Searching: the variants that apply to the slot's kernel, while the budget lasts. Queued on the
+// spare core each is charged the default recipe's compile time until its own is known.
+void start_variants(Slot *s) {
+    const Options &o = options();
+    const std::vector<Variant> &vs = variants();
+    const double estimate = s->compile_ms;  // the default recipe's, the only one in so far
+    for (size_t i = 1; i < vs.size() && s->ncompiles + 1 < tune::kMaxCandidates; i++) {
+        if (!variant_applies(vs[i], kSpecs[s->kernel].symbol)) continue;
+        if (search_ms_used >= double(o.search_ms)) {
+            if (!search_spent_said)
+                fprintf(stderr, "jit: the search budget (jit_search_ms = %llu) is spent: the next kernels get the default recipe only\n",
+                        static_cast<unsigned long long>(o.search_ms));
+            search_spent_said = true;
+            break;
+        }
+        start_compile(s, &vs[i], estimate);
+    }
+}
+
+// Collects what the slot's compiles have finished. When all have: searching, the variants go
+// next (once the default recipe is in: its time is their budget estimate, and the default recipes
+// of other hot slots are not queued behind them); then all_compiled.
 void collect(Slot *s) {
     bool waiting = false;
     for (int i = 0; i < s->ncompiles; i++) {
@@ -176,9 +218,18 @@ void collect(Slot *s) {
             continue;
         }
         s->pending[i] = nullptr;
+        search_ms_used -= s->charged[i];
         s->compiled[i] = take(s, static_cast<const Variant *>(s->compiling[i]), c, prof::begin() - t0);
     }
-    if (!waiting) all_compiled(s);
+    if (waiting) return;
+    const Options &o = options();
+    if (!s->variants_started && s->compiled[0] && o.tune == Options::Tune::Search && o.variant.empty()) {
+        s->variants_started = true;
+        start_variants(s);
+        for (int i = 1; i < s->ncompiles; i++)
+            if (s->pending[i]) return;
+    }
+    all_compiled(s);
 }
 
 void tier_up(Slot *s) {
@@ -192,43 +243,17 @@ void tier_up(Slot *s) {
         s->decided_before = false;
         s->decision = tune::Decision();
     }
-    // The compiles: the default recipe (or the forced variant), then, searching, the variants
-    // within the budget. Each starts on a spare core if there is one (the calls run AOT until
-    // all are in), else compiles here and now.
+    // The default recipe (or the forced variant) first, then (collect) the variants. Each
+    // compiles on a spare core if there is one, the calls running AOT until all are in, else
+    // here and now.
     const Variant *forced = o.variant.empty() ? nullptr : find_variant(o.variant.c_str());
     const std::vector<Variant> &vs = variants();
-    const Variant *first = forced ? forced : vs.empty() ? nullptr : &vs[0];
-    auto binds = shape_binds(s->kernel, s->shape);
     s->ncompiles = 0;
-    auto start = [&](const Variant *v) {
-        const int i = s->ncompiles++;
-        const uint64_t t0 = prof::begin();
-        s->compiling[i] = v;
-        s->compiled[i] = nullptr;
-        s->pending[i] = compile_start(sp.symbol, binds, s->name, v);
-        Compiled c;
-        if (compile_poll(s->pending[i], c)) {  // done already (here, or from the cache): counted now
-            s->pending[i] = nullptr;
-            s->compiled[i] = take(s, v, c, prof::begin() - t0);
-        } else {
-            s->compile_cycles += prof::begin() - t0;
-        }
-    };
-    start(first);
-    for (size_t i = 1; trial && o.tune == Options::Tune::Search && i < vs.size() && s->ncompiles + 1 < tune::kMaxCandidates; i++) {
-        if (!variant_applies(vs[i], sp.symbol)) continue;
-        if (search_ms_used >= double(o.search_ms)) {
-            if (!search_spent_said)
-                fprintf(stderr, "jit: the search budget (jit_search_ms = %llu) is spent: the next kernels get the default recipe only\n",
-                        static_cast<unsigned long long>(o.search_ms));
-            search_spent_said = true;
-            break;
-        }
-        start(&vs[i]);  // on the spare core its time counts when collected: the budget can be overrun by the queued ones
-    }
+    s->variants_started = false;
     s->state = kCompiling;
     set_variant(s, "compiling");
     running++;
+    start_compile(s, forced ? forced : vs.empty() ? nullptr : &vs[0], 0);
     collect(s);
 }
 

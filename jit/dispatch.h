@@ -61,6 +61,8 @@ struct Slot {
     Pending *pending[tune::kMaxCandidates];  // nullptr once collected
     const void *compiling[tune::kMaxCandidates];  // each one's Variant
     void *compiled[tune::kMaxCandidates];   // each one's code once collected (nullptr: failed)
+    float charged[tune::kMaxCandidates];    // search budget ms counted while it is queued
+    bool variants_started;                  // the variants' compiles were started (or none applied)
 };
 
 Slot *slot(int kernel, const int64_t *shape, int nshape);  // found or created (fixed table)

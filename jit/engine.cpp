@@ -485,16 +485,16 @@ Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> 
 
 struct Pending {
     background::Job job;
-    Compiled out;  // done in compile_start: the result; else key and start time
+    Compiled out;  // done in compile_start: the result; else its key
     bool queued = false;
-    std::chrono::steady_clock::time_point t0;
     // Set on the spare core: the object or why not, and the seconds it took there.
     std::unique_ptr<MemoryBuffer> obj;
     std::string error;
+    double run_ms = 0;
 };
 
 Pending *compile_start(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds, const char *label,
-                       const Variant *v) {
+                       const Variant *v, bool urgent) {
     Pending *p = new Pending();
     if (!v && !vars.empty()) v = &vars[0];
     if (!lljit || !v || !background::available() || cache->has(key_of(symbol, binds, *v))) {
@@ -502,9 +502,14 @@ Pending *compile_start(const char *symbol, const std::vector<std::pair<int, int6
         return p;
     }
     p->out.key = key_of(symbol, binds, *v);
-    p->t0 = std::chrono::steady_clock::now();
     // What the spare core needs, by value: the caller's slot may change while it compiles.
     p->job.run = [p, sym = std::string(symbol), binds, var = *v] {
+        const auto t0 = std::chrono::steady_clock::now();
+        struct Timed {  // run_ms however the job ends
+            Pending *p;
+            std::chrono::steady_clock::time_point t0;
+            ~Timed() { p->run_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(); }
+        } timed{p, t0};
         static thread_local std::unique_ptr<TargetMachine> own;  // a TargetMachine is not shared
         if (!own) {
             auto t = tm_builder->createTargetMachine();
@@ -523,7 +528,7 @@ Pending *compile_start(const char *symbol, const std::vector<std::pair<int, int6
         else p->obj = std::move(*obj);
     };
     if (label) fprintf(stderr, "jit: compiling %s (%s) for %s on a spare core ...\n", label, v->name, cpu.c_str());
-    p->queued = background::submit(&p->job);
+    p->queued = background::submit(&p->job, urgent);
     if (!p->queued) p->out = compile(symbol, binds, nullptr, v);
     return p;
 }
@@ -532,6 +537,7 @@ bool compile_poll(Pending *p, Compiled &out) {
     if (p->queued && !p->job.done.load(std::memory_order_acquire)) return false;
     if (p->queued) {  // stored and linked here, the thread that does the file I/O
         Compiled &c = p->out;
+        const auto t0 = std::chrono::steady_clock::now();
         if (p->obj) {
             cache->store(c.key, p->obj->getMemBufferRef());
             std::string detail;
@@ -540,7 +546,8 @@ bool compile_poll(Pending *p, Compiled &out) {
         } else {
             c.error = p->error;
         }
-        c.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - p->t0).count();
+        // The compile's own time on the spare core and the link here (not the time it queued).
+        c.ms = p->run_ms + std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         if (c.fn) {
             st.compiled++;
             st.compile_ms_total += c.ms;

@@ -80,8 +80,9 @@ Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> 
 // calling thread, the one that does file I/O) and p freed. A cached object, or no spare core: the
 // work is done in compile_start (the "compiling" line says which), and the first poll is true.
 struct Pending;
+// urgent: ahead of the queued non-urgent ones (a slot's first compile before other slots' variants).
 Pending *compile_start(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds, const char *label,
-                       const Variant *v);
+                       const Variant *v, bool urgent);
 bool compile_poll(Pending *p, Compiled &out);
 
 // The /JIT record of a slot's trial (tune.h), keyed on the kernel, its bound values, the CPU, the

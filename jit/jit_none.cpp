@@ -41,7 +41,7 @@ struct Pending {
     Compiled out;
 };
 Pending *compile_start(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds, const char *label,
-                       const Variant *v) {
+                       const Variant *v, bool) {
     return new Pending{compile(symbol, binds, label, v)};
 }
 bool compile_poll(Pending *p, Compiled &out) {
