@@ -36,7 +36,8 @@ struct KUnpacked {
     float d, dm;
 };
 
-// M positions at once (matmat_*; one for matvec): each super-block is unpacked once for all.
+// M positions at once (matmat_*; one for matvec): each super-block is unpacked once for all
+// (unpack(block, u, M == 1): one position may get the same values by other instructions).
 // out[m * d + i] is row i of position m.
 template <int M, typename Block, typename Unpack>
 void k_rows(float *out, const block_q8_K *x, const Block *rows, int nb, int d, Unpack unpack) {
@@ -47,7 +48,7 @@ void k_rows(float *out, const block_q8_K *x, const Block *rows, int nb, int d, U
         for (int b = 0; b < nb; b++) {
             if constexpr (M == 1) prefetch_ahead(r + b, sizeof(Block));  // memory-bound: one position
             KUnpacked u;
-            unpack(r[b], u);
+            unpack(r[b], u, M == 1);
             for (int m = 0; m < M; m++) {
                 const block_q8_K &xb = x[size_t(m) * nb + b];
                 i32x8 s = 0;
@@ -78,9 +79,8 @@ void k_positions(float *out, const void *xq, const void *w, int n, int d, int m,
 }
 
 // Q4_K/Q5_K's packed scales and mins (scale_min_k4) unpacked 8 at a time, as ggml's x86 code
-// does: bytes 0-7 of the result are the 8 scales, bytes 8-15 the 8 mins.
-inline void scales_mins_k4(const uint8_t *packed, uint8_t *out16) {
-    uint32_t u[4];
+// does: bytes 0-7 of u[0..3] are the 8 scales, bytes 8-15 the 8 mins.
+inline void scales_mins_k4(const uint8_t *packed, uint32_t *u) {
     memcpy(u, packed, 12);
     constexpr uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
     u[3] = ((u[2] >> 4) & m4) | (((u[1] >> 6) & m2) << 4);
@@ -88,7 +88,6 @@ inline void scales_mins_k4(const uint8_t *packed, uint8_t *out16) {
     u[1] = (u[2] & m4) | (((u[0] >> 6) & m2) << 4);
     u[2] = mins_lo;
     u[0] &= m6;
-    memcpy(out16, u, 16);
 }
 
 typedef uint8_t u8x8 __attribute__((ext_vector_type(8)));
@@ -96,16 +95,25 @@ typedef uint8_t u8x8 __attribute__((ext_vector_type(8)));
 // Q4_K/Q5_K: chunk 2j takes the low nibbles of bytes 32j.., chunk 2j+1 their high nibbles; each
 // 32-value sub-block has one scale and one min (shared by its two 16-value groups).
 template <typename Block>
-void unpack_k4(const Block &b, KUnpacked &u) {
-    uint8_t sm[16];
+void unpack_k4(const Block &b, KUnpacked &u, bool one_position) {
+    uint32_t sm[4];  // bytes 0-7 the scales, 8-15 the mins
     scales_mins_k4(b.scales, sm);
     for (int j = 0; j < 4; j++) {
         const u8x32 q = load<u8x32>(b.qs + 32 * j);
         u.v[2 * j] = q & 15;
         u.v[2 * j + 1] = q >> 4;
     }
-    for (int c = 0; c < 8; c++) u.sc[c] = i16x16(int16_t(sm[c]));
-    const u8x8 mn = load<u8x8>(sm + 8);
+    u8x8 mn;
+    if (one_position) {  // token generation: issue-bound, the shuffles are fewer instructions
+        spread8(uint64_t(sm[0]) | uint64_t(sm[1]) << 32, u.sc);
+        mn = __builtin_bit_cast(u8x8, uint64_t(sm[2]) | uint64_t(sm[3]) << 32);
+    } else {  // a prompt's 4 positions: broadcasts from memory as each is used (8 live
+              // registers of scales made the prompt 10-20% slower)
+        uint8_t sb[16];
+        memcpy(sb, sm, 16);
+        for (int c = 0; c < 8; c++) u.sc[c] = i16x16(int16_t(sb[c]));
+        mn = load<u8x8>(sb + 8);
+    }
     u.m16 = __builtin_convertvector(__builtin_shufflevector(mn, mn, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7),
                                     i16x16);
     u.d = h2f(b.d);
@@ -165,7 +173,7 @@ void low_2bit(const uint8_t *qs, KUnpacked &u) {
 }
 
 // Q2_K: values 0..3; per group a 4-bit scale (low nibble) and a 4-bit min (high nibble).
-void unpack_q2_k(const block_q2_K &b, KUnpacked &u) {
+void unpack_q2_k(const block_q2_K &b, KUnpacked &u, bool) {
     low_2bit(b.qs, u);
     const u8x16 sm = load<u8x16>(b.scales);
     const u8x16 sc = sm & 15, mn = sm >> 4;
@@ -177,7 +185,7 @@ void unpack_q2_k(const block_q2_K &b, KUnpacked &u) {
 
 // Q3_K: value (q & 3) - 4, or (q & 3) where bit c of hmask byte l is set (value l of chunk c):
 // kept as 0..7 with the -4 paid through the bsums; 6-bit signed scales.
-void unpack_q3_k(const block_q3_K &b, KUnpacked &u) {
+void unpack_q3_k(const block_q3_K &b, KUnpacked &u, bool) {
     low_2bit(b.qs, u);
     const u8x32 hm = load<u8x32>(b.hmask);
     for (int c = 0; c < 8; c++) u.v[c] |= ((hm >> c) & 1) << 2;
@@ -189,8 +197,8 @@ void unpack_q3_k(const block_q3_K &b, KUnpacked &u) {
 }
 
 // Q5_K: bit c of qh byte l is bit 4 of value l of chunk c.
-void unpack_q5_k(const block_q5_K &b, KUnpacked &u) {
-    unpack_k4(b, u);
+void unpack_q5_k(const block_q5_K &b, KUnpacked &u, bool one_position) {
+    unpack_k4(b, u, one_position);
     const u8x32 qh = load<u8x32>(b.qh);
     for (int c = 0; c < 8; c++) u.v[c] |= ((qh >> c) & 1) << 4;
 }
@@ -198,7 +206,7 @@ void unpack_q5_k(const block_q5_K &b, KUnpacked &u) {
 // Q6_K: per half of 128 values, chunk c (of 4) takes low 4 bits from 32 bytes of ql (bytes 0-31
 // for c = 0 and 2, 32-63 for 1 and 3; low nibble for c < 2, high for c >= 2) and high 2 bits from
 // field c of 32 bytes of qh; values 0..63, the -32 offset through the bsums; int8 scales per 16.
-void unpack_q6_k(const block_q6_K &b, KUnpacked &u) {
+void unpack_q6_k(const block_q6_K &b, KUnpacked &u, bool) {
     for (int half = 0; half < 2; half++) {
         const u8x32 qh = load<u8x32>(b.qh + 32 * half);
         const u8x32 ql0 = load<u8x32>(b.ql + 64 * half), ql1 = load<u8x32>(b.ql + 64 * half + 32);
