@@ -45,6 +45,7 @@ typedef int32_t i32x16 __attribute__((ext_vector_type(16)));
 typedef uint32_t u32x8 __attribute__((ext_vector_type(8)));
 typedef uint16_t u16x8 __attribute__((ext_vector_type(8)));
 typedef float f32x8 __attribute__((ext_vector_type(8)));
+typedef float f32x4 __attribute__((ext_vector_type(4)));
 
 template <typename V>
 inline V load(const void *p) {  // unaligned
@@ -78,6 +79,15 @@ inline f32x8 h2f8_vec(u16x8 v) {
 #endif
 }
 inline f32x8 h2f8(const quant::fp16_t *p) { return h2f8_vec(load<u16x8>(p)); }
+
+// Two fp16 values to fp32 in lanes 0 and 1 (2 and 3: 0), exactly: one conversion for both.
+inline f32x4 h2f2(quant::fp16_t a, quant::fp16_t b) {
+#if BF_QSIMD_AVX2
+    return __m128(_mm_cvtph_ps(_mm_cvtsi32_si128(int(uint32_t(a) | uint32_t(b) << 16))));
+#else
+    return f32x4{h2f(a), h2f(b), 0.0f, 0.0f};
+#endif
+}
 
 // The fp16 scales `d` of 8 consecutive blocks (18 or 34 bytes apart) to fp32. Gathered into two
 // 64-bit integers first: as 8 word inserts into a vector register they took the vector pipes
