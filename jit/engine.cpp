@@ -487,45 +487,51 @@ struct Pending {
     background::Job job;
     Compiled out;  // done in compile_start: the result; else its key
     bool queued = false;
-    // Set on the spare core: the object or why not, and the seconds it took there.
+    // Set on the spare core: the object or why there is none, and how long it took there.
     std::unique_ptr<MemoryBuffer> obj;
     std::string error;
     double run_ms = 0;
 };
 
+namespace {
+// The spare core's part of a compile: the specialized module, -O3, code generation, with a
+// TargetMachine of its own (one is not shared between threads).
+void build_object(Pending *p, const std::string &symbol, const std::vector<std::pair<int, int64_t>> &binds,
+                  const Variant &v) {
+    static thread_local std::unique_ptr<TargetMachine> own;
+    if (!own) {
+        auto t = tm_builder->createTargetMachine();
+        if (!t) {
+            p->error = "target machine: " + toString(t.takeError());
+            return;
+        }
+        own = std::move(*t);
+    }
+    LLVMContext ctx;
+    std::unique_ptr<Module> m = make_module(symbol.c_str(), binds, v, p->out.key, ctx, p->error);
+    if (!m) return;
+    optimize(*m, own.get());
+    auto obj = SimpleCompiler(*own)(*m);
+    if (!obj) p->error = "code generation: " + toString(obj.takeError());
+    else p->obj = std::move(*obj);
+}
+}  // namespace
+
 Pending *compile_start(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds, const char *label,
                        const Variant *v, bool urgent) {
     Pending *p = new Pending();
     if (!v && !vars.empty()) v = &vars[0];
-    if (!lljit || !v || !background::available() || cache->has(key_of(symbol, binds, *v))) {
-        p->out = compile(symbol, binds, label, v);  // linked from the cache, or no spare core
+    const bool spare = lljit && v && background::available();
+    if (!spare || cache->has(key_of(symbol, binds, *v))) {
+        p->out = compile(symbol, binds, label, v);  // no spare core, or linked from the cache
         return p;
     }
     p->out.key = key_of(symbol, binds, *v);
     // What the spare core needs, by value: the caller's slot may change while it compiles.
     p->job.run = [p, sym = std::string(symbol), binds, var = *v] {
         const auto t0 = std::chrono::steady_clock::now();
-        struct Timed {  // run_ms however the job ends
-            Pending *p;
-            std::chrono::steady_clock::time_point t0;
-            ~Timed() { p->run_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(); }
-        } timed{p, t0};
-        static thread_local std::unique_ptr<TargetMachine> own;  // a TargetMachine is not shared
-        if (!own) {
-            auto t = tm_builder->createTargetMachine();
-            if (!t) {
-                p->error = "target machine: " + toString(t.takeError());
-                return;
-            }
-            own = std::move(*t);
-        }
-        LLVMContext ctx;
-        std::unique_ptr<Module> m = make_module(sym.c_str(), binds, var, p->out.key, ctx, p->error);
-        if (!m) return;
-        optimize(*m, own.get());
-        auto obj = SimpleCompiler(*own)(*m);
-        if (!obj) p->error = "code generation: " + toString(obj.takeError());
-        else p->obj = std::move(*obj);
+        build_object(p, sym, binds, var);
+        p->run_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     };
     if (label) fprintf(stderr, "jit: compiling %s (%s) for %s on a spare core ...\n", label, v->name, cpu.c_str());
     p->queued = background::submit(&p->job, urgent);
@@ -535,14 +541,17 @@ Pending *compile_start(const char *symbol, const std::vector<std::pair<int, int6
 
 bool compile_poll(Pending *p, Compiled &out) {
     if (p->queued && !p->job.done.load(std::memory_order_acquire)) return false;
-    if (p->queued) {  // stored and linked here, the thread that does the file I/O
+    if (p->queued) {  // linked and stored here, the thread that does the file I/O
         Compiled &c = p->out;
         const auto t0 = std::chrono::steady_clock::now();
         if (p->obj) {
-            cache->store(c.key, p->obj->getMemBufferRef());
+            // Stored only once LLVM has linked it: /JIT never keeps an object that did not link.
+            auto copy = MemoryBuffer::getMemBufferCopy(p->obj->getBuffer(), c.key);
             std::string detail;
             if (const char *why = link_cached(std::move(p->obj), "bfjit_" + c.key, c, detail))
                 c.error = std::string(why) + (detail.empty() ? "" : ": " + detail);
+            else
+                cache->store(c.key, copy->getMemBufferRef());
         } else {
             c.error = p->error;
         }
