@@ -1,5 +1,5 @@
-// The spare core's compile thread (background.h): one POSIX thread, a FIFO of jobs, started at
-// the first job. At exit the job running is finished (LLVM must not be torn down under it) and
+// The spare core's compile thread (background.h): one POSIX thread, a queue of jobs (the urgent
+// ones first, each kind in order), started at the first job. At exit the job running is finished (LLVM must not be torn down under it) and
 // the rest are dropped: nothing waits for them any more.
 #include "background.h"
 
