@@ -8,8 +8,6 @@
 #pragma once
 #include "tune.h"
 
-#include "llvm/ExecutionEngine/ObjectCache.h"
-#include "llvm/IR/Module.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <memory>
@@ -17,7 +15,7 @@
 
 namespace bf::jit {
 
-class ObjectFileCache : public llvm::ObjectCache {
+class ObjectFileCache {
   public:
     ObjectFileCache(bool enabled, bool clear);
     // Whether /JIT/<key>.o exists (valid or not: load() checks).
@@ -33,11 +31,6 @@ class ObjectFileCache : public llvm::ObjectCache {
     void reject(const std::string &key, const char *why, const std::string &detail = "", const char *ext = ".o");
     // Stores obj as /JIT/<key>.o (temp + rename); a failure is said and leaves no entry.
     void store(const std::string &key, llvm::MemoryBufferRef obj);
-    // LLVM hands over every object it compiles: stored under the module's identifier (the key).
-    void notifyObjectCompiled(const llvm::Module *m, llvm::MemoryBufferRef obj) override {
-        store(m->getModuleIdentifier(), obj);
-    }
-    std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module *) override { return nullptr; }
     bool enabled() const { return enabled_; }
     uint64_t hits() const { return hits_; }
     uint64_t rejected() const { return rejected_; }

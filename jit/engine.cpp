@@ -8,7 +8,6 @@
 #include "llvm/ExecutionEngine/Orc/CompileUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
-#include "llvm/ExecutionEngine/Orc/ThreadSafeModule.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LLVMContext.h"
@@ -252,7 +251,7 @@ std::unique_ptr<Module> make_module(const char *symbol, const std::vector<std::p
         return nullptr;
     }
     std::unique_ptr<Module> m = std::move(*parsed);
-    m->setModuleIdentifier(key);  // the object cache finds its file by this
+    m->setModuleIdentifier(key);
     m->setDataLayout(tm->createDataLayout());
     m->setTargetTriple(tm->getTargetTriple().str());
     Function *f = m->getFunction(symbol);
@@ -335,26 +334,14 @@ bool init(const Options &o, std::string &err) {
     }
     cache = new ObjectFileCache(opts.use_cache, opts.clear_cache);
     if (!cache->enabled() && !opts.tune_set && opts.tune == Options::Tune::Search) opts.tune = Options::Tune::Keep;
-    auto j = LLJITBuilder()
-                 .setJITTargetMachineBuilder(*jtmb)
-                 .setNumCompileThreads(0)  // compile on the calling thread: there is one CPU
-                 .setCompileFunctionCreator(
-                     [](JITTargetMachineBuilder b) -> Expected<std::unique_ptr<IRCompileLayer::IRCompiler>> {
-                         auto m = b.createTargetMachine();
-                         if (!m) return m.takeError();
-                         return std::make_unique<TMOwningSimpleCompiler>(std::move(*m), cache);
-                     })
-                 .create();
+    // LLJIT only links (objects built by build_object(), here or on the spare core, and cached
+    // ones), each in a JITDylib of its own (link_cached); the runtime symbols are in the main one.
+    auto j = LLJITBuilder().setJITTargetMachineBuilder(*jtmb).setNumCompileThreads(0).create();
     if (!j) {
         err = "LLJIT: " + toString(j.takeError());
         return false;
     }
     lljit = std::move(*j);
-    lljit->getIRTransformLayer().setTransform(
-        [](ThreadSafeModule m, const MaterializationResponsibility &) -> Expected<ThreadSafeModule> {
-            m.withModuleDo([](Module &mod) { optimize(mod, tm.get()); });
-            return std::move(m);
-        });
     MangleAndInterner mangle(lljit->getExecutionSession(), lljit->getDataLayout());
     if (auto e = define_runtime_symbols(lljit->getMainJITDylib(), mangle)) {
         err = "runtime symbols: " + toString(std::move(e));
@@ -432,6 +419,45 @@ void store_decision(const std::string &key, const tune::Decision &d) {
     if (cache) cache->store_decision(key, d);
 }
 
+namespace {
+// A kernel's object: the specialized module, -O3, code generation, with a TargetMachine of this
+// thread's own (one is not shared between threads). Reads only what init() set, so it runs on
+// the calling core or on the spare core alike. nullptr and err if it fails.
+std::unique_ptr<MemoryBuffer> build_object(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds,
+                                           const Variant &v, const std::string &key, std::string &err) {
+    static thread_local std::unique_ptr<TargetMachine> own;
+    if (!own) {
+        auto t = tm_builder->createTargetMachine();
+        if (!t) {
+            err = "target machine: " + toString(t.takeError());
+            return nullptr;
+        }
+        own = std::move(*t);
+    }
+    LLVMContext ctx;
+    std::unique_ptr<Module> m = make_module(symbol, binds, v, key, ctx, err);
+    if (!m) return nullptr;
+    optimize(*m, own.get());
+    auto obj = SimpleCompiler(*own)(*m);
+    if (!obj) {
+        err = "code generation: " + toString(obj.takeError());
+        return nullptr;
+    }
+    return std::move(*obj);
+}
+
+// A kernel just built: linked, and only once linked stored in /JIT (so /JIT never keeps an
+// object that did not link); out.fn, or out.error. On the thread that does the file I/O.
+void link_new(std::unique_ptr<MemoryBuffer> obj, Compiled &out) {
+    auto copy = MemoryBuffer::getMemBufferCopy(obj->getBuffer(), out.key);
+    std::string detail;
+    if (const char *why = link_cached(std::move(obj), "bfjit_" + out.key, out, detail))
+        out.error = std::string(why) + (detail.empty() ? "" : ": " + detail);
+    else
+        cache->store(out.key, copy->getMemBufferRef());
+}
+}  // namespace
+
 Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds, const char *label,
                  const Variant *v) {
     Compiled out;
@@ -442,16 +468,9 @@ Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> 
     if (!v) v = &vars[0];
     auto t0 = std::chrono::steady_clock::now();
     out.key = key_of(symbol, binds, *v);
-    std::string spec_name = std::string("bfjit_") + out.key;
-    auto finish = [&](bool from_cache) {  // from the cache: out.fn is set; else the lookup compiles
-        if (!from_cache) {
-            auto sym = lljit->lookup(spec_name);
-            if (!sym) {
-                out.error = "link: " + toString(sym.takeError());
-                return out;
-            }
-            out.fn = sym->toPtr<void *>();
-        }
+    const std::string spec_name = "bfjit_" + out.key;
+    auto finish = [&](bool from_cache) {
+        if (!out.fn) return out;
         out.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         out.from_cache = from_cache;
         if (from_cache) st.cache_hits++;
@@ -473,14 +492,8 @@ Compiled compile(const char *symbol, const std::vector<std::pair<int, int64_t>> 
     st.cache_rejected += cache->rejected() - rejected_before;
     if (label) fprintf(stderr, "jit: compiling %s (%s) for %s ...\n", label, v->name, cpu.c_str());
 
-    auto ctx = std::make_unique<LLVMContext>();
-    std::unique_ptr<Module> m = make_module(symbol, binds, *v, out.key, *ctx, out.error);
-    if (!m) return out;
-    if (auto e = lljit->addIRModule(ThreadSafeModule(std::move(m), std::move(ctx)))) {
-        out.error = "add module: " + toString(std::move(e));
-        return out;
-    }
-    return finish(false);  // the lookup compiles it (and the cache stores the object)
+    if (auto obj = build_object(symbol, binds, *v, out.key, out.error)) link_new(std::move(obj), out);
+    return finish(false);
 }
 
 struct Pending {
@@ -493,29 +506,6 @@ struct Pending {
     double run_ms = 0;
 };
 
-namespace {
-// The spare core's part of a compile: the specialized module, -O3, code generation, with a
-// TargetMachine of its own (one is not shared between threads).
-void build_object(Pending *p, const std::string &symbol, const std::vector<std::pair<int, int64_t>> &binds,
-                  const Variant &v) {
-    static thread_local std::unique_ptr<TargetMachine> own;
-    if (!own) {
-        auto t = tm_builder->createTargetMachine();
-        if (!t) {
-            p->error = "target machine: " + toString(t.takeError());
-            return;
-        }
-        own = std::move(*t);
-    }
-    LLVMContext ctx;
-    std::unique_ptr<Module> m = make_module(symbol.c_str(), binds, v, p->out.key, ctx, p->error);
-    if (!m) return;
-    optimize(*m, own.get());
-    auto obj = SimpleCompiler(*own)(*m);
-    if (!obj) p->error = "code generation: " + toString(obj.takeError());
-    else p->obj = std::move(*obj);
-}
-}  // namespace
 
 Pending *compile_start(const char *symbol, const std::vector<std::pair<int, int64_t>> &binds, const char *label,
                        const Variant *v, bool urgent) {
@@ -530,7 +520,7 @@ Pending *compile_start(const char *symbol, const std::vector<std::pair<int, int6
     // What the spare core needs, by value: the caller's slot may change while it compiles.
     p->job.run = [p, sym = std::string(symbol), binds, var = *v] {
         const auto t0 = std::chrono::steady_clock::now();
-        build_object(p, sym, binds, var);
+        p->obj = build_object(sym.c_str(), binds, var, p->out.key, p->error);
         p->run_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     };
     if (label) fprintf(stderr, "jit: compiling %s (%s) for %s on a spare core ...\n", label, v->name, cpu.c_str());
@@ -544,17 +534,8 @@ bool compile_poll(Pending *p, Compiled &out) {
     if (p->queued) {  // linked and stored here, the thread that does the file I/O
         Compiled &c = p->out;
         const auto t0 = std::chrono::steady_clock::now();
-        if (p->obj) {
-            // Stored only once LLVM has linked it: /JIT never keeps an object that did not link.
-            auto copy = MemoryBuffer::getMemBufferCopy(p->obj->getBuffer(), c.key);
-            std::string detail;
-            if (const char *why = link_cached(std::move(p->obj), "bfjit_" + c.key, c, detail))
-                c.error = std::string(why) + (detail.empty() ? "" : ": " + detail);
-            else
-                cache->store(c.key, copy->getMemBufferRef());
-        } else {
-            c.error = p->error;
-        }
+        if (p->obj) link_new(std::move(p->obj), c);
+        else c.error = p->error;
         // The compile's own time on the spare core and the link here (not the time it queued).
         c.ms = p->run_ms + std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         if (c.fn) {
