@@ -202,76 +202,83 @@ void quantize_q8_1(void *y, const float *x, int n) {
 // generation by compute, not by memory. Here the 32 packed bytes of blocks 2p and 2p+1 are masked
 // and shifted as they lie, low nibbles [b 0-15 | b+1 0-15] and high nibbles [b 16-31 | b+1 16-31],
 // against an activation copy laid out the same way once per call; the unsigned nibbles go straight
-// into the byte multiply and the -8 is paid per activation block (-8 * d_w * d_x * sum(q_x), one
-// FMA per 8 blocks); lanes 0-3 then hold block 2p, 4-7 block 2p+1, scaled by their own d_w * d_x.
-// About 6 operations a block and position. Each position is computed exactly as alone (the same
-// chunks, the same order), so a prompt's positions get the values token generation would. The
-// sums differ from llama.cpp's vec_dot order (llama.cpp itself repacks Q4_0 for its GEMV and
-// GEMM), within rounding.
+// into the byte multiply. Per 8 blocks, pair_sums turns the four pairs' partial sums into one
+// integer a block, the -8 enters as the integer -8 * sum(q_x) of each activation block (exact:
+// the block's integer dot product is sum(q_w * q_x) - 8 * sum(q_x)), and one conversion and one FMA
+// scale all 8 by d_w * d_x: one accumulator chain of n / 256 FMAs a row instead of a vector
+// shuffle, conversion and FMA a pair (in cache 17.3 -> 21.0 GB/s, docs/kernels.md). Each position is
+// computed exactly as alone (the same chunks, the same order), so a prompt's positions get the
+// values token generation would. The sums differ from llama.cpp's vec_dot order (llama.cpp itself
+// repacks Q4_0 for its GEMV and GEMM), within rounding: each block's integer is exact in both.
 template <int M>
 void q4_0_rows(float *out, const block_q8_0 *x, const block_q4_0 *w, int nb, int d) {
-    constexpr int kPairs = kChunk / 2;
+    constexpr int kEO[8] = {0, 2, 4, 6, 1, 3, 5, 7};  // the block in lane k of a group of 8 (pair_sums' order)
     for (int c0 = 0; c0 < nb; c0 += kChunk) {
-        const int cn = nb - c0 < kChunk ? nb - c0 : kChunk, np = cn / 2;
-        i8x32 xlo[M][kPairs], xhi[M][kPairs];  // M x 8 KB: in L1 for every row of the chunk
-        float dx[M][kChunk + 8], corr[M][kChunk + 8];
+        const int cn = nb - c0 < kChunk ? nb - c0 : kChunk, np = (cn + 1) / 2;
+        i8x32 xlo[M][kChunk / 2], xhi[M][kChunk / 2];  // M x 8 KB: in L1 for every row of the chunk
+        alignas(32) float dx[M][kChunk + 8];
+        alignas(32) int32_t corr[M][kChunk + 8];
         for (int m = 0; m < M; m++) {
             const block_q8_0 *xm = x + size_t(m) * nb + c0;
-            for (int p = 0; p < np; p++) {
-                const i8x32 a = load<i8x32>(xm[2 * p].qs), b = load<i8x32>(xm[2 * p + 1].qs);
+            for (int p = 0; p < np; p++) {  // an odd last block pairs with zeros
+                const i8x32 a = load<i8x32>(xm[2 * p].qs), b = 2 * p + 1 < cn ? load<i8x32>(xm[2 * p + 1].qs) : i8x32(0);
                 xlo[m][p] = __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 32, 33, 34,
                                                     35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47);
                 xhi[m][p] = __builtin_shufflevector(a, b, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
                                                     48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63);
             }
-            for (int b = 0; b < cn; b++) {
-                dx[m][b] = h2f(xm[b].d);
-                corr[m][b] = float(-8 * hsum_i(sum_pairs(mul_pairs(u8x32(1), load<i8x32>(xm[b].qs)))));
-            }
-            for (int b = cn; b < cn + 8; b++) dx[m][b] = corr[m][b] = 0.0f;
+            for (int g = 0; g < cn; g += 8)
+                for (int k = 0; k < 8; k++) {
+                    const int b = g + kEO[k];
+                    dx[m][g + k] = b < cn ? h2f(xm[b].d) : 0.0f;
+                    corr[m][g + k] = b < cn ? -8 * hsum_i(sum_pairs(mul_pairs(u8x32(1), load<i8x32>(xm[b].qs)))) : 0;
+                }
         }
         for (int i = 0; i < d; i++) {
             const block_q4_0 *r = w + size_t(i) * nb + c0;
-            f32x8 acc[2][M], acc_corr[M];  // two chains (pairs 0, 2 and 1, 3 of each 8 blocks): half the FMA latency
-            for (int m = 0; m < M; m++) acc[0][m] = acc[1][m] = acc_corr[m] = 0.0f;
-            for (int b0 = 0; b0 < cn; b0 += 8) {
-                const int nb8 = cn - b0 < 8 ? cn - b0 : 8;
-                if constexpr (M == 1) prefetch_ahead(r + b0, 8 * sizeof(block_q4_0));  // memory-bound: one position
-                const f32x8 dw = scales8(r + b0, nb8);
-                f32x8 sc[M];
-                for (int m = 0; m < M; m++) {
-                    sc[m] = dw * load<f32x8>(&dx[m][b0]);
-                    acc_corr[m] += sc[m] * load<f32x8>(&corr[m][b0]);
+            f32x8 acc[M];
+            for (int m = 0; m < M; m++) acc[m] = 0.0f;
+            // Blocks b0 + J and b0 + J + 1 (J even; the second a zero block past the row's end)
+            // against activation pair (b0 + J) / 2: lanes 0-3 block J, 4-7 block J + 1.
+            auto pair = [&](int b0, int J, bool two, i32x8 (&p)[M][4]) {
+                const u8x16 q0 = load<u8x16>(r[b0 + J].qs), q1 = two ? load<u8x16>(r[b0 + J + 1].qs) : u8x16(0);
+                const u8x32 q = __builtin_shufflevector(q0, q1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                                        17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
+                const u8x32 lo = q & 15, hi = q >> 4;
+                const int pi = (b0 + J) / 2;
+                for (int m = 0; m < M; m++) p[m][J / 2] = sum_pairs(mul_pairs(lo, xlo[m][pi]) + mul_pairs(hi, xhi[m][pi]));
+            };
+            auto group = [&](int b0, int nb8) {
+                f32x8 dw;
+                if (nb8 == 8) {
+                    dw = h2f8_blocks<block_q4_0, true>(r + b0);
+                } else {
+                    fp16_t dh[8] = {};
+                    for (int k = 0; k < 8; k++)
+                        if (kEO[k] < nb8) dh[k] = r[b0 + kEO[k]].d;
+                    dw = h2f8(dh);
                 }
-                // Blocks J and J + 1 (J even) against activation pair (b0 + J) / 2; their scales
-                // spread to lanes 0-3 and 4-7 by one shuffle of sc (J a constant).
-                auto pair = [&]<int J>() {
-                    const u8x16 q0 = load<u8x16>(r[b0 + J].qs), q1 = load<u8x16>(r[b0 + J + 1].qs);
-                    const u8x32 q = __builtin_shufflevector(q0, q1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-                                                            17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
-                    const u8x32 lo = q & 15, hi = q >> 4;
-                    const int p = (b0 + J) / 2;
-                    for (int m = 0; m < M; m++) {
-                        const i16x16 s16 = mul_pairs(lo, xlo[m][p]) + mul_pairs(hi, xhi[m][p]);
-                        const f32x8 sv = __builtin_shufflevector(sc[m], sc[m], J, J, J, J, J + 1, J + 1, J + 1, J + 1);
-                        acc[(J / 2) % 2][m] += to_f32(sum_pairs(s16)) * sv;
+                i32x8 p[M][4];
+                for (int J = 0; J < 8; J += 2) {
+                    if (J < nb8) {
+                        pair(b0, J, J + 1 < nb8, p);
+                    } else {
+                        for (int m = 0; m < M; m++) p[m][J / 2] = 0;
                     }
-                };
-                if (nb8 >= 2) pair.template operator()<0>();
-                if (nb8 >= 4) pair.template operator()<2>();
-                if (nb8 >= 6) pair.template operator()<4>();
-                if (nb8 >= 8) pair.template operator()<6>();
-                if (nb8 % 2) {  // an odd last block: its values in order against x as stored
-                    const int j = nb8 - 1, b = b0 + j;
-                    float sj[M][8];
-                    for (int m = 0; m < M; m++) memcpy(sj[m], &sc[m], sizeof sc[m]);
-                    const u8x32 v = values4(r[b].qs);
-                    for (int m = 0; m < M; m++)
-                        acc[0][m] += to_f32(sum_pairs(mul_pairs(v, load<i8x32>(x[size_t(m) * nb + c0 + b].qs)))) * sj[m][j];
                 }
+                for (int m = 0; m < M; m++) {
+                    const i32x8 s = pair_sums(p[m][0], p[m][1], p[m][2], p[m][3]) + load<i32x8>(&corr[m][b0]);
+                    acc[m] += to_f32(s) * (dw * load<f32x8>(&dx[m][b0]));
+                }
+            };
+            int b0 = 0;
+            for (; b0 + 8 <= cn; b0 += 8) {
+                if constexpr (M == 1) prefetch_ahead(r + b0, 8 * sizeof(block_q4_0));  // memory-bound: one position
+                group(b0, 8);
             }
+            if (b0 < cn) group(b0, cn - b0);
             for (int m = 0; m < M; m++) {
-                const float part = hsum(acc[0][m] + acc[1][m]) + hsum(acc_corr[m]);
+                const float part = hsum(acc[m]);
                 float &o = out[size_t(m) * d + i];
                 o = c0 ? o + part : part;
             }

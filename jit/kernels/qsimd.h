@@ -93,11 +93,12 @@ inline f32x4 h2f2(quant::fp16_t a, quant::fp16_t b) {
 // 64-bit integers first: as 8 word inserts into a vector register they took the vector pipes
 // that the dot products are bound by (Q4_0's matvec spent ~30% of its time there; in cache
 // 12.4 -> 16.3 GB/s with this), the integer units being idle.
-template <typename Block>
+// kEvenOdd: blocks 0, 2, 4, 6 in lanes 0-3 and 1, 3, 5, 7 in lanes 4-7 (the order pair_sums leaves).
+template <typename Block, bool kEvenOdd = false>
 inline f32x8 h2f8_blocks(const Block *b) {
     uint64_t lo = 0, hi = 0;
-    for (int j = 0; j < 4; j++) lo |= uint64_t(b[j].d) << (16 * j);
-    for (int j = 0; j < 4; j++) hi |= uint64_t(b[4 + j].d) << (16 * j);
+    for (int j = 0; j < 4; j++) lo |= uint64_t(b[kEvenOdd ? 2 * j : j].d) << (16 * j);
+    for (int j = 0; j < 4; j++) hi |= uint64_t(b[kEvenOdd ? 2 * j + 1 : 4 + j].d) << (16 * j);
     typedef uint64_t u64x2 __attribute__((ext_vector_type(2)));
     return h2f8_vec(__builtin_bit_cast(u16x8, u64x2{lo, hi}));
 }
@@ -229,6 +230,18 @@ inline u8x32 bits_to_bytes(uint32_t m, uint8_t value) {
 }
 
 inline f32x8 to_f32(i32x8 v) { return __builtin_convertvector(v, f32x8); }
+
+// Four pairs of blocks' partial sums (p[k]: lanes 0-3 block 2k, 4-7 block 2k+1) to one total a
+// block, blocks 0, 2, 4, 6 in lanes 0-3 and 1, 3, 5, 7 in lanes 4-7: two rounds of unpack + add
+// (single-uop shuffles; vphaddd is 3 uops on Zen 3). Integer, so exact.
+inline i32x8 pair_sums(i32x8 p0, i32x8 p1, i32x8 p2, i32x8 p3) {
+    const i32x8 t01 = __builtin_shufflevector(p0, p1, 0, 8, 1, 9, 4, 12, 5, 13) +
+                      __builtin_shufflevector(p0, p1, 2, 10, 3, 11, 6, 14, 7, 15);
+    const i32x8 t23 = __builtin_shufflevector(p2, p3, 0, 8, 1, 9, 4, 12, 5, 13) +
+                      __builtin_shufflevector(p2, p3, 2, 10, 3, 11, 6, 14, 7, 15);
+    return __builtin_shufflevector(t01, t23, 0, 1, 8, 9, 4, 5, 12, 13) +
+           __builtin_shufflevector(t01, t23, 2, 3, 10, 11, 6, 7, 14, 15);
+}
 
 inline int hsum_i(i32x8 v) {
     const auto a = __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
