@@ -328,9 +328,9 @@ void bench_attention(int heads, int hs, int pos) {
     double t = pos + 1;
     Case c{"attention", dims({heads, hs}, "/") + "@" + std::to_string(pos), 4.0 * heads * t * hs,
            4.0 * (2 * t * kv + 2.0 * kv + 2 * heads * t), true};
-    using Fn = void (*)(float *, float *, const float *, const float *, const float *, int, int, int, int);
+    using Fn = void (*)(float *, float *, const float *, const float *, const float *, int, int, int, int, int, int);
     run_case(c, static_cast<Fn>(&K::attention), bf::jit::k_attention, {heads, heads, hs},
-             [&](Fn f) { f(out.data(), att.data(), q.data(), kc.data(), vc.data(), pos, heads, heads, hs); },
+             [&](Fn f) { f(out.data(), att.data(), q.data(), kc.data(), vc.data(), pos, heads, heads, hs, 0, heads); },
              [] {});
 }
 

@@ -209,6 +209,19 @@ void each(int n, jit::Bound<P...> (*bind)(P...), ArgsOf &&args_of) {
     split(n, 1, bind, [&](int i, int) { return args_of(i); });
 }
 
+// Attention for n positions, args_of(position, h0, h1) giving the call for heads h0..h1-1: a
+// batch one position a call; token generation's one position in chunks of whole heads, one per
+// core (every head does the same work), as the heads are independent.
+template <typename... P, typename ArgsOf>
+void attend(int n, int n_heads, jit::Bound<P...> (*bind)(P...), ArgsOf &&args_of) {
+    if (n == 1) {
+        const int step = chunk_size(n_heads, 1, 1);
+        split(n_heads, step ? step : n_heads, bind, [&](int h0, int heads) { return args_of(0, h0, h0 + heads); });
+    } else {
+        each(n, bind, [&](int i) { return args_of(i, 0, n_heads); });
+    }
+}
+
 // An activation of m positions (rows of n floats), converted on demand into the format each
 // weight type's dot products take, once per format: q, k and v (and w1 and w3) read the same
 // input, so they share one conversion (in s.xq[format]).
@@ -410,17 +423,17 @@ bool forward_batch(const Model &m, RunState &s, const int *tokens, int n, int po
         // first is the same as one position at a time. Each position has its own scores (att).
         const size_t att_row = size_t(p.n_heads) * size_t(p.seq_len);
         if (p.kv_f16)
-            each(n, B::attention_f16, [&](int i) {
+            attend(n, p.n_heads, B::attention_f16, [&](int i, int h0, int h1) {
                 return std::make_tuple(s.xb + i * D, s.att + size_t(i) * att_row, static_cast<const float *>(s.q + i * D),
                                        static_cast<const void *>(kc), static_cast<const void *>(vc), pos0 + i,
-                                       p.n_heads, p.n_kv_heads, p.head_size);
+                                       p.n_heads, p.n_kv_heads, p.head_size, h0, h1);
             });
         else
-            each(n, B::attention, [&](int i) {
+            attend(n, p.n_heads, B::attention, [&](int i, int h0, int h1) {
                 return std::make_tuple(s.xb + i * D, s.att + size_t(i) * att_row, static_cast<const float *>(s.q + i * D),
                                        static_cast<const float *>(reinterpret_cast<float *>(kc)),
                                        static_cast<const float *>(reinterpret_cast<float *>(vc)), pos0 + i, p.n_heads,
-                                       p.n_kv_heads, p.head_size);
+                                       p.n_kv_heads, p.head_size, h0, h1);
             });
         Activation attn_out{s, s.xb, dim, n};
         matmul(s.xb2, attn_out, y.wo);

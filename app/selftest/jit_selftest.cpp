@@ -120,8 +120,8 @@ void run_cases(int reps) {
         int nh = 6, nkv = 2, hs = 48, pos = 20, kv = nkv * hs;
         auto q = rnd(size_t(nh) * hs, 10), kc = rnd(size_t(pos + 1) * kv, 11), vc = rnd(size_t(pos + 1) * kv, 12);
         std::vector<float> want(size_t(nh) * hs), got(size_t(nh) * hs), att(size_t(nh) * (pos + 1));
-        K::ref::attention(want.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs);
-        for (int r = 0; r < reps; r++) D::attention(got.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs);
+        K::ref::attention(want.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs, 0, nh);
+        for (int r = 0; r < reps; r++) D::attention(got.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs, 0, nh);
         expect_close("attention 6/2/48 at pos 20", got, want, std::sqrt(float(hs)));
     }
     {
@@ -305,9 +305,9 @@ void run_cases(int reps) {
         K::ref::to_f16(kc.data(), kf.data(), int(kf.size()));
         K::ref::to_f16(vc.data(), vf.data(), int(vf.size()));
         std::vector<float> want(size_t(nh) * hs), got(size_t(nh) * hs), att(size_t(nh) * (pos + 1));
-        K::ref::attention_f16(want.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs);
+        K::ref::attention_f16(want.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs, 0, nh);
         for (int r = 0; r < reps; r++)
-            D::attention_f16(got.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs);
+            D::attention_f16(got.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs, 0, nh);
         expect_close("attention_f16 6/2/48 at 20", got, want, std::sqrt(float(hs)));
     }
 }

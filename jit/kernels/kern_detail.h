@@ -1,4 +1,5 @@
-// Internal helpers shared by kernels.cpp and sgemm.cpp (not part of the kernel interface).
+// Internal helpers shared by kernels.cpp, sgemm.cpp and qmatvec.cpp (not part of the kernel
+// interface).
 //
 // Compiled twice from the same source: AOT for baseline x86-64 (SSE2, -O2) and as LLVM bitcode
 // (clang++ -emit-llvm with every LLVM pass deferred: -Xclang -disable-llvm-passes) that the
@@ -78,6 +79,78 @@ inline float dot(const float *__restrict a, const float *__restrict b, int n) {
     float s = hsum(acc);
     for (; i < n; i++) s += a[i] * b[i];
     return s;
+}
+
+// expf without a library call, branch-free so loops over it vectorize (min/max, integer shifts,
+// float<->int conversion are all SSE2). Cephes' expf: x = n ln2 + r with |r| <= ln2/2 (ln2 split
+// in two for an exact product), exp(r) by a degree-6 polynomial, 2^n assembled from exponent
+// bits in two halves so that every n in [-151, 128] is two normal powers of two. The clamp
+// bounds are chosen so the range ends need no selects: x >= 89 gives y * 2^128 > FLT_MAX = +inf,
+// x <= -104.5 gives y * 2^-151 < 2^-150, which rounds to 0, and the subnormal results in between
+// come out of the final multiply. Error about 1-2 ulp (more, absolute < 2^-149, for subnormal
+// results). exp(+inf) = +inf, exp(-inf) = 0, exp(NaN) = NaN.
+inline float exp_lanes(float x) {
+    constexpr float hi = 89.0f, lo = -104.5f;
+    float xc = x > hi ? hi : x;
+    xc = xc >= lo ? xc : lo;  // also maps NaN to lo: the float->int conversion needs a number
+    // n = round(x / ln2) with the 1.5 * 2^23 trick (round to nearest, no library call).
+    constexpr float shifter = 12582912.0f;
+    const float fn = (xc * 1.44269504088896341f + shifter) - shifter;
+    float r = xc - fn * 0.693359375f;
+    r = r - fn * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    const float y = p * (r * r) + r + 1.0f;
+    const int n = int(fn);
+    const int n1 = n >> 1, n2 = n - n1;  // each in [-76, 64]: a normal power of two
+    const float s1 = __builtin_bit_cast(float, (n1 + 127) << 23);
+    const float s2 = __builtin_bit_cast(float, (n2 + 127) << 23);
+    const float e = y * s1 * s2;
+    return x != x ? x : e;
+}
+
+// Largest element, kVec lanes. (NaN handling as in ref::softmax only when no NaN is present.)
+inline float max_of(const float *__restrict x, int n) {
+    constexpr int V = kVec;
+    int i = 0;
+    float m = x[0];
+    if (n >= V) {
+        float acc[V];
+        BF_LANES(V) for (int v = 0; v < V; v++) acc[v] = x[v];
+        for (i = V; i + V <= n; i += V)
+            BF_LANES(V) for (int v = 0; v < V; v++) acc[v] = x[i + v] > acc[v] ? x[i + v] : acc[v];
+        BF_UNROLL for (int w = V / 2; w >= 1; w /= 2)
+            BF_UNROLL for (int v = 0; v < w; v++) acc[v] = acc[v + w] > acc[v] ? acc[v + w] : acc[v];
+        m = acc[0];
+    }
+    for (; i < n; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
+// x[i] = exp(x[i] - max) / sum, in place.
+inline void softmax_impl(float *__restrict x, int n) {
+    constexpr int V = kVec;
+    const float mx = max_of(x, n);
+    float acc[V] = {};
+    int i = 0;
+    for (; i + V <= n; i += V)
+        BF_LANES(V) for (int v = 0; v < V; v++) {
+            const float e = exp_lanes(x[i + v] - mx);
+            x[i + v] = e;
+            acc[v] += e;
+        }
+    float sum = hsum(acc);
+    for (; i < n; i++) {
+        const float e = exp_lanes(x[i] - mx);
+        x[i] = e;
+        sum += e;
+    }
+    const float inv = 1.0f / sum;
+    for (i = 0; i < n; i++) x[i] *= inv;
 }
 
 // w . x for one row with C x kVec partial sums (C independent FMA chains hide the FMA latency),

@@ -3,8 +3,8 @@
 // Portable C++ for LLVM's loop and SLP vectorizers, compiled AOT (baseline x86-64, SSE2, -O2)
 // and as bitcode the JIT re-optimizes for the host CPU; rules and the BF_KERN_VEC_FLOATS tuning
 // macro are described in kern_detail.h. Besides <math.h> (powf, cosf, sinf for rope) no library
-// calls; exp is computed inline by exp_lanes() below so that softmax, attention and swiglu
-// vectorize (a call to expf would keep those loops scalar).
+// calls; exp is computed inline by exp_lanes() (kern_detail.h) so that softmax, attention and
+// swiglu vectorize (a call to expf would keep those loops scalar).
 #include "kernels.h"
 #include "kern_detail.h"
 
@@ -21,80 +21,10 @@ namespace bf::kern {
 namespace {
 
 using detail::dot;
+using detail::exp_lanes;
 using detail::hsum;
 using detail::kVec;
-
-// expf without a library call, branch-free so loops over it vectorize (min/max, integer shifts,
-// float<->int conversion are all SSE2). Cephes' expf: x = n ln2 + r with |r| <= ln2/2 (ln2 split
-// in two for an exact product), exp(r) by a degree-6 polynomial, 2^n assembled from exponent
-// bits in two halves so that every n in [-151, 128] is two normal powers of two. The clamp
-// bounds are chosen so the range ends need no selects: x >= 89 gives y * 2^128 > FLT_MAX = +inf,
-// x <= -104.5 gives y * 2^-151 < 2^-150, which rounds to 0, and the subnormal results in between
-// come out of the final multiply. Error about 1-2 ulp (more, absolute < 2^-149, for subnormal
-// results). exp(+inf) = +inf, exp(-inf) = 0, exp(NaN) = NaN.
-inline float exp_lanes(float x) {
-    constexpr float hi = 89.0f, lo = -104.5f;
-    float xc = x > hi ? hi : x;
-    xc = xc >= lo ? xc : lo;  // also maps NaN to lo: the float->int conversion needs a number
-    // n = round(x / ln2) with the 1.5 * 2^23 trick (round to nearest, no library call).
-    constexpr float shifter = 12582912.0f;
-    const float fn = (xc * 1.44269504088896341f + shifter) - shifter;
-    float r = xc - fn * 0.693359375f;
-    r = r - fn * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    const float y = p * (r * r) + r + 1.0f;
-    const int n = int(fn);
-    const int n1 = n >> 1, n2 = n - n1;  // each in [-76, 64]: a normal power of two
-    const float s1 = __builtin_bit_cast(float, (n1 + 127) << 23);
-    const float s2 = __builtin_bit_cast(float, (n2 + 127) << 23);
-    const float e = y * s1 * s2;
-    return x != x ? x : e;
-}
-
-// Largest element, kVec lanes. (NaN handling as in ref::softmax only when no NaN is present.)
-inline float max_of(const float *__restrict x, int n) {
-    constexpr int V = kVec;
-    int i = 0;
-    float m = x[0];
-    if (n >= V) {
-        float acc[V];
-        BF_LANES(V) for (int v = 0; v < V; v++) acc[v] = x[v];
-        for (i = V; i + V <= n; i += V)
-            BF_LANES(V) for (int v = 0; v < V; v++) acc[v] = x[i + v] > acc[v] ? x[i + v] : acc[v];
-        BF_UNROLL for (int w = V / 2; w >= 1; w /= 2)
-            BF_UNROLL for (int v = 0; v < w; v++) acc[v] = acc[v + w] > acc[v] ? acc[v + w] : acc[v];
-        m = acc[0];
-    }
-    for (; i < n; i++) m = x[i] > m ? x[i] : m;
-    return m;
-}
-
-// x[i] = exp(x[i] - max) / sum, in place.
-inline void softmax_impl(float *__restrict x, int n) {
-    constexpr int V = kVec;
-    const float mx = max_of(x, n);
-    float acc[V] = {};
-    int i = 0;
-    for (; i + V <= n; i += V)
-        BF_LANES(V) for (int v = 0; v < V; v++) {
-            const float e = exp_lanes(x[i + v] - mx);
-            x[i + v] = e;
-            acc[v] += e;
-        }
-    float sum = hsum(acc);
-    for (; i < n; i++) {
-        const float e = exp_lanes(x[i] - mx);
-        x[i] = e;
-        sum += e;
-    }
-    const float inv = 1.0f / sum;
-    for (i = 0; i < n; i++) x[i] *= inv;
-}
+using detail::softmax_impl;
 
 // out[c] = sum_t a[t] * v[t * stride + c] for c < C * kVec: the weighted sum of attention
 // values for C * kVec columns, C independent accumulators (an FMA's latency is hidden by C
@@ -218,30 +148,28 @@ void rope_neox(float *q, float *k, int pos, int dim, int kv_dim, int head_size, 
 }
 
 void attention(float *out, float *att, const float *q, const float *key_cache,
-               const float *value_cache, int pos, int n_heads, int n_kv_heads, int head_size) {
+               const float *value_cache, int pos, int n_heads, int n_kv_heads, int head_size, int h0, int h1) {
     const int kv_dim = n_kv_heads * head_size;
     const int kv_mul = n_heads / n_kv_heads;
     const int len = pos + 1;
     const float scale = 1.0f / sqrtf(float(head_size));
     // The kv_mul query heads of one group share a key/value head: the scores walk the key cache
     // once per group (each cached row is used by all heads of the group while it is in L1).
-    for (int g = 0; g < n_kv_heads; g++) {
-        const int h0 = g * kv_mul;
+    // (Heads ha..hb-1 of group g: the group's heads within h0..h1-1.)
+    for (int g = h0 / kv_mul; g * kv_mul < h1; g++) {
+        const int ha = g * kv_mul > h0 ? g * kv_mul : h0, hb = (g + 1) * kv_mul < h1 ? (g + 1) * kv_mul : h1;
         const float *__restrict kc = key_cache + size_t(g) * head_size;
         const float *__restrict vc = value_cache + size_t(g) * head_size;
         for (int t = 0; t < len; t++) {
             const float *__restrict kt = kc + size_t(t) * kv_dim;
-            for (int hh = 0; hh < kv_mul; hh++) {
-                const int h = h0 + hh;
-                att[size_t(h) * len + t] = dot(q + size_t(h) * head_size, kt, head_size) * scale;
-            }
+            for (int h = ha; h < hb; h++) att[size_t(h) * len + t] = dot(q + size_t(h) * head_size, kt, head_size) * scale;
         }
-        for (int hh = 0; hh < kv_mul; hh++) softmax_impl(att + size_t(h0 + hh) * len, len);
+        for (int h = ha; h < hb; h++) softmax_impl(att + size_t(h) * len, len);
         // out_h = sum_t att[h][t] * V[t], C * kVec columns of a head at a time, the partial sums
         // in registers across all t (C independent FMA chains, one store per column).
-        for (int hh = 0; hh < kv_mul; hh++) {
-            const float *__restrict ah = att + size_t(h0 + hh) * len;
-            float *__restrict oh = out + size_t(h0 + hh) * head_size;
+        for (int h = ha; h < hb; h++) {
+            const float *__restrict ah = att + size_t(h) * len;
+            float *__restrict oh = out + size_t(h) * head_size;
             int i = 0;
             for (; i + 4 * kVec <= head_size; i += 4 * kVec) weighted_rows<4>(oh + i, ah, vc + i, kv_dim, len);
             if (i + 2 * kVec <= head_size) weighted_rows<2>(oh + i, ah, vc + i, kv_dim, len), i += 2 * kVec;

@@ -63,9 +63,9 @@ void rope(float *q, float *k, int pos, int dim, int kv_dim, int head_size, float
 }
 
 void attention(float *out, float *att, const float *q, const float *key_cache,
-               const float *value_cache, int pos, int n_heads, int n_kv_heads, int head_size) {
+               const float *value_cache, int pos, int n_heads, int n_kv_heads, int head_size, int h0, int h1) {
     int kv_dim = n_kv_heads * head_size, kv_mul = n_heads / n_kv_heads;
-    for (int h = 0; h < n_heads; h++) {
+    for (int h = h0; h < h1; h++) {
         const float *qh = q + h * head_size;
         float *a = att + size_t(h) * (pos + 1);
         for (int t = 0; t <= pos; t++) {

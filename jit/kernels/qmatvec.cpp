@@ -8,6 +8,7 @@
 // BF16 weights), each block's integer sum is scaled by the product of the two fp16 scales (plus
 // the min term of Q4_1/Q5_1), and blocks are summed in fp32. The K-quants: qmatvec_k.cpp. The order of that final sum differs from llama.cpp's SIMD order (as its AVX2 and
 // AVX-512 builds differ from each other); the shared texts do not depend on it.
+#include "kern_detail.h"
 #include "kernels.h"
 #include "qmatvec_detail.h"
 #include "qsimd.h"
@@ -400,10 +401,10 @@ void matmat_f16(float *out, const void *xh, const void *w, int n, int d, int m) 
 }
 
 // The scores are q (rounded to fp16 once per head) . k in ggml_vec_dot_f16's order (half_rows), as
-// llama.cpp's K*Q product computes them; the weighted sum of values runs 8 dimensions at a time,
-// each summed over the positions in order.
+// llama.cpp's K*Q product computes them; the weighted sum of values sums each dimension over the
+// positions in order.
 void attention_f16(float *out, float *att, const float *q, const void *key_cache, const void *value_cache,
-                   int pos, int n_heads, int n_kv_heads, int head_size) {
+                   int pos, int n_heads, int n_kv_heads, int head_size, int h0, int h1) {
     constexpr int kMaxHead = 512;  // larger heads (none known) take the one-value-at-a-time loops
     const fp16_t *kc = static_cast<const fp16_t *>(key_cache);
     const fp16_t *vc = static_cast<const fp16_t *>(value_cache);
@@ -411,11 +412,10 @@ void attention_f16(float *out, float *att, const float *q, const void *key_cache
     const float scale = 1.0f / sqrtf(float(head_size));
     const bool fast = head_size <= kMaxHead;
     fp16_t qh16[kMaxHead];
-    for (int h = 0; h < n_heads; h++) {
+    for (int h = h0; h < h1; h++) {
         const float *qh = q + size_t(h) * head_size;
         const size_t koff = size_t(h / kv_mul) * head_size;
         float *ah = att + size_t(h) * len;
-        float max = -INFINITY;
         if (fast)
             for (int i = 0; i < head_size; i++) qh16[i] = f2h(qh[i]);
         for (int t = 0; t < len; t++) {
@@ -426,17 +426,30 @@ void attention_f16(float *out, float *att, const float *q, const void *key_cache
             else
                 for (int i = 0; i < head_size; i++) s += h2f(kt[i]) * h2f(f2h(qh[i]));
             ah[t] = s * scale;
-            max = ah[t] > max ? ah[t] : max;
         }
-        float sum = 0.0f;
-        for (int t = 0; t < len; t++) {
-            ah[t] = expf(ah[t] - max);
-            sum += ah[t];
+        // The fp32 kernels' softmax (exp without a library call: a call to expf per score was
+        // a third of the kernel), then the probabilities rounded to fp16 as llama.cpp does.
+        detail::softmax_impl(ah, len);
+        int t = 0;
+        for (; t + 8 <= len; t += 8) {
+            const f32x8 r = round_f16_8(load<f32x8>(ah + t));
+            memcpy(ah + t, &r, sizeof r);
         }
-        const float inv = 1.0f / sum;
-        for (int t = 0; t < len; t++) ah[t] = h2f(f2h(ah[t] * inv));
+        for (; t < len; t++) ah[t] = h2f(f2h(ah[t]));
+        // out_h = sum_t a[t] * v[t]: 64 columns at a time in 8 accumulators across all t (8
+        // independent FMA chains; one chain per 8 columns waited on the FMA latency every t).
+        // Each column still sums in t order, the same floats as one chain at a time.
         float *oh = out + size_t(h) * head_size;
         int i0 = 0;
+        for (; i0 + 64 <= head_size; i0 += 64) {
+            f32x8 acc[8];
+            for (int c = 0; c < 8; c++) acc[c] = 0.0f;
+            for (int t = 0; t < len; t++) {
+                const fp16_t *vt = vc + size_t(t) * kv_dim + koff + i0;
+                for (int c = 0; c < 8; c++) acc[c] += ah[t] * h2f8(vt + 8 * c);
+            }
+            memcpy(oh + i0, acc, sizeof acc);
+        }
         for (; i0 + 8 <= head_size; i0 += 8) {
             f32x8 acc = 0.0f;
             for (int t = 0; t < len; t++) acc += ah[t] * h2f8(vc + size_t(t) * kv_dim + koff + i0);

@@ -80,6 +80,18 @@ inline f32x8 h2f8_vec(u16x8 v) {
 }
 inline f32x8 h2f8(const quant::fp16_t *p) { return h2f8_vec(load<u16x8>(p)); }
 
+// 8 fp32 values rounded to fp16 (to nearest even) and back to fp32: what storing them as fp16
+// keeps. One conversion each way with F16C; elsewhere the scalar conversions.
+inline f32x8 round_f16_8(f32x8 v) {
+#if BF_QSIMD_AVX2
+    return __m256(_mm256_cvtph_ps(_mm256_cvtps_ph(__m256(v), _MM_FROUND_TO_NEAREST_INT)));
+#else
+    f32x8 r;
+    for (int j = 0; j < 8; j++) r[j] = quant::fp16_to_fp32(quant::fp32_to_fp16(v[j]));
+    return r;
+#endif
+}
+
 // Two fp16 values to fp32 in lanes 0 and 1 (2 and 3: 0), exactly: one conversion for both.
 inline f32x4 h2f2(quant::fp16_t a, quant::fp16_t b) {
 #if BF_QSIMD_AVX2

@@ -362,10 +362,10 @@ void matvec_f16(float *out, const void *xh, const void *w, int n, int d) {
 }
 
 void attention_f16(float *out, float *att, const float *q, const void *key_cache, const void *value_cache, int pos,
-                   int n_heads, int n_kv_heads, int head_size) {
+                   int n_heads, int n_kv_heads, int head_size, int h0, int h1) {
     const fp16_t *kc = static_cast<const fp16_t *>(key_cache), *vc = static_cast<const fp16_t *>(value_cache);
     const int kv_dim = n_kv_heads * head_size, kv_mul = n_heads / n_kv_heads;
-    for (int h = 0; h < n_heads; h++) {
+    for (int h = h0; h < h1; h++) {
         float *a = att + size_t(h) * (pos + 1);
         const size_t off = size_t(h / kv_mul) * head_size;
         for (int t = 0; t <= pos; t++) {

@@ -106,8 +106,8 @@ void bench_misc() {
     auto q = rnd(nh * hs, 5), kc = rnd(size_t(len) * nh * hs, 6), vc = rnd(size_t(len) * nh * hs, 7);
     std::vector<float> out(nh * hs), att(size_t(nh) * len);
     const double aflops = 4.0 * nh * len * hs;
-    row("attention 12x64 @511", "ref", aflops, median_time([&] { bf::kern::ref::attention(out.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nh, hs); sink = out[0]; }, 0.2, 3, 500));
-    row("attention 12x64 @511", "opt", aflops, median_time([&] { bf::kern::attention(out.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nh, hs); sink = out[0]; }, 0.2, 3, 500));
+    row("attention 12x64 @511", "ref", aflops, median_time([&] { bf::kern::ref::attention(out.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nh, hs, 0, nh); sink = out[0]; }, 0.2, 3, 500));
+    row("attention 12x64 @511", "opt", aflops, median_time([&] { bf::kern::attention(out.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nh, hs, 0, nh); sink = out[0]; }, 0.2, 3, 500));
     const int n = 5632;
     // In place: each run starts from a fresh copy of the input (included in the time), otherwise
     // repeated swiglu drives the values into the (slow) subnormal range.

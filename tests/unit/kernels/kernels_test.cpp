@@ -361,13 +361,25 @@ void check_attention(int pos, int n_heads, int n_kv_heads, int head_size, uint32
                vc = random_vec(size_t(len) * kv_dim, seed + 2);
     std::vector<float> want(dim), watt(size_t(n_heads) * len);
     kern::ref::attention(want.data(), watt.data(), q.data(), kc.data(), vc.data(), pos, n_heads,
-                         n_kv_heads, head_size);
+                         n_kv_heads, head_size, 0, n_heads);
     Guarded got(dim), att(size_t(n_heads) * len);
     kern::attention(got.data(), att.data(), q.data(), kc.data(), vc.data(), pos, n_heads,
-                    n_kv_heads, head_size);
+                    n_kv_heads, head_size, 0, n_heads);
     EXPECT_TRUE(close(got.data(), want.data(), dim, kDotRel, dot_tol(len > head_size ? len : head_size)));
     EXPECT_TRUE(got.guards_intact());
     EXPECT_TRUE(att.guards_intact());
+    // Heads in two calls (as the pool splits them; cuts inside a key/value group too): the same
+    // floats as one call, and nothing written outside each call's heads.
+    for (int cut : {1, n_heads / 2, n_heads - 1}) {
+        Guarded parts(dim);
+        kern::attention(parts.data(), att.data(), q.data(), kc.data(), vc.data(), pos, n_heads, n_kv_heads,
+                        head_size, 0, cut);
+        for (int i = cut * head_size; i < dim; i++) ASSERT_TRUE(std::isnan(parts[i])) << "head " << i / head_size;
+        kern::attention(parts.data(), att.data(), q.data(), kc.data(), vc.data(), pos, n_heads, n_kv_heads,
+                        head_size, cut, n_heads);
+        EXPECT_EQ(0, memcmp(parts.data(), got.data(), size_t(dim) * sizeof(float))) << "heads split at " << cut;
+        EXPECT_TRUE(parts.guards_intact());
+    }
 }
 
 TEST(Attention, Shapes) {

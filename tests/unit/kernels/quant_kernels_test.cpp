@@ -144,9 +144,17 @@ TEST(QuantKernels, AttentionOverFp16CacheMatchesTheReference) {
         K::ref::to_f16(kc.data(), kf.data(), int(kf.size()));
         K::ref::to_f16(vc.data(), vf.data(), int(vf.size()));
         std::vector<float> want(size_t(nh) * hs), got(want.size()), att(size_t(nh) * (pos + 1));
-        K::ref::attention_f16(want.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs);
-        K::attention_f16(got.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs);
+        K::ref::attention_f16(want.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs, 0, nh);
+        K::attention_f16(got.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs, 0, nh);
         expect_close(got, want, std::sqrt(float(hs)));
+        // Heads in two calls (as the pool splits them; the cut inside a key/value group when
+        // there is one): the same floats as one call.
+        for (int cut : {1, nh / 2, nh - 1}) {
+            std::vector<float> parts(want.size(), -1.0f);
+            K::attention_f16(parts.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs, 0, cut);
+            K::attention_f16(parts.data(), att.data(), q.data(), kc.data(), vc.data(), pos, nh, nkv, hs, cut, nh);
+            EXPECT_EQ(0, memcmp(parts.data(), got.data(), got.size() * sizeof(float))) << "heads split at " << cut;
+        }
     }
 }
 
