@@ -403,62 +403,81 @@ void matmat_f16(float *out, const void *xh, const void *w, int n, int d, int m) 
 // The scores are q (rounded to fp16 once per head) . k in ggml_vec_dot_f16's order (half_rows), as
 // llama.cpp's K*Q product computes them; the weighted sum of values sums each dimension over the
 // positions in order.
+//
+// Both passes go through the cache row by row, all heads of a row at once: a row's heads lie
+// side by side, so K and V are each read as one sequential stream. Head by head they were read as
+// one strided stream per head (head_size values every kv_dim), which the prefetchers followed
+// badly: with the cache out of L2, as after a layer's weights went by, the kernel ran at ~7 GB/s.
+// The values' sums stay in memory (L1) between rows; each is still one FMA a row in t order, so
+// the floats are the ones a register chain per column gives.
 void attention_f16(float *out, float *att, const float *q, const void *key_cache, const void *value_cache,
                    int pos, int n_heads, int n_kv_heads, int head_size, int h0, int h1) {
     constexpr int kMaxHead = 512;  // larger heads (none known) take the one-value-at-a-time loops
+    constexpr int kQ = 4096;       // fp16 query values on the stack: 8 heads of 512 or more smaller ones
     const fp16_t *kc = static_cast<const fp16_t *>(key_cache);
     const fp16_t *vc = static_cast<const fp16_t *>(value_cache);
-    const int kv_dim = n_kv_heads * head_size, kv_mul = n_heads / n_kv_heads, len = pos + 1;
-    const float scale = 1.0f / sqrtf(float(head_size));
-    const bool fast = head_size <= kMaxHead;
-    fp16_t qh16[kMaxHead];
-    for (int h = h0; h < h1; h++) {
-        const float *qh = q + size_t(h) * head_size;
-        const size_t koff = size_t(h / kv_mul) * head_size;
-        float *ah = att + size_t(h) * len;
-        if (fast)
-            for (int i = 0; i < head_size; i++) qh16[i] = f2h(qh[i]);
+    const int hs = head_size, kv_dim = n_kv_heads * hs, kv_mul = n_heads / n_kv_heads, len = pos + 1;
+    const float scale = 1.0f / sqrtf(float(hs));
+    if (hs > kMaxHead) {
+        for (int h = h0; h < h1; h++) {
+            const size_t koff = size_t(h / kv_mul) * hs;
+            float *ah = att + size_t(h) * len;
+            for (int t = 0; t < len; t++) {
+                float s = 0.0f;
+                for (int i = 0; i < hs; i++) s += h2f(kc[size_t(t) * kv_dim + koff + i]) * h2f(f2h(q[size_t(h) * hs + i]));
+                ah[t] = s * scale;
+            }
+            detail::softmax_impl(ah, len);
+            for (int t = 0; t < len; t++) ah[t] = h2f(f2h(ah[t]));
+            for (int i = 0; i < hs; i++) {
+                float o = 0.0f;
+                for (int t = 0; t < len; t++) o += ah[t] * h2f(vc[size_t(t) * kv_dim + koff + i]);
+                out[size_t(h) * hs + i] = o;
+            }
+        }
+        return;
+    }
+    fp16_t q16[kQ];
+    const int group = kQ / hs;
+    for (int g0 = h0; g0 < h1; g0 += group) {
+        const int g1 = h1 - g0 < group ? h1 : g0 + group;
+        for (int h = g0; h < g1; h++)
+            for (int i = 0; i < hs; i++) q16[(h - g0) * hs + i] = f2h(q[size_t(h) * hs + i]);
         for (int t = 0; t < len; t++) {
-            const fp16_t *kt = kc + size_t(t) * kv_dim + koff;
-            float s = 0.0f;
-            if (fast)
-                half_rows<1>(&s, qh16, kt, head_size, 1, h2f8, h2f);
-            else
-                for (int i = 0; i < head_size; i++) s += h2f(kt[i]) * h2f(f2h(qh[i]));
-            ah[t] = s * scale;
+            const fp16_t *kt = kc + size_t(t) * kv_dim;
+            for (int h = g0; h < g1; h++) {
+                float s = 0.0f;
+                half_rows<1>(&s, q16 + (h - g0) * hs, kt + size_t(h / kv_mul) * hs, hs, 1, h2f8, h2f);
+                att[size_t(h) * len + t] = s * scale;
+            }
         }
         // The fp32 kernels' softmax (exp without a library call: a call to expf per score was
         // a third of the kernel), then the probabilities rounded to fp16 as llama.cpp does.
-        detail::softmax_impl(ah, len);
-        int t = 0;
-        for (; t + 8 <= len; t += 8) {
-            const f32x8 r = round_f16_8(load<f32x8>(ah + t));
-            memcpy(ah + t, &r, sizeof r);
-        }
-        for (; t < len; t++) ah[t] = h2f(f2h(ah[t]));
-        // out_h = sum_t a[t] * v[t]: 64 columns at a time in 8 accumulators across all t (8
-        // independent FMA chains; one chain per 8 columns waited on the FMA latency every t).
-        // Each column still sums in t order, the same floats as one chain at a time.
-        float *oh = out + size_t(h) * head_size;
-        int i0 = 0;
-        for (; i0 + 64 <= head_size; i0 += 64) {
-            f32x8 acc[8];
-            for (int c = 0; c < 8; c++) acc[c] = 0.0f;
-            for (int t = 0; t < len; t++) {
-                const fp16_t *vt = vc + size_t(t) * kv_dim + koff + i0;
-                for (int c = 0; c < 8; c++) acc[c] += ah[t] * h2f8(vt + 8 * c);
+        for (int h = g0; h < g1; h++) {
+            float *ah = att + size_t(h) * len;
+            detail::softmax_impl(ah, len);
+            int t = 0;
+            for (; t + 8 <= len; t += 8) {
+                const f32x8 r = round_f16_8(load<f32x8>(ah + t));
+                memcpy(ah + t, &r, sizeof r);
             }
-            memcpy(oh + i0, acc, sizeof acc);
+            for (; t < len; t++) ah[t] = h2f(f2h(ah[t]));
         }
-        for (; i0 + 8 <= head_size; i0 += 8) {
-            f32x8 acc = 0.0f;
-            for (int t = 0; t < len; t++) acc += ah[t] * h2f8(vc + size_t(t) * kv_dim + koff + i0);
-            memcpy(oh + i0, &acc, sizeof acc);
-        }
-        for (int i = i0; i < head_size; i++) {
-            float o = 0.0f;
-            for (int t = 0; t < len; t++) o += ah[t] * h2f(vc[size_t(t) * kv_dim + koff + i]);
-            oh[i] = o;
+        for (int i = g0 * hs; i < g1 * hs; i++) out[i] = 0.0f;
+        for (int t = 0; t < len; t++) {
+            const fp16_t *vt = vc + size_t(t) * kv_dim;
+            for (int h = g0; h < g1; h++) {
+                const float a = att[size_t(h) * len + t];
+                const fp16_t *v = vt + size_t(h / kv_mul) * hs;
+                float *oh = out + size_t(h) * hs;
+                int i = 0;
+                for (; i + 8 <= hs; i += 8) {
+                    f32x8 o = load<f32x8>(oh + i);
+                    o += a * h2f8(v + i);
+                    memcpy(oh + i, &o, sizeof o);
+                }
+                for (; i < hs; i++) oh[i] += a * h2f(v[i]);
+            }
         }
     }
 }
