@@ -158,14 +158,9 @@ void quantize_q8_k(void *y, const float *x, int n) {
 
 namespace {
 
-// Per 16-value group g scale s[g]: chunk c's int16 scales (groups 2c and 2c+1).
-template <typename T>
-void group_scales(const T *s, KUnpacked &u) {
-    for (int c = 0; c < 8; c++) {
-        const int16_t s0 = int16_t(s[2 * c]), s1 = int16_t(s[2 * c + 1]);
-        u.sc[c] = i16x16{s0, s0, s0, s0, s0, s0, s0, s0, s1, s1, s1, s1, s1, s1, s1, s1};
-    }
-}
+// Per 16-value group g scale s[g] (-128..127 in every K-quant): chunk c's int16 scales (groups
+// 2c and 2c+1).
+inline void group_scales(const int8_t *s, KUnpacked &u) { spread16_pairs(s, u.sc); }
 
 // Q2_K and Q3_K keep 2 bits a value the same way: a half of 128 values draws on 32 bytes, taking
 // their 2-bit fields (shift 0, 2, 4, 6) in turn: chunk 4 * half + field.
@@ -181,7 +176,7 @@ void unpack_q2_k(const block_q2_K &b, KUnpacked &u, bool) {
     low_2bit(b.qs, u);
     const u8x16 sm = load<u8x16>(b.scales);
     const u8x16 sc = sm & 15, mn = sm >> 4;
-    group_scales(reinterpret_cast<const uint8_t *>(&sc), u);
+    group_scales(reinterpret_cast<const int8_t *>(&sc), u);
     u.m16 = __builtin_convertvector(mn, i16x16);
     u.ddm = h2f2(b.d, b.dmin);
 }
@@ -192,10 +187,10 @@ void unpack_q3_k(const block_q3_K &b, KUnpacked &u, bool) {
     low_2bit(b.qs, u);
     const u8x32 hm = load<u8x32>(b.hmask);
     for (int c = 0; c < 8; c++) u.v[c] |= ((hm >> c) & 1) << 2;
-    int16_t s[16];
-    for (int g = 0; g < 16; g++) s[g] = int16_t(scale_q3_K(b.scales, g));
+    int8_t s[16];
+    for (int g = 0; g < 16; g++) s[g] = int8_t(scale_q3_K(b.scales, g));
     group_scales(s, u);
-    u.m16 = load<i16x16>(s) * int16_t(4);
+    u.m16 = __builtin_convertvector(load<i8x16>(s), i16x16) * int16_t(4);
     u.ddm = h2f2(b.d, b.d);
 }
 

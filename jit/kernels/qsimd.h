@@ -204,6 +204,29 @@ inline void spread8(uint64_t v, i16x16 *out) {
 #endif
 }
 
+// 16 signed bytes (the scales of 16-value groups) as int16, in pairs over 16 lanes: out[c] holds
+// s[2c] in lanes 0-7 and s[2c+1] in 8-15 (a 32-value chunk's two groups). AVX2: widened once,
+// each 128-bit half copied to both halves, then one byte shuffle a chunk (as element inserts and
+// broadcasts it was ~4x the instructions, in a loop bound by how many it issues).
+inline void spread16_pairs(const int8_t *s, i16x16 *out) {
+#if BF_QSIMD_AVX2
+    const __m256i w = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(s)));
+    const __m256i half[2] = {_mm256_permute2x128_si256(w, w, 0x00), _mm256_permute2x128_si256(w, w, 0x11)};
+    for (int c = 0; c < 8; c++) {
+        const char k = char(4 * (c % 4));  // byte of word 2 * (c % 4); lanes 8-15 take the next word
+        const __m256i ctrl = _mm256_setr_epi8(k, k + 1, k, k + 1, k, k + 1, k, k + 1, k, k + 1, k, k + 1, k, k + 1, k, k + 1,
+                                              k + 2, k + 3, k + 2, k + 3, k + 2, k + 3, k + 2, k + 3, k + 2, k + 3, k + 2,
+                                              k + 3, k + 2, k + 3, k + 2, k + 3);
+        out[c] = i16x16(_mm256_shuffle_epi8(half[c / 4], ctrl));
+    }
+#else
+    for (int c = 0; c < 8; c++) {
+        const int16_t s0 = s[2 * c], s1 = s[2 * c + 1];
+        out[c] = i16x16{s0, s0, s0, s0, s0, s0, s0, s0, s1, s1, s1, s1, s1, s1, s1, s1};
+    }
+#endif
+}
+
 // The dot product of 32 signed weights and 32 activations in [-127, 127], as 8 int32 partial
 // sums: |w| times x carrying w's sign, so every pair sum fits int16 even for w = -128.
 inline i32x8 dot32(i8x32 w, i8x32 x) {
