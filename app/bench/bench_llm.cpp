@@ -137,6 +137,7 @@ int run_bench_llm(const bf::llm::LoadedModel &m, uint64_t us_at_main) {
     if (all > 1) std::printf(", %.1f (%d cores)", peakn, all);
     std::printf("; %.1f M multiply-adds a token: prompt bound %.0f tok/s on 1 core\n", macs / 1e6, peak1 * 1e9 / macs);
     uint64_t first_token_us = 0;
+    double jit_pp[2] = {}, jit_tg[2] = {};  // JIT at 1 thread and at all: the scaling line below
     for (int pass = 0; pass < (all > 1 ? 3 : 2); pass++) {
         const int jit_pass = pass > 0, threads = pass == 2 ? all : 1;
         const double bw = threads > 1 ? bwn : bw1;
@@ -179,6 +180,7 @@ int run_bench_llm(const bf::llm::LoadedModel &m, uint64_t us_at_main) {
                     mode, threads, pp, a.mean, a.sd, tg, g.mean, g.sd, j.mean, gbs, 100.0 * gbs / bw);
         std::printf("; pp = %.1f%% of the %s peak", pct_peak, peak_kind);
         std::printf("\n");
+        if (jit_pass) jit_pp[threads > 1] = a.mean, jit_tg[threads > 1] = g.mean;
         bf::recordf("{\"record\":\"llm_bench\",\"where\":\"%s\",\"mode\":\"%s\",\"model\":\"%s\",\"params\":%llu,"
                     "\"weights\":\"%s\",\"weight_bytes\":%.0f,\"threads\":%d,"
                     "\"pp\":%d,\"pp_tok_s\":%.3f,\"pp_tok_s_sd\":%.3f,\"tg\":%d,\"tg_tok_s\":%.3f,\"tg_tok_s_sd\":%.3f,"
@@ -188,6 +190,9 @@ int run_bench_llm(const bf::llm::LoadedModel &m, uint64_t us_at_main) {
                     weight_bytes, threads, pp, a.mean, a.sd, tg, g.mean, g.sd, j.mean,
                     kReps, gbs, bw, 100.0 * gbs / bw, macs, int_dot ? "int8_dot" : "fp32_fma", peak, pct_peak);
     }
+    if (all > 1 && jit_pp[0] > 0 && jit_tg[0] > 0 && bw1 > 0)
+        std::printf("bench-llm: jit x%d / x1: pp %.2fx, tg %.2fx; read bandwidth %d cores / 1 core %.2fx\n", all,
+                    jit_pp[1] / jit_pp[0], jit_tg[1] / jit_tg[0], all, bwn / bw1);
     bf::jit::set_tiering(true);
     bf::pool::set_threads(all);
     // What the trials chose (jit/tune.h): a slot left on JIT code slower than AOT would be a defect.
