@@ -26,23 +26,12 @@ using detail::hsum;
 using detail::kVec;
 using detail::softmax_impl;
 
-// out[c] = sum_t a[t] * v[t * stride + c] for c < C * kVec: the weighted sum of attention
-// values for C * kVec columns, C independent accumulators (an FMA's latency is hidden by C
-// chains). The lane loops carry the vector hint: with head_size a JIT constant, a plain loop
-// over the columns was fully unrolled into scalar FMAs before the vectorizer saw it (2.5x slower
-// than AOT at head_size 48). Sums run in t order, as ref::attention's.
-template <int C>
-inline void weighted_rows(float *__restrict out, const float *__restrict a, const float *__restrict v,
-                          int stride, int len) {
-    float acc[C][kVec] = {};
-    for (int t = 0; t < len; t++) {
-        const float at = a[t];
-        const float *__restrict vt = v + size_t(t) * stride;
-        BF_UNROLL for (int c = 0; c < C; c++)
-            BF_LANES(kVec) for (int l = 0; l < kVec; l++) acc[c][l] += at * vt[c * kVec + l];
-    }
-    BF_UNROLL for (int c = 0; c < C; c++)
-        BF_LANES(kVec) for (int l = 0; l < kVec; l++) out[c * kVec + l] = acc[c][l];
+// o[i] += a * v[i], i < n: one position's share of a head's weighted sum of values.
+inline void axpy(float *__restrict o, float a, const float *__restrict v, int n) {
+    int i = 0;
+    for (; i + kVec <= n; i += kVec)
+        BF_LANES(kVec) for (int l = 0; l < kVec; l++) o[i + l] += a * v[i + l];
+    for (; i < n; i++) o[i] += a * v[i];
 }
 
 }  // namespace
@@ -153,33 +142,21 @@ void attention(float *out, float *att, const float *q, const float *key_cache,
     const int kv_mul = n_heads / n_kv_heads;
     const int len = pos + 1;
     const float scale = 1.0f / sqrtf(float(head_size));
-    // The kv_mul query heads of one group share a key/value head: the scores walk the key cache
-    // once per group (each cached row is used by all heads of the group while it is in L1).
-    // (Heads ha..hb-1 of group g: the group's heads within h0..h1-1.)
-    for (int g = h0 / kv_mul; g * kv_mul < h1; g++) {
-        const int ha = g * kv_mul > h0 ? g * kv_mul : h0, hb = (g + 1) * kv_mul < h1 ? (g + 1) * kv_mul : h1;
-        const float *__restrict kc = key_cache + size_t(g) * head_size;
-        const float *__restrict vc = value_cache + size_t(g) * head_size;
-        for (int t = 0; t < len; t++) {
-            const float *__restrict kt = kc + size_t(t) * kv_dim;
-            for (int h = ha; h < hb; h++) att[size_t(h) * len + t] = dot(q + size_t(h) * head_size, kt, head_size) * scale;
-        }
-        for (int h = ha; h < hb; h++) softmax_impl(att + size_t(h) * len, len);
-        // out_h = sum_t att[h][t] * V[t], C * kVec columns of a head at a time, the partial sums
-        // in registers across all t (C independent FMA chains, one store per column).
-        for (int h = ha; h < hb; h++) {
-            const float *__restrict ah = att + size_t(h) * len;
-            float *__restrict oh = out + size_t(h) * head_size;
-            int i = 0;
-            for (; i + 4 * kVec <= head_size; i += 4 * kVec) weighted_rows<4>(oh + i, ah, vc + i, kv_dim, len);
-            if (i + 2 * kVec <= head_size) weighted_rows<2>(oh + i, ah, vc + i, kv_dim, len), i += 2 * kVec;
-            if (i + kVec <= head_size) weighted_rows<1>(oh + i, ah, vc + i, kv_dim, len), i += kVec;
-            for (; i < head_size; i++) {  // head_size not a multiple of kVec
-                float s = 0.0f;
-                for (int t = 0; t < len; t++) s += ah[t] * vc[size_t(t) * kv_dim + i];
-                oh[i] = s;
-            }
-        }
+    // K, then V, row by row, every head of a row at once: a row's heads lie side by side, so each
+    // cache is read as one sequential stream (head by head it was one strided stream per head).
+    for (int t = 0; t < len; t++) {
+        const float *__restrict kt = key_cache + size_t(t) * kv_dim;
+        for (int h = h0; h < h1; h++)
+            att[size_t(h) * len + t] = dot(q + size_t(h) * head_size, kt + size_t(h / kv_mul) * head_size, head_size) * scale;
+    }
+    for (int h = h0; h < h1; h++) softmax_impl(att + size_t(h) * len, len);
+    // out_h = sum_t att[h][t] * V[t], the sums in memory (L1) between rows, each column summed in
+    // t order as run.c does.
+    for (int i = h0 * head_size; i < h1 * head_size; i++) out[i] = 0.0f;
+    for (int t = 0; t < len; t++) {
+        const float *__restrict vt = value_cache + size_t(t) * kv_dim;
+        for (int h = h0; h < h1; h++)
+            axpy(out + size_t(h) * head_size, att[size_t(h) * len + t], vt + size_t(h / kv_mul) * head_size, head_size);
     }
 }
 
