@@ -451,8 +451,8 @@ void attention_f16(float *out, float *att, const float *q, const void *key_cache
                 att[size_t(h) * len + t] = s * scale;
             }
         }
-        // The fp32 kernels' softmax (exp without a library call: a call to expf per score was
-        // a third of the kernel), then the probabilities rounded to fp16 as llama.cpp does.
+        // The fp32 kernels' softmax (its exp inline and vectorized, where libm's expf was a call
+        // per score), then the probabilities rounded to fp16 as llama.cpp does.
         for (int h = g0; h < g1; h++) {
             float *ah = att + size_t(h) * len;
             detail::softmax_impl(ah, len);
