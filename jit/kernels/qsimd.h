@@ -206,8 +206,8 @@ inline void spread8(uint64_t v, i16x16 *out) {
 
 // 16 signed bytes (the scales of 16-value groups) as int16, in pairs over 16 lanes: out[c] holds
 // s[2c] in lanes 0-7 and s[2c+1] in 8-15 (a 32-value chunk's two groups). AVX2: widened once,
-// each 128-bit half copied to both halves, then one byte shuffle a chunk (as element inserts and
-// broadcasts it was ~4x the instructions, in a loop bound by how many it issues).
+// each 128-bit half copied to both halves, then one byte shuffle a chunk (built by element inserts
+// and broadcasts, Q6_K's matvec ran at 15.5 GB/s in cache; 21.0 with this).
 inline void spread16_pairs(const int8_t *s, i16x16 *out) {
 #if BF_QSIMD_AVX2
     const __m256i w = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(s)));
