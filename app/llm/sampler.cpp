@@ -6,7 +6,10 @@
 
 #include <cmath>
 
+#include <string.h>
+
 #include <algorithm>
+#include <utility>
 
 namespace bf::llm {
 namespace {
@@ -47,6 +50,40 @@ int sample_mult(const float *probabilities, int n, float coin) {
     return n - 1;  // rounding
 }
 
+namespace {
+
+// Descending by probability, ties in index order: a total order, so any correct sort leaves the
+// same sequence. Below kRadixMin candidates std::sort; above, a stable LSD radix sort on the
+// probability's bits (positive floats order as their bits; ~bits for descending), 4 passes of 8
+// bits from candidates that arrive in index order, so ties stay in index order. A flat
+// distribution (a synthetic model's, or a high temperature) keeps most of a 32000-token
+// vocabulary above the cutoff, and comparison-sorting that dominated a token's time.
+constexpr int kRadixMin = 1024;
+
+void sort_candidates(ProbIndex *a, ProbIndex *tmp, int n) {
+    if (n < kRadixMin) {
+        std::sort(a, a + n, [](const ProbIndex &x, const ProbIndex &y) {
+            return x.prob > y.prob || (x.prob == y.prob && x.index < y.index);
+        });
+        return;
+    }
+    auto key = [](const ProbIndex &p, int shift) {
+        uint32_t bits;
+        memcpy(&bits, &p.prob, 4);
+        return (~bits >> shift) & 0xFFu;
+    };
+    ProbIndex *src = a, *dst = tmp;
+    for (int shift = 0; shift < 32; shift += 8) {
+        int start[257] = {};
+        for (int i = 0; i < n; i++) start[key(src[i], shift) + 1]++;
+        for (int b = 0; b < 256; b++) start[b + 1] += start[b];
+        for (int i = 0; i < n; i++) dst[start[key(src[i], shift)]++] = src[i];
+        std::swap(src, dst);
+    }  // an even number of passes: the result is back in a
+}
+
+}  // namespace
+
 int sample_topp(const float *probabilities, int n, float topp, ProbIndex *probindex, float coin) {
     // Tokens below (1 - topp) / (n - 1) cannot be in the nucleus: drop them before sorting.
     int n0 = 0;
@@ -60,9 +97,7 @@ int sample_topp(const float *probabilities, int n, float topp, ProbIndex *probin
     }
     if (n0 == 0) return sample_mult(probabilities, n, coin);  // only with NaNs; run.c: UB
     // Descending by probability, ties in index order (run.c's qsort leaves ties unspecified).
-    std::sort(probindex, probindex + n0, [](const ProbIndex &a, const ProbIndex &b) {
-        return a.prob > b.prob || (a.prob == b.prob && a.index < b.index);
-    });
+    sort_candidates(probindex, probindex + n, n0);
     float cumulative_prob = 0.0f;
     int last_idx = n0 - 1;
     for (int i = 0; i < n0; i++) {
@@ -83,7 +118,7 @@ int sample_topp(const float *probabilities, int n, float topp, ProbIndex *probin
 
 Sampler::Sampler(int vocab, float temp, float top_p, uint64_t rng_seed)
     : vocab_size(vocab), temperature(temp), topp(top_p), rng_state(rng_seed),
-      probindex(size_t(vocab > 0 ? vocab : 0)) {}
+      probindex(2 * size_t(vocab > 0 ? vocab : 0)) {}
 
 int Sampler::sample(float *logits) {
     if (vocab_size <= 0) return 0;

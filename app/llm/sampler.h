@@ -19,7 +19,7 @@ struct ProbIndex {
     int index;
 };
 // Nucleus sampling over the smallest set of most likely tokens whose probabilities exceed topp.
-// probindex: scratch of n entries.
+// probindex: scratch of 2 * n entries (candidates, and the sort's second buffer).
 int sample_topp(const float *probabilities, int n, float topp, ProbIndex *probindex, float coin);
 
 struct Sampler {

@@ -1,6 +1,8 @@
 // The sampler: run.c's xorshift generator, argmax, multinomial and top-p draws.
 #include <math.h>
 
+#include <algorithm>
+
 #include "llm/sampler.h"
 #include "test_util.h"
 
@@ -36,7 +38,7 @@ TEST(Sampler, ArgmaxAndMultinomial) {
 
 TEST(Sampler, TopP) {
     const float p[] = {0.1f, 0.5f, 0.05f, 0.3f, 0.05f};
-    std::vector<ProbIndex> scratch(5);
+    std::vector<ProbIndex> scratch(10);
     // Sorted: 1 (0.5), 3 (0.3) -> cumulative 0.8 > 0.7: the nucleus is {1, 3}, r = coin * 0.8.
     EXPECT_EQ(sample_topp(p, 5, 0.7f, scratch.data(), 0.0f), 1);
     EXPECT_EQ(sample_topp(p, 5, 0.7f, scratch.data(), 0.62f), 1);  // r = 0.496 < 0.5
@@ -49,6 +51,47 @@ TEST(Sampler, TopP) {
     for (int i = 0; i < 2000; i++) {
         const int k = sample_topp(p, 5, 0.7f, scratch.data(), random_f32(s));
         ASSERT_TRUE(k == 1 || k == 3) << k;
+    }
+}
+
+// A flat distribution over a real vocabulary's size keeps most tokens above the cutoff (the
+// radix-sorted path): the same draws as sorting with the comparison (descending, ties in index
+// order), ties included.
+TEST(Sampler, TopPOverAFlatVocabularyMatchesAComparisonSort) {
+    const int n = 32000;
+    std::vector<float> p(static_cast<size_t>(n));
+    uint64_t s = 11;
+    double sum = 0;
+    for (auto &x : p) sum += x = float(1 + random_u32(s) % 64);  // few distinct values: many ties
+    for (auto &x : p) x = float(x / sum);
+    std::vector<ProbIndex> scratch(2 * size_t(n));
+    for (float topp : {0.5f, 0.9f, 0.99f}) {
+        std::vector<ProbIndex> c;  // the comparison sort's nucleus
+        const float cutoff = (1.0f - topp) / float(n - 1);
+        for (int i = 0; i < n; i++)
+            if (p[size_t(i)] >= cutoff) c.push_back({p[size_t(i)], i});
+        std::sort(c.begin(), c.end(), [](const ProbIndex &a, const ProbIndex &b) {
+            return a.prob > b.prob || (a.prob == b.prob && a.index < b.index);
+        });
+        float cum = 0;
+        size_t last = c.size() - 1;
+        for (size_t i = 0; i < c.size(); i++)
+            if ((cum += c[i].prob) > topp) {
+                last = i;
+                break;
+            }
+        ASSERT_GT(last, size_t(1024)) << "the radix path";
+        for (int k = 0; k < 200; k++) {
+            const float coin = random_f32(s), r = coin * cum;
+            float cdf = 0;
+            int want = c[last].index;
+            for (size_t i = 0; i <= last; i++)
+                if (r < (cdf += c[i].prob)) {
+                    want = c[i].index;
+                    break;
+                }
+            ASSERT_EQ(sample_topp(p.data(), n, topp, scratch.data(), coin), want) << topp << " " << coin;
+        }
     }
 }
 
