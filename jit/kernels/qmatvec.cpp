@@ -138,7 +138,7 @@ void positions(float *out, const void *xq, const void *w, int n, int d, int m, F
     }
 }
 
-// Q8_0/Q4_0/Q5_0 against Q8_0: the weights' signed values (offset removed) . x, no scalar term.
+// Q8_0 against Q8_0: the weights' signed values . x, no scalar term.
 template <typename Block, typename Values>
 void q8_signed(float *out, const void *xq, const void *w, int n, int d, int m, Values values) {
     positions<Block, block_q8_0>(
@@ -162,7 +162,6 @@ inline u8x32 values5(const uint8_t *qs, const uint8_t *qh) {
     memcpy(&h, qh, 4);
     return nibbles(qs) | bits_to_bytes(h, 16);
 }
-inline i8x32 minus(u8x32 v, int8_t offset) { return __builtin_bit_cast(i8x32, v) - offset; }
 
 // Q8_0's d and q for one block of 32 (x86: d = amax / 127, q = x * (127 / amax) to nearest even);
 // returns d before its fp16 rounding, which Q8_1's s uses.
@@ -211,8 +210,13 @@ void quantize_q8_1(void *y, const float *x, int n) {
 // computed exactly as alone (the same chunks, the same order), so a prompt's positions get the
 // values token generation would. The sums differ from llama.cpp's vec_dot order (llama.cpp itself
 // repacks Q4_0 for its GEMV and GEMM), within rounding: each block's integer is exact in both.
-template <int M>
-void q4_0_rows(float *out, const block_q8_0 *x, const block_q4_0 *w, int nb, int d) {
+//
+// Q5_0 takes the same path: values 0..31 (bit 4 from qh: bit j for value j) and -16. Its byte
+// products still fit: 2 * 31 * 127 per pair of bytes, two such sums per int16 lane, 15748.
+template <int M, typename Block>
+void pair_rows(float *out, const block_q8_0 *x, const Block *w, int nb, int d) {
+    constexpr bool kQ5 = requires(const Block &b) { b.qh; };
+    constexpr int kOffset = kQ5 ? 16 : 8;
     constexpr int kEO[8] = {0, 2, 4, 6, 1, 3, 5, 7};  // the block in lane k of a group of 8 (pair_sums' order)
     for (int c0 = 0; c0 < nb; c0 += kChunk) {
         const int cn = nb - c0 < kChunk ? nb - c0 : kChunk, np = (cn + 1) / 2;
@@ -232,11 +236,11 @@ void q4_0_rows(float *out, const block_q8_0 *x, const block_q4_0 *w, int nb, int
                 for (int k = 0; k < 8; k++) {
                     const int b = g + kEO[k];
                     dx[m][g + k] = b < cn ? h2f(xm[b].d) : 0.0f;
-                    corr[m][g + k] = b < cn ? -8 * hsum_i(sum_pairs(mul_pairs(u8x32(1), load<i8x32>(xm[b].qs)))) : 0;
+                    corr[m][g + k] = b < cn ? -kOffset * hsum_i(sum_pairs(mul_pairs(u8x32(1), load<i8x32>(xm[b].qs)))) : 0;
                 }
         }
         for (int i = 0; i < d; i++) {
-            const block_q4_0 *r = w + size_t(i) * nb + c0;
+            const Block *r = w + size_t(i) * nb + c0;
             f32x8 acc[M];
             for (int m = 0; m < M; m++) acc[m] = 0.0f;
             // Blocks b0 + J and b0 + J + 1 (J even; the second a zero block past the row's end)
@@ -245,14 +249,21 @@ void q4_0_rows(float *out, const block_q8_0 *x, const block_q4_0 *w, int nb, int
                 const u8x16 q0 = load<u8x16>(r[b0 + J].qs), q1 = two ? load<u8x16>(r[b0 + J + 1].qs) : u8x16(0);
                 const u8x32 q = __builtin_shufflevector(q0, q1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
                                                         17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
-                const u8x32 lo = q & 15, hi = q >> 4;
+                u8x32 lo = q & 15, hi = q >> 4;
+                if constexpr (kQ5) {  // bits 0-15 of each block's qh go with its low nibbles, 16-31 with the high
+                    uint32_t h0, h1 = 0;
+                    memcpy(&h0, r[b0 + J].qh, 4);
+                    if (two) memcpy(&h1, r[b0 + J + 1].qh, 4);
+                    lo |= bits_to_bytes((h0 & 0xFFFFu) | h1 << 16, 16);
+                    hi |= bits_to_bytes(h0 >> 16 | (h1 & 0xFFFF0000u), 16);
+                }
                 const int pi = (b0 + J) / 2;
                 for (int m = 0; m < M; m++) p[m][J / 2] = sum_pairs(mul_pairs(lo, xlo[m][pi]) + mul_pairs(hi, xhi[m][pi]));
             };
             auto group = [&](int b0, int nb8) {
                 f32x8 dw;
                 if (nb8 == 8) {
-                    dw = h2f8_blocks<block_q4_0, true>(r + b0);
+                    dw = h2f8_blocks<Block, true>(r + b0);
                 } else {
                     fp16_t dh[8] = {};
                     for (int k = 0; k < 8; k++)
@@ -274,7 +285,7 @@ void q4_0_rows(float *out, const block_q8_0 *x, const block_q4_0 *w, int nb, int
             };
             int b0 = 0;
             for (; b0 + 8 <= cn; b0 += 8) {
-                if constexpr (M == 1) prefetch_ahead(r + b0, 8 * sizeof(block_q4_0));  // memory-bound: one position
+                if constexpr (M == 1) prefetch_ahead(r + b0, 8 * sizeof(Block));  // memory-bound: one position
                 group(b0, 8);
             }
             if (b0 < cn) group(b0, cn - b0);
@@ -295,25 +306,24 @@ void q4_0_rows(float *out, const block_q8_0 *x, const block_q4_0 *w, int nb, int
     }                                                                                         \
     void matmat_##type(float *out, const void *xq, const void *w, int n, int d, int m) { __VA_ARGS__; }
 BF_Q32(q8_0, q8_signed<block_q8_0>(out, xq, w, n, d, m, [](const block_q8_0 &b) { return load<i8x32>(b.qs); }))
-void matvec_q4_0(float *out, const void *xq, const void *w, int n, int d) {
-    q4_0_rows<1>(out, static_cast<const block_q8_0 *>(xq), static_cast<const block_q4_0 *>(w), n / QK8_0, d);
-}
-void matmat_q4_0(float *out, const void *xq, const void *w, int n, int d, int m) {
+template <typename Block>
+void pair_positions(float *out, const void *xq, const void *w, int n, int d, int m) {
     const int nb = n / QK8_0;
     const block_q8_0 *x = static_cast<const block_q8_0 *>(xq);
-    const block_q4_0 *wb = static_cast<const block_q4_0 *>(w);
+    const Block *wb = static_cast<const Block *>(w);
     for (int p = 0; p < m;) {  // 4 positions at a time, as positions() does
         const int k = m - p >= 4 ? 4 : m - p;
         switch (k) {
-        case 1: q4_0_rows<1>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
-        case 2: q4_0_rows<2>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
-        case 3: q4_0_rows<3>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
-        default: q4_0_rows<4>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
+        case 1: pair_rows<1>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
+        case 2: pair_rows<2>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
+        case 3: pair_rows<3>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
+        default: pair_rows<4>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
         }
         p += k;
     }
 }
-BF_Q32(q5_0, q8_signed<block_q5_0>(out, xq, w, n, d, m, [](const block_q5_0 &b) { return minus(values5(b.qs, b.qh), 16); }))
+BF_Q32(q4_0, pair_positions<block_q4_0>(out, xq, w, n, d, m))
+BF_Q32(q5_0, pair_positions<block_q5_0>(out, xq, w, n, d, m))
 BF_Q32(q4_1, q8_min<block_q4_1>(out, xq, w, n, d, m, [](const block_q4_1 &b) { return values4(b.qs); }))
 BF_Q32(q5_1, q8_min<block_q5_1>(out, xq, w, n, d, m, [](const block_q5_1 &b) { return values5(b.qs, b.qh); }))
 #undef BF_Q32
