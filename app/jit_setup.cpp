@@ -59,9 +59,9 @@ bool start_jit(const bf::jit::Options &opt) {
     // offer, what happens to a hot kernel, and the CPU identity the cache keys carry.
     const bool no_search = !o.tune_set && o.tune == bf::jit::Options::Tune::Keep;  // no cache to remember one
     // Where compiles run (jit/background.h): on a spare core, the calls running AOT meanwhile.
-    const char *where = o.compile == bf::jit::Options::Compile::Inline ? "on the calling core (jit_compile=inline)"
-                        : bf::bare_metal() ? "on the calling core (bare metal: the other cores make no system calls, LLVM needs them)"
-                                           : "on a spare core when the pool leaves one (threads < cores), else on the calling core";
+    const char *where = o.compile == bf::jit::Options::Compile::Inline
+                            ? "on the calling core (jit_compile=inline)"
+                            : "on a spare core when the pool leaves one (threads < cores), else on the calling core";
     std::fprintf(stderr, "jit: target CPU %s, vector features: %s; kernel bitcode: %s; code variants: %s; tuning: %s%s%s; %s; compiles: %s\n",
                  bf::jit::cpu_name().c_str(), vec.c_str(), bf::jit::bitcode_variant(), names.c_str(),
                  o.variant.empty() ? tune : "off, every kernel gets ", o.variant.c_str(),
@@ -73,7 +73,7 @@ bool start_jit(const bf::jit::Options &opt) {
                 bf::jit::cpu_name().c_str(), f.c_str(), bf::jit::bitcode_variant(), static_cast<unsigned long long>(o.hot_calls),
                 static_cast<unsigned long long>(o.hot_cycles), o.use_cache ? "true" : "false", bf::jit::cpu_identity().c_str(),
                 o.variant.empty() ? tune : "forced", static_cast<unsigned long long>(o.search_ms), json.c_str(),
-                o.compile == bf::jit::Options::Compile::Inline ? "inline" : bf::bare_metal() ? "inline_bare_metal" : "background");
+                o.compile == bf::jit::Options::Compile::Inline ? "inline" : "background");
     return true;
 }
 

@@ -1,8 +1,7 @@
 // A spare core for the JIT's compiles, so that generation never waits for one: while a kernel
-// compiles there, its calls keep running the AOT version. Hosted, a thread of its own (a POSIX
-// thread: LLVM allocates, and glibc's allocator must know there are threads); bare metal none
-// yet: the application processors run pool tasks only and make no system calls, and LLVM needs
-// them (memory), so there the compiles run on the calling core.
+// compiles there, its calls keep running the AOT version. A POSIX thread in both modes (LLVM
+// allocates, and glibc's allocator must know there are threads): hosted an OS thread, bare metal
+// a core the pool does not use, lent to the thread while it has compiles to run.
 #pragma once
 #include <atomic>
 #include <functional>

@@ -3,6 +3,7 @@
 #include "../arch/x86_64/cpu.h"
 #include "bareflow/kernel.h"
 #include "console.h"
+#include "../syscall/syscall.h"
 
 namespace bf {
 
@@ -116,7 +117,7 @@ size_t console_read(char *buf, size_t n) {
         int c = serial::getc_nowait();
         if (c < 0) c = poll_keyboard();
         if (c < 0) {
-            asm volatile("pause");
+            syscall_wait_step();  // a pause that lets another core's system calls run
             continue;
         }
         if (feed(c, eof)) {

@@ -19,6 +19,11 @@ constexpr int kMaxRanges = 8192;
 Range ranges[kMaxRanges];
 int nranges;
 uint64_t brk_end = kBrkBase, backed;
+// keep_addresses(): once set, no address is handed out twice (mmap from fresh_from up only, brk
+// keeps its frames below brk_kept when it shrinks) so that another core's stale TLB entry can
+// only name memory the program gave up, never memory it was given since.
+bool keep;
+uint64_t fresh_from = kMmapBase, brk_kept = kBrkBase;
 
 uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
 
@@ -30,6 +35,11 @@ int to_paging(int prot) {
 void zero_frame(uint64_t f) {  // through the identity map
     uint64_t *p = reinterpret_cast<uint64_t *>(f);
     for (int i = 0; i < 512; i++) p[i] = 0;
+}
+
+void zero_in_place(uint64_t va, uint64_t len) {  // the frames stay where they are
+    for (uint64_t a = va; a < va + len; a += kPage)
+        if (uint64_t f = paging::frame_of(a)) zero_frame(f);
 }
 
 void release(uint64_t va, uint64_t len) {
@@ -76,6 +86,7 @@ bool insert(uint64_t a, uint64_t len) {
     for (int j = nranges; j > i; j--) ranges[j] = ranges[j - 1];
     ranges[i] = {a, a + len};
     nranges++;
+    if (a + len > fresh_from) fresh_from = a + len;
     return true;
 }
 
@@ -105,6 +116,10 @@ bool remove(uint64_t a, uint64_t len) {
 }
 
 uint64_t find_gap(uint64_t len, uint64_t hint) {
+    if (keep) {
+        uint64_t a = hint >= fresh_from && in_region(hint, len) ? hint : fresh_from;
+        return in_region(a, len) ? a : 0;
+    }
     if (hint && in_region(hint, len) && range_free(hint, len)) return hint;
     uint64_t a = kMmapBase;
     for (int i = 0; i < nranges; i++) {
@@ -133,9 +148,17 @@ bool reserved(uint64_t a, uint64_t len) {  // every page of [a, a+len) inside re
 int64_t brk(uint64_t addr) {
     if (addr < kBrkBase || addr > kBrkBase + kBrkMax) return int64_t(brk_end);
     uint64_t old_top = page_up(brk_end), new_top = page_up(addr);
-    if (new_top > old_top && !commit(old_top, new_top - old_top, paging::kRead | paging::kWrite))
-        return int64_t(brk_end);  // Linux reports failure by returning the old break
-    if (new_top < old_top) release(new_top, old_top - new_top);
+    if (new_top > old_top) {
+        uint64_t kept = new_top < brk_kept ? new_top : brk_kept;  // frames kept by a shrink
+        if (kept > old_top) zero_in_place(old_top, kept - old_top);
+        uint64_t from = kept > old_top ? kept : old_top;
+        if (new_top > from && !commit(from, new_top - from, paging::kRead | paging::kWrite))
+            return int64_t(brk_end);  // Linux reports failure by returning the old break
+    }
+    if (new_top < old_top) {
+        if (!keep) release(new_top, old_top - new_top);
+        else if (old_top > brk_kept) brk_kept = old_top;
+    }
     brk_end = addr;
     return int64_t(brk_end);
 }
@@ -149,9 +172,14 @@ int64_t mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t 
     uint64_t a;
     if (flags & (kMapFixed | kMapFixedNoReplace)) {
         if (!in_region(addr, len)) return -kENOMEM;
-        if (!range_free(addr, len)) {
+        bool free = range_free(addr, len);
+        // Keeping addresses: a fixed mapping either replaces one the program holds (same
+        // frames, zeroed) or lies beyond every address handed out so far.
+        if (keep && !(free ? addr >= fresh_from : reserved(addr, len))) return -kENOMEM;
+        if (!free) {
             if (flags & kMapFixedNoReplace) return -kEEXIST;
-            release(addr, len);
+            if (keep) zero_in_place(addr, len);
+            else release(addr, len);
             if (!remove(addr, len)) return -kENOMEM;
         }
         a = addr;
@@ -206,7 +234,8 @@ int64_t mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
         return int64_t(old_addr);
     }
     uint64_t grow = new_len - old_len;
-    if (in_region(old_addr + old_len, grow) && range_free(old_addr + old_len, grow)) {
+    if (in_region(old_addr + old_len, grow) && range_free(old_addr + old_len, grow) &&
+        (!keep || old_addr + old_len >= fresh_from)) {
         if (!insert(old_addr + old_len, grow)) return -kENOMEM;
         if (!commit(old_addr + old_len, grow, prot)) {
             remove(old_addr + old_len, grow);
@@ -240,5 +269,11 @@ int64_t madvise(uint64_t addr, uint64_t len, int advice) {
 }
 
 uint64_t mapped_bytes() { return backed; }
+
+void keep_addresses() {
+    if (keep) return;
+    keep = true;
+    if (page_up(brk_end) > brk_kept) brk_kept = page_up(brk_end);
+}
 
 }  // namespace bf::vm

@@ -21,4 +21,10 @@ int64_t madvise(uint64_t addr, uint64_t len, int advice);
 
 uint64_t mapped_bytes();  // bytes of frames backing brk + mmap now
 
+// From now on no address is handed out twice: mmap only above every address used so far, and
+// the brk heap keeps its frames when it shrinks (zeroed when it grows back). Called before a
+// second core runs program code (smp/thread.cpp): its TLB may hold translations this core has
+// since removed, harmless as long as those addresses never come back with other contents.
+void keep_addresses();
+
 }  // namespace bf::vm

@@ -12,6 +12,7 @@
 #include "../arch/x86_64/cpu.h"
 #include "../arch/x86_64/descriptors.h"
 #include "../arch/x86_64/panic.h"
+#include "../arch/x86_64/percpu.h"
 #include "../arch/x86_64/simd.h"
 #include "../mm/paging.h"
 #include "../mm/vmspace.h"
@@ -23,8 +24,8 @@
 #include "smp.h"
 
 extern "C" const uint8_t ap_trampoline_blob[], ap_trampoline_blob_end[];
-extern "C" char ap_entry[], ap_syscall_trap[];
-extern "C" void syscall_entry();
+extern "C" char ap_entry[];
+extern "C" char syscall_entry[];
 
 // Read by ap_entry.S: the ticket counter and one stack top per ticket.
 extern "C" {
@@ -33,12 +34,17 @@ uint32_t ap_stack_count;
 uint64_t ap_stack_tops[bf::pool::kMaxThreads];
 }
 
+namespace bf {
+PerCpu g_percpu[kMaxCpus];
+static_assert(kMaxCpus == pool::kMaxThreads);
+}  // namespace bf
+
 namespace bf::smp {
 
 namespace {
 
 constexpr uint64_t kTrampoline = 0x30000, kPml4Copy = kTrampoline + 0x1000;
-constexpr uint64_t kStackSize = 256 * 1024, kGuard = 4096;
+constexpr uint64_t kStackSize = 256 * 1024, kSyscallStackSize = 64 * 1024, kGuard = 4096;
 constexpr uint64_t kInitWaitUs = 10000, kSipiWaitUs = 200;
 // How long the BSP waits for the APs to arrive: 100 ms on hardware. Under a hypervisor or an
 // emulator the TSC runs on the host's clock while each virtual CPU is a host thread that may
@@ -56,16 +62,9 @@ constexpr uint64_t kMagic = 0x4150544F4F425346ull;
 struct BspState { uint64_t cr0, cr4, efer, pat; };
 BspState g_bsp;
 
-// Per processor, reached through GS base (ap_main sets it on each AP, start_processors on the
-// BSP): sync_tlb needs this core's view without a CPUID or MSR read.
-struct PerCpu {
-    PerCpu *self;
-    uint64_t tlb_seen;
-};
-PerCpu g_percpu[pool::kMaxThreads];      // [0] BSP, [1 + ticket] APs
-
 cpu::CpuTables g_tables[pool::kMaxThreads];  // by ticket
 uint64_t g_ist[pool::kMaxThreads][cpu::kIstCount];
+uint64_t g_syscall_stack_top[pool::kMaxThreads];  // by ticket
 
 // Worker w's LAPIC ID (w >= 1), written by the AP before it counts itself ready.
 uint32_t g_worker_apic[pool::kMaxThreads];
@@ -82,23 +81,13 @@ void delay_us(uint64_t us) {
     while (tsc_to_us(cpu::rdtsc() - t0) < us) asm volatile("pause");
 }
 
-PerCpu *this_cpu() {
-    PerCpu *p;
-    asm volatile("mov %%gs:0, %0" : "=r"(p));
-    return p;
-}
-
-void set_gs_base(PerCpu *p) {
-    p->self = p;
-    cpu::wrmsr(0xC0000101, uint64_t(p));
-}
-
 uint64_t read_efer() { return cpu::rdmsr(0xC0000080); }
 
-// One block per AP: [guard][stack][guard][IST 1][guard][IST 2], from the mmap region (the frames
-// are backed now). False when memory ran out: fewer APs start.
+// One block per AP: [guard][stack][guard][IST 1][guard][IST 2][guard][system calls], from the
+// mmap region (the frames are backed now). False when memory ran out: fewer APs start.
 bool alloc_stacks(uint32_t ticket) {
-    const uint64_t total = kGuard + kStackSize + cpu::kIstCount * (kGuard + cpu::kIstSize);
+    const uint64_t total = kGuard + kStackSize + cpu::kIstCount * (kGuard + cpu::kIstSize) +
+                           kGuard + kSyscallStackSize;
     int64_t base = vm::mmap(0, total, 3 /* RW */, 0x22 /* PRIVATE|ANON */, -1, 0);
     if (base < 0) return false;
     uint64_t a = uint64_t(base);
@@ -110,6 +99,8 @@ bool alloc_stacks(uint32_t ticket) {
         a += kGuard + cpu::kIstSize;
         g_ist[ticket][i] = a;
     }
+    vm::mprotect(a, kGuard, 0);
+    g_syscall_stack_top[ticket] = a + kGuard + kSyscallStackSize;
     return true;
 }
 
@@ -218,7 +209,7 @@ int start_processors() {
 
     g_bsp = BspState{cpu::read_cr(0), cpu::read_cr(4), read_efer(), cpu::rdmsr(0x277)};
     g_percpu[0].tlb_seen = paging::generation();
-    set_gs_base(&g_percpu[0]);
+    g_percpu[0].apic_id = g_bsp_apic;
     g_started = true;
     if (nt > 0 && !install_trampoline()) {
         kprintf("smp: the AP trampoline does not fit its page; running on 1 CPU\n");
@@ -275,12 +266,9 @@ extern "C" [[noreturn]] void ap_main(uint32_t ticket) {
     cpu::wrmsr(0xC0000080, (read_efer() & ~0xD01ull) | (g_bsp.efer & 0xD01));  // SCE LME LMA NXE
     cpu::wrmsr(0x277, g_bsp.pat);
     cpu::wrmsr(0xC0000081, uint64_t(0x08) << 32);         // STAR, as syscall_init
-    cpu::wrmsr(0xC0000082, uint64_t(ap_syscall_trap));    // LSTAR: a panic, not syscall_entry
+    cpu::wrmsr(0xC0000082, uint64_t(syscall_entry));      // LSTAR, on this core's stack (GS)
     cpu::wrmsr(0xC0000084, 0x47700);                      // FMASK: TF DF IF NT AC cleared
     cpu::wrmsr(0xC0000100, 0);                            // FS base: no TLS on an AP
-    PerCpu *me = &g_percpu[1 + ticket];
-    me->tlb_seen = paging::generation();
-    set_gs_base(me);
     asm volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
     lapic::init_ap();
     uint32_t apic = lapic::id();
@@ -292,15 +280,14 @@ extern "C" [[noreturn]] void ap_main(uint32_t ticket) {
             break;
     }
     int worker = int(s + 1);
+    PerCpu *me = &g_percpu[worker];
+    me->index = worker;
+    me->apic_id = apic;
+    me->syscall_stack_top = g_syscall_stack_top[ticket];
+    me->tlb_seen = paging::generation();
+    set_this_cpu(me);
+    asm volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
     g_worker_apic[worker] = apic;
     __atomic_add_fetch(&g_ready, 1, __ATOMIC_RELEASE);
     pool::worker_main(worker);
-}
-
-extern "C" [[noreturn]] void ap_syscall_panic(uint64_t nr) {
-    char what[128];
-    ksnprintf(what, sizeof what,
-              "system call on CPU %d (number %lu): pool tasks must not make system calls",
-              smp::processor_id(), (unsigned long)nr);
-    panic_with_frame(what, nullptr, true);
 }

@@ -30,22 +30,4 @@ ap_entry:
     jmp 2b
     .size ap_entry, . - ap_entry
 
-// IA32_LSTAR on application processors: pool tasks must not make system calls (the syscall
-// path has one stack and no locks). A panic, with the caller's address as the first frame: keep
-// the red zone, push the return address (RCX) and a frame so the backtrace starts at the caller.
-    .globl ap_syscall_trap
-    .type ap_syscall_trap, @function
-ap_syscall_trap:
-    sub $128, %rsp
-    and $-16, %rsp
-    push %rcx
-    push %rbp
-    mov %rsp, %rbp
-    mov %rax, %rdi                  // the system call number
-    call ap_syscall_panic
-1:  cli
-    hlt
-    jmp 1b
-    .size ap_syscall_trap, . - ap_syscall_trap
-
     .section .note.GNU-stack, "", @progbits

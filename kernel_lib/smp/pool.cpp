@@ -37,6 +37,9 @@ struct alignas(64) Counters {
 
 struct alignas(64) WorkerState {
     uint32_t sleeping;  // 1 while the worker is (about to be) asleep: run() must wake it
+    // Bare metal: lend() hands the worker's core to fn(arg) (a program thread, smp/thread.cpp).
+    void (*lent_fn)(void *);
+    void *lent_arg;
 };
 
 Job job;
@@ -49,6 +52,7 @@ bool hosted_started;     // hosted: the worker threads exist
 bool running;            // inside run(): a nested run() works alone
 uint32_t first_ticket;   // the ticket when workers start (no job is in flight then)
 uint64_t spin_cycles;
+uint64_t lent;           // bit w: worker w's core runs a lent function, not pool jobs
 
 // Bare metal: how to sleep and wake (kernel_main installs the bring-up's functions).
 int (*bare_found)();
@@ -96,7 +100,7 @@ void start_hosted_workers() {
     for (;;) {
         uint32_t t;
         uint64_t idle_since = cpu::rdtsc();
-        while ((t = load(&ticket)) == seen) {
+        while ((t = load(&ticket)) == seen && !__atomic_load_n(&workers[w].lent_fn, __ATOMIC_SEQ_CST)) {
             if (cpu::rdtsc() - idle_since < spin_cycles) {
                 pause();
                 continue;
@@ -105,12 +109,20 @@ void start_hosted_workers() {
             // then reads `sleeping` (all sequentially consistent), so either we see the new
             // ticket here or run() sees us asleep and wakes us.
             __atomic_store_n(&workers[w].sleeping, 1u, __ATOMIC_SEQ_CST);
-            if (load(&ticket) == seen) {
+            if (load(&ticket) == seen && !__atomic_load_n(&workers[w].lent_fn, __ATOMIC_SEQ_CST)) {
                 if (bare_metal()) bare_halt();  // sti; hlt: the wake IPI ends it
                 else hosted::futex_wait(&ticket, seen);
             }
             __atomic_store_n(&workers[w].sleeping, 0u, __ATOMIC_SEQ_CST);
             idle_since = cpu::rdtsc();
+        }
+        if (void (*fn)(void *) = __atomic_load_n(&workers[w].lent_fn, __ATOMIC_SEQ_CST)) {
+            // run() leaves a lent worker out (it caps its threads below it), so no job waits
+            // for this one; `seen` stays, and the next ticket is read afresh below.
+            fn(workers[w].lent_arg);
+            __atomic_store_n(&workers[w].lent_fn, nullptr, __ATOMIC_SEQ_CST);
+            __atomic_fetch_and(&lent, ~(1ull << w), __ATOMIC_SEQ_CST);
+            continue;
         }
         seen = t;
         if (w >= int(t & 0xFF)) continue;  // not in use for this job
@@ -150,9 +162,28 @@ int set_threads(int n) {
     return in_use;
 }
 
+int lend(void (*fn)(void *), void *arg) {
+    if (!bare_metal()) return -1;
+    int online = cores_online();
+    for (int w = online - 1; w >= threads() && w >= 1; w--) {
+        uint64_t bit = 1ull << w, old = __atomic_load_n(&lent, __ATOMIC_SEQ_CST);
+        if (old & bit) continue;
+        if (!__atomic_compare_exchange_n(&lent, &old, old | bit, false, __ATOMIC_SEQ_CST,
+                                         __ATOMIC_SEQ_CST))
+            continue;
+        workers[w].lent_arg = arg;
+        __atomic_store_n(&workers[w].lent_fn, fn, __ATOMIC_SEQ_CST);
+        if (load(&workers[w].sleeping)) bare_wake(w);  // Dekker, as run()'s wake below
+        return w;
+    }
+    return -1;
+}
+
 void run(int count, void (*fn)(void *, int), void *ctx) {
     if (count <= 0) return;
     int t = threads();
+    if (uint64_t l = __atomic_load_n(&lent, __ATOMIC_SEQ_CST); l && t > __builtin_ctzll(l))
+        t = __builtin_ctzll(l);  // workers 1..t-1 take part: none of them lent
     if (t > count) t = count;
     if (t <= 1 || running) {
         for (int i = 0; i < count; i++) fn(ctx, i);

@@ -29,4 +29,9 @@ namespace bf::pool {
 // (the pool stays free of them in the host test build, which has no processors to start).
 // sync_tlb runs on a worker before each job it takes part in (smp::sync_tlb).
 void use_processors(int (*found)(), void (*wake)(int), void (*halt)(), void (*sync_tlb)());
+// Bare metal: hands an idle worker's core to fn(arg), which runs there until it returns (a
+// program thread: smp/thread.cpp). The worker is one that run() does not use now (index >=
+// threads()), the highest free one; until fn returns, run() leaves it out even if set_threads()
+// asks for it. Returns the worker index, or -1 when every core is in use or lent (hosted: -1).
+int lend(void (*fn)(void *), void *arg);
 }  // namespace bf::pool

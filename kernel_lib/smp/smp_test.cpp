@@ -1,7 +1,8 @@
 // Boot-time checks of the application processors through the pool, on request from the kernel
 // command line (tests/boot/smp.test): `test=smp` runs one pool job on every core and reports
-// which cores took part and whether each has the BSP's XCR0; `test=ap-fault` and
-// `test=ap-syscall` make an AP fault or make a system call, which must end in a panic naming it.
+// which cores took part and whether each has the BSP's XCR0; `test=ap-fault` makes an AP fault,
+// which must end in a panic naming it; `test=ap-syscall` makes the APs' tasks call getpid, which
+// runs on their own syscall stacks, one core at a time (syscall/syscall.cpp), and returns 1.
 #include "../arch/x86_64/cpu.h"
 #include "../time/tsc.h"
 #include "ap_boot.h"
@@ -22,6 +23,7 @@ struct Probe {
     uint64_t xcr0_bsp;
     int xcr0_mismatch;
     int tasks;
+    int syscalls_ok;       // getpid calls on an AP that returned 1
 };
 
 uint64_t xgetbv0() {
@@ -39,7 +41,7 @@ void task(void *ctx, int) {
         if (p->mode == Mode::kFault) *reinterpret_cast<volatile uint64_t *>(0x0000500000000000ull) = 1;
         long r;
         asm volatile("syscall" : "=a"(r) : "a"(39L) : "rcx", "r11", "memory");  // getpid
-        (void)r;
+        if (r == 1) __atomic_add_fetch(&p->syscalls_ok, 1, __ATOMIC_RELAXED);
     }
     int id = processor_id();
     if (id < 64) __atomic_or_fetch(&p->seen, 1ull << id, __ATOMIC_ACQ_REL);
@@ -65,6 +67,9 @@ void boot_test(const char *what) {
             __builtin_popcountll(p.seen), p.want,
             p.xcr0_mismatch < 0 ? "not checked (no XSAVE)"
                                 : p.xcr0_mismatch ? "DIFFERS on some core" : "the BSP's on every core");
+    if (p.mode == Mode::kSyscall)
+        kprintf("test: getpid from the tasks on %d application processors returned 1 on %d\n",
+                p.want - 1, p.syscalls_ok);
 }
 
 }  // namespace bf::smp

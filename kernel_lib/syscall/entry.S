@@ -5,14 +5,15 @@
 //   vector registers, and glibc/LLVM inline syscalls assume only rcx and r11 are clobbered.
 // - Return without sysret (that would drop to ring 3): flags from r11 are restored on our own
 //   stack, then RSP switches back and we jump to RCX.
-// One CPU and handlers that never make syscalls themselves, so one stack suffices.
+// Every core has its own stack for this (PerCpu, through GS base: arch/x86_64/percpu.h); handlers
+// never make system calls themselves, so one stack per core suffices.
     .section .text
     .globl syscall_entry
     .type syscall_entry, @function
 syscall_entry:
-    movq %rsp, syscall_saved_rsp(%rip)
-    leaq syscall_stack_top(%rip), %rsp
-    pushq syscall_saved_rsp(%rip)   // struct SyscallFrame, from the top down:
+    movq %rsp, %gs:24               // PerCpu::syscall_user_rsp
+    movq %gs:16, %rsp               // PerCpu::syscall_stack_top
+    pushq %gs:24                    // struct SyscallFrame, from the top down:
     pushq %rcx                      //   return address
     pushq %r11                      //   flags
     pushq %rdi                      //   a0
@@ -62,10 +63,9 @@ syscall_entry:
 
     .section .bss
     .balign 64
-syscall_stack:
+syscall_stack:                      // the BSP's (syscall_init)
     .skip 65536
-syscall_stack_top:
-syscall_saved_rsp:
-    .quad 0
+    .globl syscall_bsp_stack_top
+syscall_bsp_stack_top:
 
     .section .note.GNU-stack, "", @progbits

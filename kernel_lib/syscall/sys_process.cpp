@@ -1,9 +1,8 @@
-// The process: one, single-threaded, pid 1, root. Identity, limits, signals (recorded, never
-// delivered), TLS base, futexes, random bytes, exit.
+// The process: one, pid 1, root. Identity, limits, signals (recorded, never delivered), TLS
+// base, random bytes. Its threads (clone, exit, futex) are in sys_thread.cpp.
 #include <asm/unistd_64.h>
 
 #include "../arch/x86_64/cpu.h"
-#include "../arch/x86_64/panic.h"
 #include "../mm/phys.h"
 #include "../time/tsc.h"
 #include "bareflow/kernel.h"
@@ -18,19 +17,18 @@ int64_t sys_arch_prctl(const SyscallFrame &f) {
     constexpr int kSetGs = 0x1001, kSetFs = 0x1002, kGetFs = 0x1003, kGetGs = 0x1004;
     switch (f.a0) {
     case kSetFs: cpu::wrmsr(0xC0000100, uint64_t(f.a1)); return 0;
-    case kSetGs: cpu::wrmsr(0xC0000101, uint64_t(f.a1)); return 0;
-    case kGetFs:
-    case kGetGs: {
+    case kSetGs:
+    case kGetGs: return -kEPERM;  // GS base is the kernel's: per-CPU data (arch/x86_64/percpu.h)
+    case kGetFs: {
         auto *out = reinterpret_cast<uint64_t *>(f.a1);
         if (!user_writable(out, 8)) return -kEFAULT;
-        *out = cpu::rdmsr(f.a0 == kGetFs ? 0xC0000100 : 0xC0000101);
+        *out = cpu::rdmsr(0xC0000100);
         return 0;
     }
     default: return -kEINVAL;
     }
 }
 
-int64_t sys_set_tid_address(const SyscallFrame &) { return 1; }
 int64_t sys_zero(const SyscallFrame &) { return 0; }
 int64_t sys_one(const SyscallFrame &) { return 1; }
 int64_t sys_enosys_quiet(const SyscallFrame &) { return -kENOSYS; }  // rseq: glibc copes
@@ -88,23 +86,6 @@ int64_t sys_sched_getaffinity(const SyscallFrame &f) {
     if (!user_writable(mask, 8)) return -kEFAULT;
     for (int i = 0; i < 8; i++) mask[i] = i == 0 ? 1 : 0;  // CPU 0 only
     return 8;
-}
-
-int64_t sys_futex(const SyscallFrame &f) {
-    int op = int(f.a1) & 0x7F;  // without FUTEX_PRIVATE_FLAG
-    auto *word = reinterpret_cast<const int *>(f.a0);
-    if (!user_readable(word, 4)) return -kEFAULT;
-    switch (op) {
-    case 0:   // FUTEX_WAIT
-    case 9:   // FUTEX_WAIT_BITSET
-        if (*word != int(f.a2)) return -kEAGAIN;
-        panic("deadlock: futex wait on %p (value %d) with no other thread to wake it",
-              (const void *)word, *word);
-    case 1:   // FUTEX_WAKE
-    case 10:  // FUTEX_WAKE_BITSET
-        return 0;
-    default: return -kENOSYS;
-    }
 }
 
 // Random bytes: RDSEED, else RDRAND, else (no hardware RNG) a TSC-seeded mix, said once.
@@ -166,18 +147,14 @@ int64_t sys_sysinfo(const SyscallFrame &f) {  // struct sysinfo: uptime, RAM, on
     return 0;
 }
 
-int64_t sys_exit(const SyscallFrame &f) { shutdown(int(f.a0 & 0xFF)); }
-
 }  // namespace
 
 void register_process_syscalls() {
     register_syscall(__NR_arch_prctl, sys_arch_prctl);
-    register_syscall(__NR_set_tid_address, sys_set_tid_address);
     register_syscall(__NR_set_robust_list, sys_zero);
     register_syscall(__NR_rseq, sys_enosys_quiet);
     register_syscall(__NR_prlimit64, sys_prlimit64);
     register_syscall(__NR_getpid, sys_one);
-    register_syscall(__NR_gettid, sys_one);
     register_syscall(__NR_getppid, sys_zero);
     register_syscall(__NR_getuid, sys_zero);
     register_syscall(__NR_geteuid, sys_zero);
@@ -189,14 +166,11 @@ void register_process_syscalls() {
     register_syscall(__NR_sigaltstack, sys_zero);
     register_syscall(__NR_sched_getaffinity, sys_sched_getaffinity);
     register_syscall(__NR_sched_yield, sys_zero);
-    register_syscall(__NR_futex, sys_futex);
     register_syscall(__NR_getrandom, sys_getrandom);
     register_syscall(__NR_kill, sys_kill);
     register_syscall(__NR_tkill, sys_kill);
     register_syscall(__NR_tgkill, sys_kill);
     register_syscall(__NR_sysinfo, sys_sysinfo);
-    register_syscall(__NR_exit, sys_exit);
-    register_syscall(__NR_exit_group, sys_exit);
 }
 
 }  // namespace bf

@@ -59,7 +59,7 @@ int64_t sys_gettimeofday(const SyscallFrame &f) {
 }
 
 int64_t sleep_until(uint64_t deadline_ns) {
-    while (monotonic_ns() < deadline_ns) asm volatile("pause");
+    while (monotonic_ns() < deadline_ns) syscall_wait_step();
     return 0;
 }
 

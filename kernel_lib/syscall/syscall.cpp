@@ -1,12 +1,13 @@
 #include "syscall.h"
 
 #include "../arch/x86_64/cpu.h"
+#include "../arch/x86_64/percpu.h"
 #include "../arch/x86_64/simd.h"
 #include "../mm/paging.h"
 #include "bareflow/kernel.h"
 #include "errno.h"
 
-extern "C" char syscall_entry[];
+extern "C" char syscall_entry[], syscall_bsp_stack_top[];
 extern "C" uint64_t syscall_xsave_size;
 extern "C" uint8_t syscall_use_xsave;
 uint64_t syscall_xsave_size;
@@ -20,6 +21,28 @@ constexpr int kMaxNr = 512;
 SyscallFn table[kMaxNr];
 bool reported[kMaxNr];
 uint64_t calls;
+
+// One lock around every handler: kernel_lib's state (page tables, frames, files, console) has
+// no finer locking. A ticket lock, so cores take turns in arrival order; `owner` lets a handler
+// that waits (syscall_wait_step, syscall_unlocked) hand the lock on and take it back.
+struct alignas(64) BigLock {
+    uint32_t next, serving;
+    int owner;  // PerCpu::index of the holder, -1 when free
+};
+BigLock big{0, 0, -1};
+
+void big_lock(PerCpu *me) {
+    uint32_t t = __atomic_fetch_add(&big.next, 1, __ATOMIC_RELAXED);
+    while (__atomic_load_n(&big.serving, __ATOMIC_ACQUIRE) != t) asm volatile("pause");
+    big.owner = me->index;
+}
+
+void big_unlock() {
+    big.owner = -1;
+    __atomic_store_n(&big.serving, big.serving + 1, __ATOMIC_RELEASE);
+}
+
+bool holds_lock(PerCpu *me) { return __atomic_load_n(&big.owner, __ATOMIC_RELAXED) == me->index; }
 
 struct Name { int nr; const char *name; };
 constexpr Name kNames[] = {
@@ -41,6 +64,14 @@ bool g_trace;
 void syscall_trace(bool on) { g_trace = on; }
 
 extern "C" int64_t syscall_dispatch(const SyscallFrame *f) {
+    PerCpu *me = this_cpu();
+    big_lock(me);
+    int64_t r = syscall_handle(f);
+    big_unlock();
+    return r;
+}
+
+int64_t syscall_handle(const SyscallFrame *f) {
     calls++;
     if (f->nr >= 0 && f->nr < kMaxNr && table[f->nr]) {
         int64_t r = table[f->nr](*f);
@@ -58,7 +89,33 @@ extern "C" int64_t syscall_dispatch(const SyscallFrame *f) {
     return -kENOSYS;
 }
 
+void syscall_wait_step() {
+    if (!bare_metal()) {  // hosted, GS is not ours
+        asm volatile("pause");
+        return;
+    }
+    PerCpu *me = this_cpu();
+    bool held = holds_lock(me);
+    if (held) big_unlock();
+    asm volatile("pause");
+    if (held) big_lock(me);
+}
+
+bool syscall_unlock() {
+    if (!bare_metal() || !holds_lock(this_cpu())) return false;
+    big_unlock();
+    return true;
+}
+
+void syscall_relock(bool held) {
+    if (held) big_lock(this_cpu());
+}
+
 void syscall_init() {
+    g_percpu[0].index = 0;
+    g_percpu[0].tid = 1;
+    g_percpu[0].syscall_stack_top = uint64_t(syscall_bsp_stack_top);
+    set_this_cpu(&g_percpu[0]);  // before the first system call: entry.S finds its stack there
     syscall_use_xsave = simd::xsave_enabled();
     syscall_xsave_size = simd::save_area_size();
     cpu::wrmsr(0xC0000080, cpu::rdmsr(0xC0000080) | 1);   // EFER.SCE
@@ -70,6 +127,7 @@ void syscall_init() {
     register_io_syscalls();
     register_file_syscalls();
     register_time_syscalls();
+    register_thread_syscalls();
 }
 
 bool user_readable(const void *p, uint64_t n) {

@@ -5,6 +5,7 @@
 #include "cpu.h"
 #include "panic.h"
 #include "../../smp/ap_boot.h"
+#include "../../mm/paging.h"
 #include "../../smp/lapic.h"
 
 namespace bf {
@@ -30,6 +31,15 @@ extern "C" void trap_handler(TrapFrame *f) {
         return;
     }
     if (f->vector == lapic::kSpuriousVector) return;  // no EOI for a spurious interrupt
+    // A stale translation: another core made the page accessible (mprotect) after this one had
+    // cached the old entry. The tables allow the access now: drop the entry and retry.
+    if (f->vector == 14 && !(f->error & (8 | 16))) {
+        uint64_t va = cpu::read_cr(2);
+        if (paging::accessible(va, f->error & 2)) {
+            asm volatile("invlpg (%0)" ::"r"(va) : "memory");
+            return;
+        }
+    }
     char what[96];
     const char *name = f->vector < 32 ? kNames[f->vector] : "unexpected interrupt";
     if (f->vector == 14) {

@@ -6,8 +6,9 @@
 // (one barrier per call). Workers between calls spin briefly (pause), then sleep: hosted in a
 // futex, bare metal in `hlt`, woken by an IPI.
 //
-// Rules for fn: it runs on any core, so it must not make system calls (bare metal: a syscall on
-// an application processor is a panic), allocate, print, or call run() (not reentrant).
+// Rules for fn: it runs on any core, so it must not allocate, print, or call run() (not
+// reentrant), and should not make system calls (bare metal: they work, but one lock serializes
+// them across cores).
 #pragma once
 #include <stdint.h>
 
