@@ -39,6 +39,11 @@ int list(const char *dir, void (*fn)(const char *name, bool is_dir, uint64_t siz
 int write_atomic(const char *path, const void *data, size_t n);
 int sync();                                       // everything on disk (FAT clean bit set)
 
+// n bytes (rounded up to 64), 64-byte aligned, for data streamed end to end (model weights, the
+// read-bandwidth probe); freed with free(). Hosted, from 8 MiB on, advised onto 2 MiB pages
+// (Linux THP) before the first touch. nullptr when out of memory.
+void *alloc_streamed(size_t n);
+
 // A whole file in memory, owned and move-only. The buffer is 64-byte aligned because model
 // weights are used in place (no copy) and the kernels' vector loads want aligned rows.
 class Bytes {
