@@ -68,7 +68,7 @@ bool ensure_thread() {
 }  // namespace
 
 void stop() {
-    if (!queue || stopping) return;
+    if (stopping) return;
     pthread_mutex_lock(&lock);
     stopping = true;
     pthread_mutex_unlock(&lock);

@@ -171,6 +171,7 @@ extern "C" [[noreturn]] void kernel_main(const bf_bootinfo *bi) {
     if (cmdline_has("test=smp")) smp::boot_test("smp");
     if (cmdline_has("test=ap-fault")) smp::boot_test("fault");
     if (cmdline_has("test=ap-syscall")) smp::boot_test("call");
+    if (cmdline_has("test=pool-stress")) smp::boot_test("pool-stress");
     print_boot_timing(tsc_entry, usable);
     const char *force = cmdline_has("disk=bios") ? "bios" : cmdline_has("disk=virtio") ? "virtio" : nullptr;
     storage::init(uint8_t(g_boot.boot_drive), g_boot.disk_signature, g_boot.part1_lba,

@@ -14,8 +14,8 @@ bool on_bsp();
 // SIPI, so it never arrives and the timeout path (report, INIT, fewer cores) runs.
 void test_withhold_sipi();
 
-// kernel command line test=smp|ap-fault|ap-syscall (smp_test.cpp): what = "smp", "fault" or
-// "call".
+// kernel command line test=smp|ap-fault|ap-syscall|pool-stress (smp_test.cpp): what = "smp",
+// "fault", "call" or "pool-stress".
 void boot_test(const char *what);
 
 }  // namespace bf::smp

@@ -9,6 +9,9 @@
 // `finished`, and run() returns when all have. A worker spins on `ticket` (pause) for
 // kSpinMicros after its last job, so back-to-back operations of a forward pass (tens of
 // microseconds apart) never pay a wake-up; then it sleeps.
+//
+// Bare metal, lend() hands an idle worker's core to a program thread (clone, smp/thread.cpp)
+// until the thread ends; run() leaves lent workers out meanwhile.
 #include "smp.h"
 
 #include "../arch/x86_64/cpu.h"
@@ -62,6 +65,7 @@ void (*bare_sync_tlb)();  // the BSP may have unmapped pages since this core las
 
 inline void pause() { asm volatile("pause" ::: "memory"); }
 inline uint32_t load(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+inline auto lent_fn(int w) { return __atomic_load_n(&workers[w].lent_fn, __ATOMIC_SEQ_CST); }
 
 // Set before any worker starts (workers only read it).
 void set_spin_budget() {
@@ -100,7 +104,7 @@ void start_hosted_workers() {
     for (;;) {
         uint32_t t;
         uint64_t idle_since = cpu::rdtsc();
-        while ((t = load(&ticket)) == seen && !__atomic_load_n(&workers[w].lent_fn, __ATOMIC_SEQ_CST)) {
+        while ((t = load(&ticket)) == seen && !lent_fn(w)) {
             if (cpu::rdtsc() - idle_since < spin_cycles) {
                 pause();
                 continue;
@@ -109,14 +113,14 @@ void start_hosted_workers() {
             // then reads `sleeping` (all sequentially consistent), so either we see the new
             // ticket here or run() sees us asleep and wakes us.
             __atomic_store_n(&workers[w].sleeping, 1u, __ATOMIC_SEQ_CST);
-            if (load(&ticket) == seen && !__atomic_load_n(&workers[w].lent_fn, __ATOMIC_SEQ_CST)) {
+            if (load(&ticket) == seen && !lent_fn(w)) {
                 if (bare_metal()) bare_halt();  // sti; hlt: the wake IPI ends it
                 else hosted::futex_wait(&ticket, seen);
             }
             __atomic_store_n(&workers[w].sleeping, 0u, __ATOMIC_SEQ_CST);
             idle_since = cpu::rdtsc();
         }
-        if (void (*fn)(void *) = __atomic_load_n(&workers[w].lent_fn, __ATOMIC_SEQ_CST)) {
+        if (void (*fn)(void *) = lent_fn(w)) {
             // run() leaves a lent worker out (it caps its threads below it), so no job waits
             // for this one; `seen` stays, and the next ticket is read afresh below.
             fn(workers[w].lent_arg);

@@ -2,7 +2,9 @@
 // command line (tests/boot/smp.test): `test=smp` runs one pool job on every core and reports
 // which cores took part and whether each has the BSP's XCR0; `test=ap-fault` makes an AP fault,
 // which must end in a panic naming it; `test=ap-syscall` makes the APs' tasks call getpid, which
-// runs on their own syscall stacks, one core at a time (syscall/syscall.cpp), and returns 1.
+// runs on their own syscall stacks, one core at a time (syscall/syscall.cpp), and returns 1;
+// `test=pool-stress` runs thousands of tiny jobs of uneven sizes at every thread count, some after
+// the workers went to sleep, and counts how often each index ran.
 #include "../arch/x86_64/cpu.h"
 #include "../time/tsc.h"
 #include "ap_boot.h"
@@ -52,9 +54,41 @@ void task(void *ctx, int) {
         asm volatile("pause");
 }
 
+// Pool stress: job sizes 1..3*cores+2 at every thread count; each index must run exactly once.
+struct Stress {
+    uint32_t hits[256];
+};
+
+void stress_task(void *ctx, int i) { __atomic_add_fetch(&static_cast<Stress *>(ctx)->hits[i], 1u, __ATOMIC_RELAXED); }
+
+void stress() {
+    static Stress st;  // kernel_lib has no heap of its own before the program
+    const int cores = pool::cores_online();
+    int jobs = 0, wrong = 0, slept = 0;
+    for (int threads = 1; threads <= cores; threads++) {
+        pool::set_threads(threads);
+        for (int k = 0; k < 2000; k++) {
+            const int count = 1 + (k * 7 + threads) % (3 * cores + 2);
+            for (int i = 0; i < count; i++) st.hits[i] = 0;
+            if (k % 500 == 499) {  // past the workers' spin budget: they halt, the job wakes them
+                uint64_t t0 = cpu::rdtsc();
+                while (tsc_to_us(cpu::rdtsc() - t0) < 1000) asm volatile("pause");
+                slept++;
+            }
+            pool::run(count, stress_task, &st);
+            jobs++;
+            for (int i = 0; i < count; i++) wrong += st.hits[i] != 1;
+        }
+    }
+    pool::set_threads(cores);
+    kprintf("test: pool stress: %d jobs of 1..%d indices at 1..%d threads (%d after the workers slept): "
+            "%d indices not run exactly once\n", jobs, 3 * cores + 2, cores, slept, wrong);
+}
+
 }  // namespace
 
 void boot_test(const char *what) {
+    if (what[0] == 'p') return stress();
     Probe p{};
     p.mode = what[0] == 'f' ? Mode::kFault : what[0] == 'c' ? Mode::kSyscall : Mode::kCount;
     p.want = pool::set_threads(pool::cores_online());

@@ -24,7 +24,7 @@ uint64_t calls;
 
 // One lock around every handler: kernel_lib's state (page tables, frames, files, console) has
 // no finer locking. A ticket lock, so cores take turns in arrival order; `owner` lets a handler
-// that waits (syscall_wait_step, syscall_unlocked) hand the lock on and take it back.
+// that waits (syscall_wait_step, syscall_unlock/relock) hand the lock on and take it back.
 struct alignas(64) BigLock {
     uint32_t next, serving;
     int owner;  // PerCpu::index of the holder, -1 when free
@@ -63,15 +63,9 @@ uint64_t syscall_count() { return calls; }
 bool g_trace;
 void syscall_trace(bool on) { g_trace = on; }
 
-extern "C" int64_t syscall_dispatch(const SyscallFrame *f) {
-    PerCpu *me = this_cpu();
-    big_lock(me);
-    int64_t r = syscall_handle(f);
-    big_unlock();
-    return r;
-}
+namespace {
 
-int64_t syscall_handle(const SyscallFrame *f) {
+int64_t handle(const SyscallFrame *f) {
     calls++;
     if (f->nr >= 0 && f->nr < kMaxNr && table[f->nr]) {
         int64_t r = table[f->nr](*f);
@@ -87,6 +81,15 @@ int64_t syscall_handle(const SyscallFrame *f) {
         kprintf("syscall: %s (%ld) is not implemented: -ENOSYS\n", name_of(f->nr), (long)f->nr);
     }
     return -kENOSYS;
+}
+
+}  // namespace
+
+extern "C" int64_t syscall_dispatch(const SyscallFrame *f) {
+    big_lock(this_cpu());
+    int64_t r = handle(f);
+    big_unlock();
+    return r;
 }
 
 void syscall_wait_step() {

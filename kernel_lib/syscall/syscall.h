@@ -22,7 +22,6 @@ void syscall_trace(bool on);  // "strace" on the kernel command line: log every 
 // the others in while it waits: syscall_wait_step() in a polling loop (a pause with the lock
 // handed on), or held = syscall_unlock() ... syscall_relock(held) around a longer wait. Outside
 // a handler both are no-ops (the console's input loop also runs in the kernel's own REPL).
-int64_t syscall_handle(const SyscallFrame *f);  // the handler for f->nr, the lock held
 void syscall_wait_step();
 bool syscall_unlock();
 void syscall_relock(bool held);

@@ -23,6 +23,9 @@ struct PerCpu {
     uint32_t futex_woken;
 };
 
+static_assert(__builtin_offsetof(PerCpu, syscall_stack_top) == 16 &&
+              __builtin_offsetof(PerCpu, syscall_user_rsp) == 24, "syscall/entry.S reads these");
+
 constexpr int kMaxCpus = 64;          // pool::kMaxThreads
 extern PerCpu g_percpu[kMaxCpus];     // [0] the BSP, [w] pool worker w (smp/ap_boot.cpp)
 
