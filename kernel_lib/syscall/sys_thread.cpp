@@ -28,7 +28,9 @@ int64_t sys_clone(const SyscallFrame &f) {
     auto *parent_tid = reinterpret_cast<int *>(f.a2), *child_tid = reinterpret_cast<int *>(f.a3);
     if ((flags & (kVm | kSighand | kThread)) != (kVm | kSighand | kThread)) {
         static bool said;
-        if (!said) kprintf("clone: only threads (CLONE_VM|CLONE_SIGHAND|CLONE_THREAD): no processes on bare metal: -ENOSYS\n");
+        if (!said)
+            kprintf("clone: only threads (CLONE_VM|CLONE_SIGHAND|CLONE_THREAD), no processes on "
+                    "bare metal: -ENOSYS\n");
         said = true;
         return -kENOSYS;
     }
