@@ -15,6 +15,7 @@
 #include "hosted/hosted.h"
 #include "mm/paging.h"
 #include "mm/phys.h"
+#include "mm/vmspace.h"
 #include "smp/ap_boot.h"
 #include "smp/smp.h"
 #include "bareflow/pool.h"
@@ -168,6 +169,7 @@ extern "C" [[noreturn]] void kernel_main(const bf_bootinfo *bi) {
     if (pool::cores_online() != online)
         kprintf("smp: %d of %d workers entered the pool\n", pool::cores_online() - 1, online - 1);
     hw_record(smp::processors_found(), online);  // the records keep their order: hw, then boot
+    if (cmdline_has("test=vm-keep")) vm::boot_test_keep();
     if (cmdline_has("test=smp")) smp::boot_test("smp");
     if (cmdline_has("test=ap-fault")) smp::boot_test("fault");
     if (cmdline_has("test=ap-syscall")) smp::boot_test("call");

@@ -178,8 +178,13 @@ int64_t mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t 
         if (keep && !(free ? addr >= fresh_from : reserved(addr, len))) return -kENOMEM;
         if (!free) {
             if (flags & kMapFixedNoReplace) return -kEEXIST;
-            if (keep) zero_in_place(addr, len);
-            else release(addr, len);
+            if (keep) {  // reads zeros afterwards; PROT_NONE gets no commit below: revoke here
+                zero_in_place(addr, len);
+                if (prot == 0)
+                    for (uint64_t p = addr; p < addr + len; p += kPage) paging::protect(p, paging::kNone);
+            } else {
+                release(addr, len);
+            }
             if (!remove(addr, len)) return -kENOMEM;
         }
         a = addr;

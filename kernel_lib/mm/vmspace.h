@@ -26,5 +26,6 @@ uint64_t mapped_bytes();  // bytes of frames backing brk + mmap now
 // second core runs program code (smp/thread.cpp): its TLB may hold translations this core has
 // since removed, harmless as long as those addresses never come back with other contents.
 void keep_addresses();
+void boot_test_keep();  // vm_test.cpp: kernel command line test=vm-keep
 
 }  // namespace bf::vm
