@@ -269,6 +269,7 @@ extern "C" [[noreturn]] void ap_main(uint32_t ticket) {
     cpu::wrmsr(0xC0000082, uint64_t(syscall_entry));      // LSTAR, on this core's stack (GS)
     cpu::wrmsr(0xC0000084, 0x47700);                      // FMASK: TF DF IF NT AC cleared
     cpu::wrmsr(0xC0000100, 0);                            // FS base: no TLS on an AP
+    const uint64_t tlb_seen = paging::generation();       // flushed from here on
     asm volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
     lapic::init_ap();
     uint32_t apic = lapic::id();
@@ -284,9 +285,8 @@ extern "C" [[noreturn]] void ap_main(uint32_t ticket) {
     me->index = worker;
     me->apic_id = apic;
     me->syscall_stack_top = g_syscall_stack_top[ticket];
-    me->tlb_seen = paging::generation();
+    me->tlb_seen = tlb_seen;
     set_this_cpu(me);
-    asm volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
     g_worker_apic[worker] = apic;
     __atomic_add_fetch(&g_ready, 1, __ATOMIC_RELEASE);
     pool::worker_main(worker);

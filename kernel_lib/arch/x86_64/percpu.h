@@ -5,6 +5,8 @@
 #pragma once
 #include <stdint.h>
 
+#include "cpu.h"
+
 namespace bf {
 
 struct PerCpu {
@@ -37,8 +39,7 @@ inline PerCpu *this_cpu() {
 
 inline void set_this_cpu(PerCpu *p) {
     p->self = p;
-    uint64_t v = uint64_t(p);
-    asm volatile("wrmsr" ::"c"(0xC0000101u), "a"(uint32_t(v)), "d"(uint32_t(v >> 32)));
+    cpu::wrmsr(0xC0000101, uint64_t(p));  // IA32_GS_BASE
 }
 
 }  // namespace bf
