@@ -93,7 +93,7 @@ int64_t wait(const int *word, int expected, uint64_t deadline_ns) {
         uint64_t now = monotonic_ns();
         if (deadline_ns && now >= deadline_ns) break;
         if (deadline_ns || me->index == 0 || now - t0 < 50000) asm volatile("pause");
-        else asm volatile("sti; hlt; cli" ::: "memory");  // the wake IPI (or another) ends it
+        else smp::idle_halt();  // the wake IPI (or another) ends it
     }
     syscall_relock(held);
     woken = __atomic_load_n(&me->futex_woken, __ATOMIC_SEQ_CST);  // a wake just after the deadline counts
