@@ -95,6 +95,6 @@ for (shape, weights, where), m in rows.items():
           n["threads"] if n else "-", f(n, "tg_tok_s"),
           q(j, n, "tg_tok_s"), f(n, "pp_tok_s"), q(j, n, "pp_tok_s"), f(n, "pct_bandwidth")))
 print("(tokens/s, mean over the repetitions; % bw = weight bytes per token x tg / the read bandwidth "
-      "measured in the same run on as many cores; % pk = pp x multiply-adds per token / the int8 dot "
+      "probed before each repetition on as many cores (median); % pk = pp x multiply-adds per token / the int8 dot "
       "(quantized) or fp32 FMA peak measured in the same run; N = every core the pool uses, JIT)")
 EOF
