@@ -13,6 +13,7 @@
 #include "bareflow/profile.h"
 #include "jit/dispatch.h"
 #include "jit/jit.h"
+#include "jit/kernels/quant.h"
 #include "llm/generate.h"
 #include "llm/gguf.h"
 #include "llm/loader.h"
@@ -72,10 +73,11 @@ void prompt(const bf::llm::Model &model, bf::llm::RunState &st, int pp) {
 // The weights' stored type in lower case ("f32", "q8_0", "q4_k"), "mixed" when the matrices
 // differ (e.g. a Q4_K_M file), for the llm_bench record.
 std::string weights_name(const bf::llm::Model &m) {
-    uint32_t t = m.weights.wcls.type;
+    namespace Q = bf::kern::quant;
+    uint32_t t = Q::stored_type(m.weights.wcls.type);  // the file's type name (q4_0 for regrouped Q4_0)
     bool mixed = false;
     for (const bf::llm::Layer &y : m.weights.layers)
-        for (const bf::llm::Matrix *x : {&y.wq, &y.wk, &y.wv, &y.wo, &y.w1, &y.w2, &y.w3}) mixed |= x->type != t;
+        for (const bf::llm::Matrix *x : {&y.wq, &y.wk, &y.wv, &y.wo, &y.w1, &y.w2, &y.w3}) mixed |= Q::stored_type(x->type) != t;
     if (mixed) return "mixed";
     const char *n = bf::llm::gguf::type_name(t);
     std::string s = n ? n : "?";

@@ -129,6 +129,7 @@ bool type_ops(uint32_t type, TypeOps &o) {
     case quant::BF16: o = {kBF16, B::matvec_bf16, B::matmat_bf16}; return true;
     case quant::Q8_0: o = {kQ8_0, B::matvec_q8_0, B::matmat_q8_0}; return true;
     case quant::Q4_0: o = {kQ8_0, B::matvec_q4_0, B::matmat_q4_0}; return true;
+    case quant::Q4_0_X8: o = {kQ8_0, B::matvec_q4_0x8, B::matmat_q4_0x8}; return true;
     case quant::Q5_0: o = {kQ8_0, B::matvec_q5_0, B::matmat_q5_0}; return true;
     case quant::Q4_1: o = {kQ8_1, B::matvec_q4_1, B::matmat_q4_1}; return true;
     case quant::Q5_1: o = {kQ8_1, B::matvec_q5_1, B::matmat_q5_1}; return true;

@@ -53,7 +53,9 @@ bool is_gguf(const unsigned char *head, size_t n) { return n >= 4 && !memcmp(hea
 bool any(const unsigned char *, size_t) { return true; }
 
 bool read_gguf(LoadedModel &out, std::string &err) {
-    return out.gguf.parse(out.file.data(), out.file.size(), err) && load_gguf_model(out.gguf, out.model, err);
+    if (!out.gguf.parse(out.file.data(), out.file.size(), err) || !load_gguf_model(out.gguf, out.model, err)) return false;
+    regroup_weights(out.model.weights, out.file.data(), out.file.size());
+    return true;
 }
 
 bool read_llama2c(LoadedModel &out, std::string &err) {

@@ -222,4 +222,21 @@ bool load_gguf_model(const gguf::File &f, Model &out, std::string &err) {
     return true;
 }
 
+void regroup_weights(Weights &w, uint8_t *file, size_t size) {
+    std::vector<Matrix *> all{&w.token_embedding, &w.wcls};
+    for (Layer &y : w.layers)
+        for (Matrix *m : {&y.wq, &y.wk, &y.wv, &y.wo, &y.w1, &y.w2, &y.w3}) all.push_back(m);
+    for (Matrix *m : all) {
+        if (m->type != kern::quant::Q4_0 || m->cols % kern::quant::QK_K) continue;
+        const uintptr_t at = reinterpret_cast<uintptr_t>(m->data), base = reinterpret_cast<uintptr_t>(file);
+        const size_t bytes = size_t(m->rows) * m->row_bytes;
+        if (at < base || at - base > size || bytes > size - (at - base)) continue;  // not in the buffer: left as is
+        const void *data = m->data;
+        uint8_t *p = file + (at - base);
+        for (int r = 0; r < m->rows; r++) kern::quant::regroup_q4_0(p + size_t(r) * m->row_bytes, m->cols);
+        for (Matrix *same : all)  // a tied classifier is the embedding: one regroup, both retyped
+            if (same->data == data) same->type = kern::quant::Q4_0_X8;
+    }
+}
+
 }  // namespace bf::llm

@@ -15,4 +15,10 @@ namespace bf::llm {
 // cannot multiply yet.
 bool load_gguf_model(const gguf::File &f, Model &out, std::string &err);
 
+// After load_gguf_model: every Q4_0 matrix whose rows are whole groups of 8 blocks (cols a
+// multiple of 256) regrouped in place for the kernels (quant.h block_q4_0x8) and retyped
+// Q4_0_X8; the bytes change order, not size. `file` (size bytes) is the writable buffer the
+// model's tensors point into; the GGUF metadata still says Q4_0 (what the file stores).
+void regroup_weights(Weights &w, uint8_t *file, size_t size);
+
 }  // namespace bf::llm

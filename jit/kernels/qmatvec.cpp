@@ -213,9 +213,14 @@ void quantize_q8_1(void *y, const float *x, int n) {
 //
 // Q5_0 takes the same path: values 0..31 (bit 4 from qh: bit j for value j) and -16. Its byte
 // products still fit: 2 * 31 * 127 per pair of bytes, two such sums per int16 lane, 15748.
-template <int M, typename Block>
+//
+// Q4_0_X8 (kX8: Q4_0 regrouped at load, quant.h block_q4_0x8) is the same computation on the
+// layout made for it: a group's 8 scales are one 16-byte load in pair_sums' lane order, and two
+// blocks' nibbles one 32-byte load (no gather of scales 18 bytes apart, no lane insert).
+template <int M, typename Block, bool kX8 = false>
 void pair_rows(float *out, const block_q8_0 *x, const Block *w, int nb, int d) {
     constexpr bool kQ5 = requires(const Block &b) { b.qh; };
+    static_assert(!kX8 || !kQ5);
     constexpr int kOffset = kQ5 ? 16 : 8;
     constexpr int kEO[8] = {0, 2, 4, 6, 1, 3, 5, 7};  // the block in lane k of a group of 8 (pair_sums' order)
     for (int c0 = 0; c0 < nb; c0 += kChunk) {
@@ -245,10 +250,17 @@ void pair_rows(float *out, const block_q8_0 *x, const Block *w, int nb, int d) {
             for (int m = 0; m < M; m++) acc[m] = 0.0f;
             // Blocks b0 + J and b0 + J + 1 (J even; the second a zero block past the row's end)
             // against activation pair (b0 + J) / 2: lanes 0-3 block J, 4-7 block J + 1.
+            // Group b0 of a regrouped row starts where its first block would (the same bytes).
+            auto group_x8 = [&](int b0) { return reinterpret_cast<const quant::block_q4_0x8 *>(r + b0); };
             auto pair = [&](int b0, int J, bool two, i32x8 (&p)[M][4]) {
-                const u8x16 q0 = load<u8x16>(r[b0 + J].qs), q1 = two ? load<u8x16>(r[b0 + J + 1].qs) : u8x16(0);
-                const u8x32 q = __builtin_shufflevector(q0, q1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-                                                        17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
+                u8x32 q;
+                if constexpr (kX8) {
+                    q = load<u8x32>(group_x8(b0)->qs[J]);
+                } else {
+                    const u8x16 q0 = load<u8x16>(r[b0 + J].qs), q1 = two ? load<u8x16>(r[b0 + J + 1].qs) : u8x16(0);
+                    q = __builtin_shufflevector(q0, q1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+                                                19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
+                }
                 u8x32 lo = q & 15, hi = q >> 4;
                 if constexpr (kQ5) {  // bits 0-15 of each block's qh go with its low nibbles, 16-31 with the high
                     uint32_t h0, h1 = 0;
@@ -262,7 +274,9 @@ void pair_rows(float *out, const block_q8_0 *x, const Block *w, int nb, int d) {
             };
             auto group = [&](int b0, int nb8) {
                 f32x8 dw;
-                if (nb8 == 8) {
+                if constexpr (kX8) {
+                    dw = h2f8(group_x8(b0)->d);  // nb8 == 8: rows of whole groups
+                } else if (nb8 == 8) {
                     dw = h2f8_blocks<Block, true>(r + b0);
                 } else {
                     fp16_t dh[8] = {};
@@ -306,7 +320,7 @@ void pair_rows(float *out, const block_q8_0 *x, const Block *w, int nb, int d) {
     }                                                                                         \
     void matmat_##type(float *out, const void *xq, const void *w, int n, int d, int m) { __VA_ARGS__; }
 BF_Q32(q8_0, q8_signed<block_q8_0>(out, xq, w, n, d, m, [](const block_q8_0 &b) { return load<i8x32>(b.qs); }))
-template <typename Block>
+template <typename Block, bool kX8 = false>
 void pair_positions(float *out, const void *xq, const void *w, int n, int d, int m) {
     const int nb = n / QK8_0;
     const block_q8_0 *x = static_cast<const block_q8_0 *>(xq);
@@ -314,15 +328,16 @@ void pair_positions(float *out, const void *xq, const void *w, int n, int d, int
     for (int p = 0; p < m;) {  // 4 positions at a time, as positions() does
         const int k = m - p >= 4 ? 4 : m - p;
         switch (k) {
-        case 1: pair_rows<1>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
-        case 2: pair_rows<2>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
-        case 3: pair_rows<3>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
-        default: pair_rows<4>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
+        case 1: pair_rows<1, Block, kX8>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
+        case 2: pair_rows<2, Block, kX8>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
+        case 3: pair_rows<3, Block, kX8>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
+        default: pair_rows<4, Block, kX8>(out + size_t(p) * d, x + size_t(p) * nb, wb, nb, d); break;
         }
         p += k;
     }
 }
 BF_Q32(q4_0, pair_positions<block_q4_0>(out, xq, w, n, d, m))
+BF_Q32(q4_0x8, (pair_positions<block_q4_0, true>(out, xq, w, n, d, m)))
 BF_Q32(q5_0, pair_positions<block_q5_0>(out, xq, w, n, d, m))
 BF_Q32(q4_1, q8_min<block_q4_1>(out, xq, w, n, d, m, [](const block_q4_1 &b) { return values4(b.qs); }))
 BF_Q32(q5_1, q8_min<block_q5_1>(out, xq, w, n, d, m, [](const block_q5_1 &b) { return values5(b.qs, b.qh); }))

@@ -21,7 +21,12 @@ namespace bf::kern::quant {
 enum Type : uint32_t {
     F32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8,
     Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14, BF16 = 30,
+    // In memory only, never in a file (the GGUF reader knows ggml's ids alone): Q4_0 rows
+    // regrouped at load for the kernels, 8 blocks a group (block_q4_0x8 below).
+    Q4_0_X8 = 0x10000 | Q4_0,
 };
+// The type a file stores for a type in memory (Q4_0 for Q4_0_X8; the others are themselves).
+inline uint32_t stored_type(uint32_t t) { return t == Q4_0_X8 ? uint32_t(Q4_0) : t; }
 
 constexpr int QK4_0 = 32, QK4_1 = 32, QK5_0 = 32, QK5_1 = 32, QK8_0 = 32;
 constexpr int QK_K = 256;         // values per K-quant super-block
@@ -34,6 +39,17 @@ struct block_q4_0 {
     fp16_t d;             // scale
     uint8_t qs[QK4_0 / 2];  // nibbles
 };
+// 8 Q4_0 blocks regrouped (256 values, the same 144 bytes): the 8 scales first, in the order
+// 0, 2, 4, 6, 1, 3, 5, 7 (the lanes qsimd::pair_sums leaves the blocks' sums in), then the 8
+// blocks' nibbles in block order, so that one 16-byte load converts all scales and one 32-byte
+// load takes the nibbles of two blocks. Token generation streamed Q4_0 from DRAM 27-34% faster
+// this way (a harness, 768x2048 rows: 12.9 -> 16.3-17.3 GB/s; in cache 17-19 -> 25 GB/s).
+struct block_q4_0x8 {
+    fp16_t d[8];
+    uint8_t qs[8][QK4_0 / 2];
+};
+constexpr int kQ4_0X8Order[8] = {0, 2, 4, 6, 1, 3, 5, 7};  // block_q4_0x8::d[k] is block kQ4_0X8Order[k]'s
+
 struct block_q4_1 {
     fp16_t d, m;          // scale, minimum
     uint8_t qs[QK4_1 / 2];
@@ -100,6 +116,7 @@ static_assert(sizeof(block_q8_1) == 36, "block_q8_1");
 static_assert(sizeof(block_q8_K) == 292, "block_q8_K");
 
 static_assert(sizeof(block_q4_0) == 18, "block_q4_0");
+static_assert(sizeof(block_q4_0x8) == 8 * sizeof(block_q4_0), "block_q4_0x8");
 static_assert(sizeof(block_q4_1) == 20, "block_q4_1");
 static_assert(sizeof(block_q5_0) == 22, "block_q5_0");
 static_assert(sizeof(block_q5_1) == 24, "block_q5_1");
@@ -184,6 +201,7 @@ bf16_t fp32_to_bf16(float f);
 void dequantize_row_f16(const void *src, float *dst, int64_t n);
 void dequantize_row_bf16(const void *src, float *dst, int64_t n);
 void dequantize_row_q4_0(const void *src, float *dst, int64_t n);
+void dequantize_row_q4_0x8(const void *src, float *dst, int64_t n);
 void dequantize_row_q4_1(const void *src, float *dst, int64_t n);
 void dequantize_row_q5_0(const void *src, float *dst, int64_t n);
 void dequantize_row_q5_1(const void *src, float *dst, int64_t n);
@@ -231,6 +249,10 @@ void quantize_row_q8_1(const float *x, block_q8_1 *y, int64_t n);
 // iscale = -127 / m, q = iscale * x rounded to nearest even, d = 1 / iscale (fp32), bsums the
 // sums of each 16 q. An all-zero block is all zero.
 void quantize_row_q8_K(const float *x, block_q8_K *y, int64_t n);
+
+// A Q4_0 row of n values (a multiple of 256) regrouped in place as block_q4_0x8 (the same bytes
+// per row; the values and scales unchanged). False, row untouched, for other n.
+bool regroup_q4_0(void *row, int64_t n);
 
 // Round to nearest, ties to even, whatever the floating-point environment (|v| < 2^22).
 float round_nearest_even(float v);

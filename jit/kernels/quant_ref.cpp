@@ -53,7 +53,7 @@ int block_size(uint32_t type) {
     switch (type) {
     case F32: case F16: case BF16: return 1;
     case Q4_0: case Q4_1: case Q5_0: case Q5_1: case Q8_0: return 32;
-    case Q2_K: case Q3_K: case Q4_K: case Q5_K: case Q6_K: return QK_K;
+    case Q2_K: case Q3_K: case Q4_K: case Q5_K: case Q6_K: case Q4_0_X8: return QK_K;
     default: return 0;
     }
 }
@@ -63,6 +63,7 @@ int block_bytes(uint32_t type) {
     case F32: return 4;
     case F16: case BF16: return 2;
     case Q4_0: return sizeof(block_q4_0);
+    case Q4_0_X8: return sizeof(block_q4_0x8);
     case Q4_1: return sizeof(block_q4_1);
     case Q5_0: return sizeof(block_q5_0);
     case Q5_1: return sizeof(block_q5_1);
@@ -107,6 +108,41 @@ void dequantize_row_q4_0(const void *src, float *dst, int64_t n) {
             dst[j + QK4_0 / 2] = (float)((b.qs[j] >> 4) - 8) * d;
         }
     }
+}
+
+// Group g's block k as the file stores it.
+static block_q4_0 block_of_x8(const block_q4_0x8 &g, int k) {
+    block_q4_0 b;
+    for (int j = 0; j < 8; j++)
+        if (kQ4_0X8Order[j] == k) b.d = g.d[j];
+    memcpy(b.qs, g.qs[k], sizeof b.qs);
+    return b;
+}
+
+void dequantize_row_q4_0x8(const void *src, float *dst, int64_t n) {
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const block_q4_0x8 g = load_block<block_q4_0x8>(src, i);
+        for (int k = 0; k < 8; k++, dst += QK4_0) {
+            const block_q4_0 b = block_of_x8(g, k);
+            dequantize_row_q4_0(&b, dst, QK4_0);
+        }
+    }
+}
+
+bool regroup_q4_0(void *row, int64_t n) {
+    if (n <= 0 || n % QK_K) return false;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        unsigned char *p = static_cast<unsigned char *>(row) + i * int64_t(sizeof(block_q4_0x8));
+        block_q4_0 b[8];
+        memcpy(b, p, sizeof b);
+        block_q4_0x8 g;
+        for (int k = 0; k < 8; k++) {
+            g.d[k] = b[kQ4_0X8Order[k]].d;
+            memcpy(g.qs[k], b[k].qs, sizeof g.qs[k]);
+        }
+        memcpy(p, &g, sizeof g);
+    }
+    return true;
 }
 
 void dequantize_row_q4_1(const void *src, float *dst, int64_t n) {
@@ -289,6 +325,7 @@ bool dequantize_row(uint32_t type, const void *src, float *dst, int64_t n) {
     case F16: dequantize_row_f16(src, dst, n); return true;
     case BF16: dequantize_row_bf16(src, dst, n); return true;
     case Q4_0: dequantize_row_q4_0(src, dst, n); return true;
+    case Q4_0_X8: dequantize_row_q4_0x8(src, dst, n); return true;
     case Q4_1: dequantize_row_q4_1(src, dst, n); return true;
     case Q5_0: dequantize_row_q5_0(src, dst, n); return true;
     case Q5_1: dequantize_row_q5_1(src, dst, n); return true;
@@ -314,16 +351,16 @@ void quantize_q8_0(void *y, const float *x, int n) { quantize_row_q8_0(x, static
 
 // Row i of W against xq, through the dequantized integer values: the same per-block integer sums
 // as matvec_q*_0, written as the textbook formula.
-template <typename Block>
-static void matvec_ref(float *out, const void *xq, const void *w, int n, int d, uint32_t type) {
+// block(i, b): row i's block b as the file stores it.
+template <typename Block, typename BlockAt>
+static void matvec_ref(float *out, const void *xq, int n, int d, uint32_t type, BlockAt block) {
     const block_q8_0 *x = static_cast<const block_q8_0 *>(xq);
     const int nb = n / QK8_0;
     float row[QK8_0];
     for (int i = 0; i < d; i++) {
         float sum = 0.0f;
         for (int b = 0; b < nb; b++) {
-            Block wb;
-            memcpy(&wb, static_cast<const Block *>(w) + size_t(i) * nb + b, sizeof wb);
+            const Block wb = block(i, b);
             block_q8_0 xb;
             memcpy(&xb, &x[b], sizeof xb);
             // Dequantize with d = 1 to recover the integer values exactly.
@@ -337,12 +374,24 @@ static void matvec_ref(float *out, const void *xq, const void *w, int n, int d, 
         out[i] = sum;
     }
 }
+template <typename Block>
+static void matvec_ref(float *out, const void *xq, const void *w, int n, int d, uint32_t type) {
+    matvec_ref<Block>(out, xq, n, d, type, [&](int i, int b) {
+        return load_block<Block>(w, int64_t(i) * (n / QK8_0) + b);
+    });
+}
 
 void matvec_q8_0(float *out, const void *xq, const void *w, int n, int d) {
     matvec_ref<block_q8_0>(out, xq, w, n, d, Q8_0);
 }
 void matvec_q4_0(float *out, const void *xq, const void *w, int n, int d) {
     matvec_ref<block_q4_0>(out, xq, w, n, d, Q4_0);
+}
+// Q4_0_X8: the blocks back in file order, then Q4_0's reference (the same sums, in the same order).
+void matvec_q4_0x8(float *out, const void *xq, const void *w, int n, int d) {
+    matvec_ref<block_q4_0>(out, xq, n, d, Q4_0, [&](int i, int b) {
+        return block_of_x8(load_block<block_q4_0x8>(w, int64_t(i) * (n / QK_K) + b / 8), b % 8);
+    });
 }
 void matvec_q5_0(float *out, const void *xq, const void *w, int n, int d) {
     matvec_ref<block_q5_0>(out, xq, w, n, d, Q5_0);

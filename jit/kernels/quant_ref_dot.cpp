@@ -165,6 +165,7 @@ using namespace quant;
     }
 BF_REF_MATMAT(q8_0, size_t(n / QK8_0) * sizeof(block_q8_0))
 BF_REF_MATMAT(q4_0, size_t(n / QK8_0) * sizeof(block_q8_0))
+BF_REF_MATMAT(q4_0x8, size_t(n / QK8_0) * sizeof(block_q8_0))
 BF_REF_MATMAT(q5_0, size_t(n / QK8_0) * sizeof(block_q8_0))
 BF_REF_MATMAT(q4_1, size_t(n / QK8_1) * sizeof(block_q8_1))
 BF_REF_MATMAT(q5_1, size_t(n / QK8_1) * sizeof(block_q8_1))

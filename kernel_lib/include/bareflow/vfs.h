@@ -55,6 +55,7 @@ public:
     Bytes &operator=(const Bytes &) = delete;
     ~Bytes();
     const unsigned char *data() const { return p_; }
+    unsigned char *data() { return p_; }  // the owner may rearrange the bytes in place
     size_t size() const { return n_; }
 
 private:
