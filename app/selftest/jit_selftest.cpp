@@ -167,6 +167,11 @@ void run_cases(int reps) {
                 const Q::fp16_t d = Q::fp32_to_fp16(0.001f + float(g() % 1000) * 1e-5f);
                 std::memcpy(&b[i * bb + size_t(off)], &d, 2);
             }
+        for (size_t i = 0; type == Q::Q4_0_X8 && i < nb; i++)  // a group's other 7 scales
+            for (int k = 1; k < 8; k++) {
+                const Q::fp16_t d = Q::fp32_to_fp16(0.001f + float(g() % 1000) * 1e-5f);
+                std::memcpy(&b[i * bb + size_t(2 * k)], &d, 2);
+            }
         return b;
     };
     {
@@ -224,6 +229,8 @@ void run_cases(int reps) {
               {"matvec_q4_k 512x96", Q::Q4_K, K::ref::matvec_q4_k, D::matvec_q4_k},
               {"matvec_q5_k 512x96", Q::Q5_K, K::ref::matvec_q5_k, D::matvec_q5_k},
               {"matvec_q6_k 512x96", Q::Q6_K, K::ref::matvec_q6_k, D::matvec_q6_k}}},
+            {"quantize_q8_0 512", K::ref::quantize_q8_0, D::quantize_q8_0, 512, 512 / 32 * sizeof(Q::block_q8_0),
+             {{"matvec_q4_0x8 512x96", Q::Q4_0_X8, K::ref::matvec_q4_0x8, D::matvec_q4_0x8}}},
             {"to_bf16 288", K::ref::to_bf16, D::to_bf16, 288, 288 * 2,
              {{"matvec_bf16 288x96", Q::BF16, K::ref::matvec_bf16, D::matvec_bf16}}},
         };
@@ -269,6 +276,8 @@ void run_cases(int reps) {
         const Case cases[] = {
             {"matmat_q8_0 288x33 m7", Q::Q8_0, K::ref::matmat_q8_0, D::matmat_q8_0, K::ref::quantize_q8_0, 288, q80},
             {"matmat_q4_0 288x33 m7", Q::Q4_0, K::ref::matmat_q4_0, D::matmat_q4_0, K::ref::quantize_q8_0, 288, q80},
+            {"matmat_q4_0x8 512x33 m7", Q::Q4_0_X8, K::ref::matmat_q4_0x8, D::matmat_q4_0x8, K::ref::quantize_q8_0, 512,
+             512 / 32 * sizeof(Q::block_q8_0)},
             {"matmat_q5_0 288x33 m7", Q::Q5_0, K::ref::matmat_q5_0, D::matmat_q5_0, K::ref::quantize_q8_0, 288, q80},
             {"matmat_q4_1 288x33 m7", Q::Q4_1, K::ref::matmat_q4_1, D::matmat_q4_1, K::ref::quantize_q8_1, 288, q81},
             {"matmat_q5_1 288x33 m7", Q::Q5_1, K::ref::matmat_q5_1, D::matmat_q5_1, K::ref::quantize_q8_1, 288, q81},

@@ -57,6 +57,11 @@ std::vector<unsigned char> blocks(uint32_t type, int rows, int cols, unsigned se
             const Q::fp16_t d = Q::fp32_to_fp16(0.001f + float(g() % 1000) * 1e-5f);
             std::memcpy(&b[i * bb + size_t(off)], &d, 2);
         }
+    for (size_t i = 0; type == Q::Q4_0_X8 && i < nb; i++)  // a group's other 7 scales
+        for (int k = 1; k < 8; k++) {
+            const Q::fp16_t d = Q::fp32_to_fp16(0.001f + float(g() % 1000) * 1e-5f);
+            std::memcpy(&b[i * bb + size_t(2 * k)], &d, 2);
+        }
     return b;
 }
 
@@ -247,6 +252,7 @@ TEST(QuantKernels, OtherTypeMatvecsMatchTheReference) {
         {Q::Q5_1, K::matvec_q5_1, K::ref::matvec_q5_1, K::ref::quantize_q8_1, 32, 36},
         {Q::Q2_K, K::matvec_q2_k, K::ref::matvec_q2_k, K::ref::quantize_q8_k, 256, sizeof(Q::block_q8_K)},
         {Q::Q3_K, K::matvec_q3_k, K::ref::matvec_q3_k, K::ref::quantize_q8_k, 256, sizeof(Q::block_q8_K)},
+        {Q::Q4_0_X8, K::matvec_q4_0x8, K::ref::matvec_q4_0x8, K::ref::quantize_q8_0, 32, sizeof(Q::block_q8_0)},
         {Q::Q4_K, K::matvec_q4_k, K::ref::matvec_q4_k, K::ref::quantize_q8_k, 256, sizeof(Q::block_q8_K)},
         {Q::Q5_K, K::matvec_q5_k, K::ref::matvec_q5_k, K::ref::quantize_q8_k, 256, sizeof(Q::block_q8_K)},
         {Q::Q6_K, K::matvec_q6_k, K::ref::matvec_q6_k, K::ref::quantize_q8_k, 256, sizeof(Q::block_q8_K)},
@@ -295,6 +301,8 @@ TEST(QuantKernels, EveryTypeWithinLlamaCppNmse) {
     const Case cases[] = {
         {Q::Q8_0, K::matvec_q8_0, K::ref::matvec_q8_0, K::matmat_q8_0, K::ref::matmat_q8_0, K::ref::quantize_q8_0, 32, q80},
         {Q::Q4_0, K::matvec_q4_0, K::ref::matvec_q4_0, K::matmat_q4_0, K::ref::matmat_q4_0, K::ref::quantize_q8_0, 32, q80},
+        {Q::Q4_0_X8, K::matvec_q4_0x8, K::ref::matvec_q4_0x8, K::matmat_q4_0x8, K::ref::matmat_q4_0x8, K::ref::quantize_q8_0,
+         32, q80},
         {Q::Q5_0, K::matvec_q5_0, K::ref::matvec_q5_0, K::matmat_q5_0, K::ref::matmat_q5_0, K::ref::quantize_q8_0, 32, q80},
         {Q::Q4_1, K::matvec_q4_1, K::ref::matvec_q4_1, K::matmat_q4_1, K::ref::matmat_q4_1, K::ref::quantize_q8_1, 32, q81},
         {Q::Q5_1, K::matvec_q5_1, K::ref::matvec_q5_1, K::matmat_q5_1, K::ref::matmat_q5_1, K::ref::quantize_q8_1, 32, q81},
@@ -345,4 +353,39 @@ TEST(QuantKernels, EveryTypeWithinLlamaCppNmse) {
                 for (int i = 0; i < d; i++) EXPECT_EQ(got_m[size_t(i)], got[size_t(i)]) << "row " << i;
         }
     }
+}
+
+// Q4_0 regrouped at load (quant.h block_q4_0x8): the same values, the same products. The fast
+// and reference matvecs over the regrouped rows give exactly what they give over the file's
+// rows (the same integer sums, added in the same order), and the dequantized rows are equal.
+TEST(QuantKernels, RegroupedQ4_0IsTheSameMatrix) {
+    for (auto [n, d] : {std::pair{256, 1}, std::pair{768, 5}, std::pair{8192 + 256, 3}}) {
+        SCOPED_TRACE(n);
+        auto w = blocks(Q::Q4_0, d, n, 40);
+        auto g = w;
+        const size_t row = size_t(n / 32) * sizeof(Q::block_q4_0);
+        for (int r = 0; r < d; r++) ASSERT_TRUE(Q::regroup_q4_0(g.data() + r * row, n));
+        EXPECT_NE(g, w);
+        std::vector<float> a(static_cast<size_t>(n)), b(a.size());
+        for (int r = 0; r < d; r++) {
+            ASSERT_TRUE(Q::dequantize_row(Q::Q4_0, w.data() + r * row, a.data(), n));
+            ASSERT_TRUE(Q::dequantize_row(Q::Q4_0_X8, g.data() + r * row, b.data(), n));
+            EXPECT_EQ(a, b) << "row " << r;
+        }
+        auto x = rnd(size_t(n), 41);
+        std::vector<unsigned char> xq(size_t(n / 32) * sizeof(Q::block_q8_0));
+        K::ref::quantize_q8_0(xq.data(), x.data(), n);
+        std::vector<float> want(static_cast<size_t>(d)), got(want.size());
+        K::ref::matvec_q4_0(want.data(), xq.data(), w.data(), n, d);
+        K::ref::matvec_q4_0x8(got.data(), xq.data(), g.data(), n, d);
+        EXPECT_EQ(got, want);
+        K::matvec_q4_0(want.data(), xq.data(), w.data(), n, d);
+        K::matvec_q4_0x8(got.data(), xq.data(), g.data(), n, d);
+        EXPECT_EQ(got, want);
+    }
+    std::vector<unsigned char> r(18 * 12, 7);
+    const auto before = r;
+    EXPECT_FALSE(Q::regroup_q4_0(r.data(), 12 * 32));  // not whole groups of 8 blocks
+    EXPECT_FALSE(Q::regroup_q4_0(r.data(), 0));
+    EXPECT_EQ(r, before);
 }
