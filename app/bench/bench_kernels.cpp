@@ -243,7 +243,7 @@ void bench_matvec(int n, int d) {
 // Quantized weights (GGUF types): matvec (token generation: GB/s of weights, % of the read
 // bandwidth) and matmat for a 32-position prompt batch ("m32": GFLOP/s of the integer work,
 // counted as 2 n d m). Weights: random floats quantized by the converter's quantizers where
-// there is one (Q8_0, Q4_0, Q4_K), fp16-rounded for F16, random bytes with sane scales for
+// there is one (Q8_0, Q4_0 (and regrouped: q4_0x8), Q4_K), fp16-rounded for F16, random bytes with sane scales for
 // Q5_K/Q6_K (speed does not depend on the values).
 namespace Q = bf::kern::quant;
 struct QType {
@@ -258,6 +258,8 @@ struct QType {
 const QType kQTypes[] = {
     {"q8_0", Q::Q8_0, bf::jit::k_matvec_q8_0, bf::jit::k_matmat_q8_0, K::matvec_q8_0, K::matmat_q8_0, K::quantize_q8_0, 34, 32},
     {"q4_0", Q::Q4_0, bf::jit::k_matvec_q4_0, bf::jit::k_matmat_q4_0, K::matvec_q4_0, K::matmat_q4_0, K::quantize_q8_0, 34, 32},
+    {"q4_0x8", Q::Q4_0_X8, bf::jit::k_matvec_q4_0x8, bf::jit::k_matmat_q4_0x8, K::matvec_q4_0x8, K::matmat_q4_0x8,
+     K::quantize_q8_0, 34, 32},  // Q4_0 as the loader regroups it (rows of whole 256-value groups)
     {"q4_k", Q::Q4_K, bf::jit::k_matvec_q4_k, bf::jit::k_matmat_q4_k, K::matvec_q4_k, K::matmat_q4_k, K::quantize_q8_k, 292, 256},
     {"q5_k", Q::Q5_K, bf::jit::k_matvec_q5_k, bf::jit::k_matmat_q5_k, K::matvec_q5_k, K::matmat_q5_k, K::quantize_q8_k, 292, 256},
     {"q6_k", Q::Q6_K, bf::jit::k_matvec_q6_k, bf::jit::k_matmat_q6_k, K::matvec_q6_k, K::matmat_q6_k, K::quantize_q8_k, 292, 256},
@@ -270,6 +272,10 @@ std::vector<unsigned char> qweights(const QType &t, int n, int d) {
     const auto f = rnd(size_t(n) * d, 7);
     if (t.type == Q::F16) {
         K::ref::to_f16(w.data(), f.data(), int(f.size()));
+    } else if (t.type == Q::Q4_0_X8) {  // Q4_0's quantizer, then the loader's regrouping
+        Q::quantize_row_weights(Q::Q4_0, f.data(), w.data(), int64_t(f.size()));
+        const size_t row = w.size() / size_t(d);
+        for (int r = 0; r < d; r++) Q::regroup_q4_0(w.data() + size_t(r) * row, n);
     } else if (!Q::quantize_row_weights(t.type, f.data(), w.data(), int64_t(f.size()))) {
         uint32_t g = 12345;
         for (auto &b : w) b = static_cast<unsigned char>((g = g * 1664525u + 1013904223u) >> 24);
