@@ -3,7 +3,11 @@
 // (positions after a batch continue identically), and the same guards.
 #include <math.h>
 
+#include <cstdio>
+#include <cstring>
+
 #include "jit/dispatch.h"
+#include "jit/kernels/quant.h"
 #include "llm/generate.h"
 #include "llm/loader.h"
 #include "llm/model.h"
@@ -154,3 +158,39 @@ TEST_P(QuantizedModels, BatchMatchesOnePositionAndFastMatchesReference) {
 INSTANTIATE_TEST_SUITE_P(EveryType, QuantizedModels,
                          ::testing::Values("f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "q4_1", "q5_1", "q2_K",
                                            "q3_K_S", "q4_K_S", "q5_K_S", "q6_K"));
+
+// The loader regroups Q4_0 matrices whose rows are whole 256-value groups (quant.h
+// block_q4_0x8; syn3M: dim 256, hidden 768, so all of them): every matrix is retyped, the
+// bytes are the file's values rearranged (the embedding lookup dequantizes the same rows),
+// and the GGUF metadata still names the stored type.
+TEST(QuantizedModels, LoaderRegroupsQ4_0) {
+    namespace Q = bf::kern::quant;
+    const std::string path = shared_path("gguf/quant/syn3M-q4_0.gguf");
+    LLM_REQUIRE_FILE(path);
+    bf::llm::LoadedModel lm;
+    std::string err;
+    bf::llm::LoadOptions opt;
+    opt.ctx = 16;
+    ASSERT_TRUE(bf::llm::load(path, "", lm, err, opt)) << err;
+    const bf::llm::Weights &w = lm.model.weights;
+    for (const bf::llm::Layer &y : w.layers)
+        for (const bf::llm::Matrix *x : {&y.wq, &y.wk, &y.wv, &y.wo, &y.w1, &y.w2, &y.w3}) EXPECT_EQ(x->type, Q::Q4_0_X8);
+    ASSERT_EQ(w.token_embedding.type, Q::Q4_0_X8);
+    EXPECT_EQ(lm.gguf.find_tensor("token_embd.weight")->type, uint32_t(Q::Q4_0));
+    // The file's own bytes, read again: row r dequantizes to the same values both ways.
+    std::FILE *f = std::fopen(path.c_str(), "rb");
+    ASSERT_NE(f, nullptr);
+    std::vector<unsigned char> file(lm.file.size());
+    ASSERT_EQ(std::fread(file.data(), 1, file.size(), f), file.size());
+    std::fclose(f);
+    const size_t off = static_cast<const unsigned char *>(w.token_embedding.data) - lm.file.data();
+    const int dim = lm.model.config.dim;
+    std::vector<float> a(static_cast<size_t>(dim)), b(static_cast<size_t>(dim));
+    for (int r : {0, 7, lm.model.config.vocab_size - 1}) {
+        const size_t at = off + size_t(r) * w.token_embedding.row_bytes;
+        ASSERT_TRUE(Q::dequantize_row(Q::Q4_0, file.data() + at, a.data(), dim));
+        ASSERT_TRUE(Q::dequantize_row(Q::Q4_0_X8, lm.file.data() + at, b.data(), dim));
+        EXPECT_EQ(a, b) << "row " << r;
+        EXPECT_NE(0, std::memcmp(file.data() + at, lm.file.data() + at, w.token_embedding.row_bytes));
+    }
+}
