@@ -217,12 +217,18 @@ void quantize_q8_1(void *y, const float *x, int n) {
 // Q4_0_X8 (kX8: Q4_0 regrouped at load, quant.h block_q4_0x8) is the same computation on the
 // layout made for it: a group's 8 scales are one 16-byte load in pair_sums' lane order, and two
 // blocks' nibbles one 32-byte load (no gather of scales 18 bytes apart, no lane insert).
+constexpr bool same_order(const int (&a)[8], const int (&b)[8]) {
+    for (int k = 0; k < 8; k++)
+        if (a[k] != b[k]) return false;
+    return true;
+}
 template <int M, typename Block, bool kX8 = false>
 void pair_rows(float *out, const block_q8_0 *x, const Block *w, int nb, int d) {
     constexpr bool kQ5 = requires(const Block &b) { b.qh; };
     static_assert(!kX8 || !kQ5);
     constexpr int kOffset = kQ5 ? 16 : 8;
     constexpr int kEO[8] = {0, 2, 4, 6, 1, 3, 5, 7};  // the block in lane k of a group of 8 (pair_sums' order)
+    static_assert(same_order(kEO, quant::kQ4_0X8Order), "block_q4_0x8 keeps its scales in this lane order");
     for (int c0 = 0; c0 < nb; c0 += kChunk) {
         const int cn = nb - c0 < kChunk ? nb - c0 : kChunk, np = (cn + 1) / 2;
         i8x32 xlo[M][kChunk / 2], xhi[M][kChunk / 2];  // M x 8 KB: in L1 for every row of the chunk
