@@ -85,13 +85,15 @@ $(B)/jit/%.cpp.o: jit/%.cpp Makefile llvm-bare/llvm.mk
 	$(CXX_K) $(KCXXFLAGS) $(LLVM_CXXFLAGS) -c -o $@ $<
 
 # One bitcode per vector class, so tile sizes follow the CPU the JIT finds (docs/kernels.md):
-# base (SSE2-sized tiles), avx2 (16-column GEMM tiles), avx512 (16 lanes). The avx2 and avx512
-# ones may use AVX2/FMA/F16C (jit/kernels/qsimd.h's quantized dot products); the JIT picks them
-# only on a CPU that has all three.
+# base (SSE2-sized tiles), avx2 (16-column GEMM tiles), avx512 (16 lanes), avx512vnni (avx512's
+# tiles, and the quantized dot products in vpdpbusd). They may use the intrinsics of
+# jit/kernels/qsimd.h for their flags: avx2 AVX2/FMA/F16C, avx512 also AVX512-F/BW/VL, avx512vnni
+# also AVX512-VNNI; the JIT picks each only on a CPU that has all of its features.
 BC_X86_V3       := -mavx2 -mfma -mf16c
 BC_FLAGS_base   :=
 BC_FLAGS_avx2   := -DBF_KERN_GEMM_NR=16 $(BC_X86_V3)
-BC_FLAGS_avx512 := -DBF_KERN_VEC_FLOATS=16 $(BC_X86_V3)
+BC_FLAGS_avx512 := -DBF_KERN_VEC_FLOATS=16 $(BC_X86_V3) -mavx512f -mavx512bw -mavx512vl
+BC_FLAGS_avx512vnni := $(BC_FLAGS_avx512) -mavx512vnni
 define kernel_bc
 $(B)/jit/$(1)/%.bc: jit/kernels/%.cpp $(wildcard jit/kernels/*.h) Makefile
 	@mkdir -p $$(@D)
@@ -100,9 +102,10 @@ $(B)/jit/$(1)/%.bc: jit/kernels/%.cpp $(wildcard jit/kernels/*.h) Makefile
 $(B)/jit/kernels-$(1).bc: $(patsubst jit/kernels/%.cpp,$(B)/jit/$(1)/%.bc,$(KERNEL_BC_SRC))
 	$$(LLVM_BIN)/llvm-link -o $$@ $$^
 endef
-$(foreach v,base avx2 avx512,$(eval $(call kernel_bc,$(v))))
+$(foreach v,base avx2 avx512 avx512vnni,$(eval $(call kernel_bc,$(v))))
 
-$(B)/jit/kernels_bc.S.o: $(B)/jit/kernels-base.bc $(B)/jit/kernels-avx2.bc $(B)/jit/kernels-avx512.bc
+$(B)/jit/kernels_bc.S.o: $(B)/jit/kernels-base.bc $(B)/jit/kernels-avx2.bc $(B)/jit/kernels-avx512.bc \
+                         $(B)/jit/kernels-avx512vnni.bc
 
 # vfs/ is the program's file API: ordinary hosted C++ (it runs after glibc start-up).
 $(B)/kernel_lib/vfs/%.cpp.o: kernel_lib/vfs/%.cpp Makefile

@@ -29,6 +29,7 @@
 extern "C" const char bf_kernels_bc_base[], bf_kernels_bc_base_end[];  // jit/kernels_bc.S
 extern "C" const char bf_kernels_bc_avx2[], bf_kernels_bc_avx2_end[];
 extern "C" const char bf_kernels_bc_avx512[], bf_kernels_bc_avx512_end[];
+extern "C" const char bf_kernels_bc_avx512vnni[], bf_kernels_bc_avx512vnni_end[];
 
 namespace bf::jit {
 
@@ -54,7 +55,8 @@ struct Bitcode {
 };
 Bitcode bitcodes[] = {{"base", bf_kernels_bc_base, bf_kernels_bc_base_end, 0},
                       {"avx2", bf_kernels_bc_avx2, bf_kernels_bc_avx2_end, 0},
-                      {"avx512", bf_kernels_bc_avx512, bf_kernels_bc_avx512_end, 0}};
+                      {"avx512", bf_kernels_bc_avx512, bf_kernels_bc_avx512_end, 0},
+                      {"avx512vnni", bf_kernels_bc_avx512vnni, bf_kernels_bc_avx512vnni_end, 0}};
 const Bitcode &bitcode(const char *name) {
     for (const Bitcode &b : bitcodes)
         if (!strcmp(b.name, name)) return b;
@@ -140,11 +142,13 @@ void make_variants() {
         vars.push_back(v);
     };
     const std::string d = bc_variant;
+    const bool wide = d == "avx512" || d == "avx512vnni";
     add(d.c_str(), bc_variant, 0, 0);
-    if (d == "avx512") add("avx512/v256", "avx512", 256, 0);  // 512-bit vectors can clock lower
+    if (wide) add((d + "/v256").c_str(), bc_variant, 256, 0);  // 512-bit vectors can clock lower
     if (d != "base") {
         add((d + "/v128").c_str(), bc_variant, 128, 0);  // narrower vectors can stream faster
-        if (d == "avx512") add("avx2", "avx2", 0, 0);
+        if (d == "avx512vnni") add("avx512", "avx512", 0, 0);  // the dot products without vpdpbusd
+        if (wide) add("avx2", "avx2", 0, 0);
         add("base", "base", 0, 0);                         // the baseline tiles, this CPU's code
     }
     add((d + "/pf1k").c_str(), bc_variant, 0, 1024);        // software prefetch distance (default 2048)
@@ -318,10 +322,14 @@ bool init(const Options &o, std::string &err) {
     }
     tm = std::move(*t);
     tm_builder = std::make_unique<JITTargetMachineBuilder>(*jtmb);
-    // The bitcode whose tile sizes fit this CPU's vector registers; avx2 and avx512 are built
-    // with AVX2, FMA and F16C (the quantized kernels' intrinsics), so they need all three.
+    // The bitcode whose tile sizes fit this CPU's vector registers; each is built with the
+    // features its intrinsics need (Makefile), so it needs them all: avx2 AVX2, FMA and F16C;
+    // avx512 also AVX512-F/BW/VL; avx512vnni also AVX512-VNNI (vpdpbusd).
     const bool v3 = has_feature(features, "+avx2") && has_feature(features, "+fma") && has_feature(features, "+f16c");
-    bc_variant = v3 && has_feature(features, "+avx512f") ? "avx512" : v3 ? "avx2" : "base";
+    const bool avx512 = v3 && has_feature(features, "+avx512f") && has_feature(features, "+avx512bw") &&
+                        has_feature(features, "+avx512vl");
+    const bool vnni = avx512 && has_feature(features, "+avx512vnni");
+    bc_variant = vnni ? "avx512vnni" : avx512 ? "avx512" : v3 ? "avx2" : "base";
     for (Bitcode &b : bitcodes) b.hash = fnv1a(b.begin, size_t(b.end - b.begin));
     identity = read_identity();
     make_variants();

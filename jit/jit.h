@@ -37,7 +37,7 @@ struct Options {
 // change one thing each, the trial measures which is fastest on this CPU.
 struct Variant {
     char name[16];          // "avx2", "avx2/v128", "base", "avx2/pf1k", ...
-    const char *bitcode;    // "base", "avx2" or "avx512"
+    const char *bitcode;    // "base", "avx2", "avx512" or "avx512vnni"
     int vector_bits;        // the "prefer-vector-width" given to LLVM; 0: the CPU's own
     int64_t prefetch;       // bf_tune_prefetch_ahead (jit/kernels/qmatvec_detail.h); 0: the default
 };
@@ -56,7 +56,7 @@ bool ready();
 const Options &options();
 const std::string &cpu_name();      // e.g. "znver4"
 const std::string &cpu_features();  // LLVM feature string, e.g. "+avx2,+fma,..."
-const char *bitcode_variant();      // which embedded kernel bitcode: "base", "avx2" or "avx512"
+const char *bitcode_variant();      // which embedded kernel bitcode: "base", "avx2", "avx512", "avx512vnni"
 
 struct Compiled {
     void *fn = nullptr;

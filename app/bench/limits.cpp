@@ -24,11 +24,12 @@ struct Probes {
     float (*fma12)(long, float, float);
     float (*fma6)(long, float, float);
     float (*read_sum)(const float *, long);
-    int lanes;  // floats per row of the FMA probes' vectors (4 SSE2, 8 AVX2, 16 AVX-512)
+    int lanes;      // floats per row of the FMA probes' vectors (4 SSE2, 8 AVX2, 16 AVX-512)
+    int dot_macs;   // multiply-adds per iteration of dot8 (256, or 512 with 512-bit vectors)
 };
 
 const Probes &aot() {
-    static const Probes p{&bf_peak_dot8, &bf_peak_fma12, &bf_peak_fma6, &bf_read_sum, bf_peak_lanes()};
+    static const Probes p{&bf_peak_dot8, &bf_peak_fma12, &bf_peak_fma6, &bf_read_sum, bf_peak_lanes(), bf_peak_dot_macs()};
     return p;
 }
 
@@ -39,10 +40,10 @@ const Probes *jit() {
     if (tried) return ok ? &p : nullptr;
     tried = true;
     if (!bf::jit::ready()) return nullptr;
-    const char *sym[5] = {BF_PROBE_SYMBOL(bf_peak_dot8), BF_PROBE_SYMBOL(bf_peak_fma12), BF_PROBE_SYMBOL(bf_peak_fma6),
-                          BF_PROBE_SYMBOL(bf_read_sum), BF_PROBE_SYMBOL(bf_peak_lanes)};
-    void *f[5] = {};
-    for (int i = 0; i < 5; i++) {
+    const char *sym[6] = {BF_PROBE_SYMBOL(bf_peak_dot8), BF_PROBE_SYMBOL(bf_peak_fma12), BF_PROBE_SYMBOL(bf_peak_fma6),
+                          BF_PROBE_SYMBOL(bf_read_sum), BF_PROBE_SYMBOL(bf_peak_lanes), BF_PROBE_SYMBOL(bf_peak_dot_macs)};
+    void *f[6] = {};
+    for (int i = 0; i < 6; i++) {
         bf::jit::Compiled c = bf::jit::compile(sym[i], {});
         if (!c.fn) {
             std::printf("limits: the JIT could not compile %s (%s): JIT limits not measured\n", sym[i], c.error.c_str());
@@ -52,7 +53,7 @@ const Probes *jit() {
     }
     p = {reinterpret_cast<int (*)(long, int)>(f[0]), reinterpret_cast<float (*)(long, float, float)>(f[1]),
          reinterpret_cast<float (*)(long, float, float)>(f[2]), reinterpret_cast<float (*)(const float *, long)>(f[3]),
-         reinterpret_cast<int (*)()>(f[4])()};
+         reinterpret_cast<int (*)()>(f[4])(), reinterpret_cast<int (*)()>(f[5])()};
     ok = true;
     return &p;
 }
@@ -97,7 +98,7 @@ double dot_gmacs(Build b, int cores) {
     const Probes *p = probes(b);
     if (!p) return 0;
     auto dot = p->dot8;
-    return best_rate(cores, 256.0, [dot](long it, int k) { return float(dot(it, k)); });
+    return best_rate(cores, double(p->dot_macs), [dot](long it, int k) { return float(dot(it, k)); });
 }
 
 double read_gbs(Build b, int cores, int mib) {

@@ -48,21 +48,39 @@ float bf_peak_fma6(long iters, float a, float b) { return fma_chains<6>(iters, a
 // The bound of a prompt through integer-dot kernels: how many int8 multiply-adds a core does
 // when nothing else is in the way. One u8 vector that changes every iteration (one byte add,
 // shared by the chains) keeps the products from being hoisted out of the loop.
+// The widest vectors the quantized kernels use in this build: 64 bytes where qsimd.h has its
+// 512-bit operations, else 32.
+namespace dot_peak {
+using namespace bf::kern::qsimd;
+#if BF_QSIMD_AVX512
+typedef i32x16 Acc;
+typedef i8x64 S8;
+typedef u8x64 U8;
+#else
+typedef i32x8 Acc;
+typedef i8x32 S8;
+typedef u8x32 U8;
+#endif
+constexpr int kChains = 8;
+}  // namespace dot_peak
+
+int bf_peak_dot_macs() { return dot_peak::kChains * int(sizeof(dot_peak::U8)); }
+
 int bf_peak_dot8(long iters, int seed) {
-    using namespace bf::kern::qsimd;
-    constexpr int kChains = 8;
-    i32x8 acc[kChains];
-    i8x32 b[kChains];
+    using namespace dot_peak;
+    Acc acc[kChains];
+    S8 b[kChains];
     BF_UNROLL
-    for (int r = 0; r < kChains; r++) acc[r] = 0, b[r] = i8x32(int8_t(seed + r - 4));
-    u8x32 a = u8x32(uint8_t(seed & 15));
+    for (int r = 0; r < kChains; r++) acc[r] = 0, b[r] = S8(int8_t(seed + r - 4));
+    U8 a = U8(uint8_t(seed & 15));
     for (long it = 0; it < iters; it++) {
         BF_UNROLL
-        for (int r = 0; r < kChains; r++) acc[r] += sum_pairs(mul_pairs(a, b[r]));
+        for (int r = 0; r < kChains; r++) acc[r] = dot_u8(acc[r], a, b[r]);
         a += 1;
     }
     int s = 0;
-    for (int r = 0; r < kChains; r++) s += hsum_i(acc[r]);
+    for (int r = 0; r < kChains; r++)
+        for (int l = 0; l < int(sizeof(Acc) / 4); l++) s += acc[r][l];
     return s;
 }
 

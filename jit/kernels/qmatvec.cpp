@@ -151,7 +151,7 @@ template <typename Block, typename Values>
 void q8_min(float *out, const void *xq, const void *w, int n, int d, int m, Values values) {
     positions<Block, block_q8_1>(
         out, xq, w, n, d, m, values,
-        [](u8x32 v, const block_q8_1 &xb) { return sum_pairs(mul_pairs(v, load<i8x32>(xb.qs))); },
+        [](u8x32 v, const block_q8_1 &xb) { return dot_u8(i32x8(0), v, load<i8x32>(xb.qs)); },
         [](const block_q8_1 &xb) { return h2f(xb.s); }, [](const Block &wb) { return h2f(wb.m); });
 }
 
@@ -276,9 +276,32 @@ void pair_rows(float *out, const block_q8_0 *x, const Block *w, int nb, int d) {
                     hi |= bits_to_bytes(h0 >> 16 | (h1 & 0xFFFF0000u), 16);
                 }
                 const int pi = (b0 + J) / 2;
-                for (int m = 0; m < M; m++) p[m][J / 2] = sum_pairs(mul_pairs(lo, xlo[m][pi]) + mul_pairs(hi, xhi[m][pi]));
+                for (int m = 0; m < M; m++) p[m][J / 2] = dot_u8_2(i32x8(0), lo, xlo[m][pi], hi, xhi[m][pi]);
             };
+#if BF_QSIMD_AVX512
+            // 512 bits: four blocks a vector, against the activation copies of two pairs, which
+            // lie side by side (the same integers as pair(), so the same result to the bit).
+            auto group_512 = [&](int b0) {
+                const quant::block_q4_0x8 *g = group_x8(b0);
+                i32x16 p[M][2];
+                for (int h = 0; h < 2; h++) {
+                    const u8x64 q = load<u8x64>(g->qs[4 * h]);
+                    const u8x64 lo = q & 15, hi = q >> 4;
+                    const int pi = (b0 + 4 * h) / 2;
+                    for (int m = 0; m < M; m++)
+                        p[m][h] = dot_u8_2(i32x16(0), lo, load<i8x64>(&xlo[m][pi]), hi, load<i8x64>(&xhi[m][pi]));
+                }
+                const f32x8 dw = h2f8(g->d);
+                for (int m = 0; m < M; m++) {
+                    const i32x8 s = pair_sums(p[m][0], p[m][1]) + load<i32x8>(&corr[m][b0]);
+                    acc[m] += to_f32(s) * (dw * load<f32x8>(&dx[m][b0]));
+                }
+            };
+#endif
             auto group = [&](int b0, int nb8) {
+#if BF_QSIMD_AVX512
+                if constexpr (kX8) return group_512(b0);  // nb8 == 8: rows of whole groups
+#endif
                 f32x8 dw;
                 if constexpr (kX8) {
                     dw = h2f8(group_x8(b0)->d);  // nb8 == 8: rows of whole groups

@@ -124,6 +124,45 @@ void unpack_k4(const Block &b, KUnpacked &u, bool one_position) {
     u.ddm = h2f2(b.d, b.dmin);
 }
 
+#if BF_QSIMD_AVX512
+// Q4_K token generation in 512-bit vectors: per super-block the same products, scales and sums as
+// k_rows<1> with unpack_k4, in half the vector instructions. A 64-byte load of nibbles holds
+// chunks 4h and 4h + 2 (low nibbles) and 4h + 1 and 4h + 3 (high); the activations' matching
+// 32-byte pieces are joined to fit, and folding the two halves' lanes gives k_rows' 8 lanes,
+// the same integers: the same result to the bit.
+void q4_k_rows512(float *out, const block_q8_K *x, const block_q4_K *rows, int nb, int d) {
+    for (int i = 0; i < d; i++) {
+        const block_q4_K *r = rows + size_t(i) * nb;
+        f32x8 acc = 0.0f;
+        for (int b = 0; b < nb; b++) {
+            prefetch_ahead(r + b, sizeof(block_q4_K));
+            const block_q4_K &w = r[b];
+            const block_q8_K &xb = x[b];
+            uint32_t sm[4];  // bytes 0-7 the scales, 8-15 the mins
+            scales_mins_k4(w.scales, sm);
+            i16x32 sc[4];
+            spread8_halves(uint64_t(sm[0]) | uint64_t(sm[1]) << 32, sc);
+            const u8x8 mn = __builtin_bit_cast(u8x8, uint64_t(sm[2]) | uint64_t(sm[3]) << 32);
+            const i16x16 m16 = __builtin_convertvector(
+                __builtin_shufflevector(mn, mn, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), i16x16);
+            i32x16 s = 0;
+            for (int h = 0; h < 2; h++) {
+                const u8x64 q = load<u8x64>(w.qs + 64 * h);
+                const int8_t *xq = xb.qs + 128 * h;
+                const i8x64 xlo = join<i8x64>(load<i8x32>(xq), load<i8x32>(xq + 64));
+                const i8x64 xhi = join<i8x64>(load<i8x32>(xq + 32), load<i8x32>(xq + 96));
+                s = madd_acc(s, mul_pairs(q & 15, xlo), sc[2 * h]);
+                s = madd_acc(s, mul_pairs(q >> 4, xhi), sc[2 * h + 1]);
+            }
+            const i32x8 mins = madd(load<i16x16>(xb.bsums), m16);
+            const f32x4 p = h2f2(w.d, w.dmin) * xb.d;
+            acc += to_f32(fold(s)) * f32x8(p[0]) - to_f32(mins) * f32x8(p[1]);
+        }
+        out[i] = hsum(acc);
+    }
+}
+#endif
+
 }  // namespace
 
 // Q8_K per 256 values: iscale = -127 / m (m the value of largest magnitude, sign kept), q to
@@ -230,7 +269,16 @@ void unpack_q6_k(const block_q6_K &b, KUnpacked &u, bool) {
     }
 BF_QK(q2_k, block_q2_K, unpack_q2_k)
 BF_QK(q3_k, block_q3_K, unpack_q3_k)
+#if BF_QSIMD_AVX512
+void matvec_q4_k(float *out, const void *xq, const void *w, int n, int d) {
+    q4_k_rows512(out, static_cast<const block_q8_K *>(xq), static_cast<const block_q4_K *>(w), n / QK_K, d);
+}
+void matmat_q4_k(float *out, const void *xq, const void *w, int n, int d, int m) {
+    k_positions<block_q4_K>(out, xq, w, n, d, m, unpack_k4<block_q4_K>);
+}
+#else
 BF_QK(q4_k, block_q4_K, unpack_k4<block_q4_K>)
+#endif
 BF_QK(q5_k, block_q5_K, unpack_q5_k)
 BF_QK(q6_k, block_q6_K, unpack_q6_k)
 #undef BF_QK

@@ -5,6 +5,9 @@
 //     that has all three (jit/engine.cpp), so the JIT still compiles them for the exact CPU
 //     (scheduling, shapes bound, and with AVX-VNNI / AVX512-VNNI LLVM fuses madd + add into
 //     vpdpwssd);
+//     The avx512vnni bitcode (built with AVX512-VNNI/VL too, chosen only on a CPU with them) adds
+//     vpdpbusd: the 4-product dot products (dot_u8, dot32) in one instruction instead of
+//     maddubs + madd (+ add), the same integers in the same lanes;
 //   - portable vector-extension C++ for everything else: the AOT build (baseline x86-64, SSE2)
 //     and the base bitcode. LLVM lowers it to whatever the target has.
 //   - SSE2 intrinsics (every x86-64 CPU) for the integer products of the AOT build and the base
@@ -23,6 +26,12 @@
 #define BF_QSIMD_AVX2 1
 #define BF_QSIMD_SSE2 0
 #include <immintrin.h>
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+#define BF_QSIMD_AVX512 1
+#endif
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+#define BF_QSIMD_VNNI 1
+#endif
 #elif defined(__SSE2__)
 #define BF_QSIMD_AVX2 0
 #define BF_QSIMD_SSE2 1
@@ -31,6 +40,12 @@
 #define BF_QSIMD_AVX2 0
 #define BF_QSIMD_SSE2 0
 #endif
+#ifndef BF_QSIMD_AVX512
+#define BF_QSIMD_AVX512 0
+#endif
+#ifndef BF_QSIMD_VNNI
+#define BF_QSIMD_VNNI 0
+#endif
 
 namespace bf::kern::qsimd {
 
@@ -38,6 +53,8 @@ typedef int8_t i8x32 __attribute__((ext_vector_type(32)));
 typedef int8_t i8x16 __attribute__((ext_vector_type(16)));
 typedef uint8_t u8x32 __attribute__((ext_vector_type(32)));
 typedef uint8_t u8x16 __attribute__((ext_vector_type(16)));
+typedef uint8_t u8x64 __attribute__((ext_vector_type(64)));
+typedef int8_t i8x64 __attribute__((ext_vector_type(64)));
 typedef int16_t i16x16 __attribute__((ext_vector_type(16)));
 typedef int16_t i16x32 __attribute__((ext_vector_type(32)));
 typedef int32_t i32x8 __attribute__((ext_vector_type(8)));
@@ -191,6 +208,28 @@ inline i32x8 madd(i16x16 a, i16x16 s) {
 // madd by 1: the int16 lanes summed in pairs into 8 int32 lanes.
 inline i32x8 sum_pairs(i16x16 a) { return madd(a, i16x16(1)); }
 
+// acc plus 32 unsigned bytes a times 32 signed bytes b, summed in fours: lane k of the result is
+// acc[k] + a[4k]b[4k] + ... + a[4k+3]b[4k+3]. mul_pairs' contract (each pair sum within int16)
+// makes every path the same integers: VNNI one vpdpbusd, else maddubs + madd + add.
+inline i32x8 dot_u8(i32x8 acc, u8x32 a, i8x32 b) {
+#if BF_QSIMD_VNNI
+    return i32x8(_mm256_dpbusd_epi32(__m256i(acc), __m256i(a), __m256i(b)));
+#else
+    return acc + sum_pairs(mul_pairs(a, b));
+#endif
+}
+
+// acc + dot_u8(a0, b0) + dot_u8(a1, b1), where a0[j]b0[j] + a1[j]b1[j] summed in pairs also fits
+// int16: without VNNI the two byte multiplies share one widening multiply-add (4 instructions, not
+// 6); with VNNI two vpdpbusd.
+inline i32x8 dot_u8_2(i32x8 acc, u8x32 a0, i8x32 b0, u8x32 a1, i8x32 b1) {
+#if BF_QSIMD_VNNI
+    return dot_u8(dot_u8(acc, a0, b0), a1, b1);
+#else
+    return acc + sum_pairs(mul_pairs(a0, b0) + mul_pairs(a1, b1));
+#endif
+}
+
 // 8 unsigned bytes (byte c of v = value c) as int16, each spread over 16 lanes: out[c] = v[c].
 // AVX2: widened once into both 128-bit halves, then one byte shuffle each; as a GPR move and a
 // broadcast each it was twice the instructions, in kernels bound by how many they issue (Q4_K
@@ -235,12 +274,78 @@ inline void spread16_pairs(const int8_t *s, i16x16 *out) {
 #endif
 }
 
+#if BF_QSIMD_AVX512
+// 512 bits: two 32-value chunks side by side, for the kernels whose instruction count, not
+// memory, bounds them (Zen 4/5 issue a 512-bit integer operation at the rate of a 256-bit one).
+// The same contracts as the 256-bit mul_pairs and madd, lane for lane in each half.
+inline i16x32 mul_pairs(u8x64 a, i8x64 b) { return i16x32(_mm512_maddubs_epi16(__m512i(a), __m512i(b))); }
+inline i32x16 madd(i16x32 a, i16x32 s) { return i32x16(_mm512_madd_epi16(__m512i(a), __m512i(s))); }
+// acc + madd(a, s): with VNNI one vpdpwssd (LLVM left the madd and the add apart for znver5).
+inline i32x16 madd_acc(i32x16 acc, i16x32 a, i16x32 s) {
+#if BF_QSIMD_VNNI
+    return i32x16(_mm512_dpwssd_epi32(__m512i(acc), __m512i(a), __m512i(s)));
+#else
+    return acc + madd(a, s);
+#endif
+}
+
+// Two 32-byte vectors as one: a in bytes 0-31, b in 32-63.
+template <typename V64, typename V32>
+inline V64 join(V32 a, V32 b) {
+    return V64(_mm512_inserti64x4(_mm512_castsi256_si512(__m256i(a)), __m256i(b), 1));
+}
+
+// spread8 for chunks in pairs: out[j] holds v[kLo[j]] in lanes 0-15 and v[kHi[j]] in 16-31, with
+// kLo = {0, 1, 4, 5}, kHi = {2, 3, 6, 7} (the chunks of a 64-byte load of Q4_K nibbles).
+inline void spread8_halves(uint64_t v, i16x32 *out) {
+    const __m512i w = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(v))));
+    // Word k of each 128-bit lane: control bytes 2k, 2k + 1; spelled out (see spread16_pairs).
+#define BF_HALVES_CTRL(a, b) \
+    _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(0x0101 * (2 * a) + 0x0100)), _mm256_set1_epi16(0x0101 * (2 * b) + 0x0100), 1)
+    const __m512i ctrl[4] = {BF_HALVES_CTRL(0, 2), BF_HALVES_CTRL(1, 3), BF_HALVES_CTRL(4, 6), BF_HALVES_CTRL(5, 7)};
+#undef BF_HALVES_CTRL
+    for (int j = 0; j < 4; j++) out[j] = i16x32(_mm512_shuffle_epi8(w, ctrl[j]));
+}
+
+// dot_u8 and dot_u8_2 on 64 bytes (the same contracts, lane for lane).
+inline i32x16 dot_u8(i32x16 acc, u8x64 a, i8x64 b) {
+#if BF_QSIMD_VNNI
+    return i32x16(_mm512_dpbusd_epi32(__m512i(acc), __m512i(a), __m512i(b)));
+#else
+    return acc + madd(mul_pairs(a, b), i16x32(1));
+#endif
+}
+inline i32x16 dot_u8_2(i32x16 acc, u8x64 a0, i8x64 b0, u8x64 a1, i8x64 b1) {
+#if BF_QSIMD_VNNI
+    return dot_u8(dot_u8(acc, a0, b0), a1, b1);
+#else
+    return acc + madd(mul_pairs(a0, b0) + mul_pairs(a1, b1), i16x32(1));
+#endif
+}
+
+// pair_sums (below) for two 512-bit vectors of 4 blocks each (p[h]: block 4h + k in lanes
+// 4k..4k+3): the same 8 totals in the same lanes, in 6 operations instead of 9 on 4 vectors.
+// Per 128-bit lane k: blocks k and 4 + k interleaved and summed twice leave block k's total in
+// dword 0 and block 4 + k's in dword 1; one permute gathers them.
+inline i32x8 pair_sums(i32x16 p0, i32x16 p1) {
+    const i32x16 a = __builtin_shufflevector(p0, p1, 0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29) +
+                     __builtin_shufflevector(p0, p1, 2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11, 27, 14, 30, 15, 31);
+    const i32x16 b = a + __builtin_shufflevector(a, a, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+    return __builtin_shufflevector(b, b, 0, 8, 1, 9, 4, 12, 5, 13);
+}
+
+// The 16 int32 lanes folded to 8: lane k + lane k + 8.
+inline i32x8 fold(i32x16 v) {
+    return __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+#endif
+
 // The dot product of 32 signed weights and 32 activations in [-127, 127], as 8 int32 partial
 // sums: |w| times x carrying w's sign, so every pair sum fits int16 even for w = -128.
 inline i32x8 dot32(i8x32 w, i8x32 x) {
 #if BF_QSIMD_AVX2
     const __m256i aw = _mm256_sign_epi8(__m256i(w), __m256i(w));
-    return sum_pairs(i16x16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(__m256i(x), __m256i(w)))));
+    return dot_u8(i32x8(0), u8x32(aw), i8x32(_mm256_sign_epi8(__m256i(x), __m256i(w))));
 #elif BF_QSIMD_SSE2
     // Even bytes against even, odd against odd: lane k gets bytes 4k and 4k+2, then 4k+1 and 4k+3.
     const Halves hw = halves(w), hx = halves(x);
