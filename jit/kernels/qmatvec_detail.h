@@ -1,5 +1,5 @@
-// Helpers shared by the quantized-weight kernels (qmatvec.cpp, qmatvec_k.cpp); internal, not
-// part of the kernel interface. Call-free like every kernel (the JIT compiles them from bitcode).
+// Helpers shared by the quantized-weight kernels (qmatvec.cpp, qmatvec_k.cpp, qmatvec_vnni.cpp):
+// internal, not part of the kernel interface. Call-free like every kernel (the JIT compiles them from bitcode).
 #pragma once
 #include <stdint.h>
 #include <string.h>
@@ -29,6 +29,34 @@ inline int dot_i8(const int8_t *w, const int8_t *x) {
     int s = 0;
     for (int j = 0; j < N; j++) s += int(w[j]) * int(x[j]);
     return s;
+}
+
+// Activation blocks per chunk of the 32-value kernels: rows of up to 8192 values are one chunk.
+constexpr int kChunk = 256;
+
+// The fp16 scales of the (up to 8) blocks at b as fp32, 0 past the last block.
+template <typename Block>
+inline qsimd::f32x8 scales8(const Block *b, int n) {
+    if (n == 8) return qsimd::h2f8_blocks(b);
+    fp16_t dh[8] = {};
+    for (int j = 0; j < n; j++) dh[j] = b[j].d;
+    return qsimd::h2f8(dh);
+}
+
+// m positions, 4 at a time (as qmatvec.cpp's positions()): rows.template operator()<M>(p) takes
+// positions p .. p + M - 1.
+template <typename Rows>
+void four_at_a_time(int m, Rows rows) {
+    for (int p = 0; p < m;) {
+        const int k = m - p >= 4 ? 4 : m - p;
+        switch (k) {
+        case 1: rows.template operator()<1>(p); break;
+        case 2: rows.template operator()<2>(p); break;
+        case 3: rows.template operator()<3>(p); break;
+        default: rows.template operator()<4>(p); break;
+        }
+        p += k;
+    }
 }
 
 // Token generation streams each weight matrix once from DRAM, and the hardware prefetchers alone

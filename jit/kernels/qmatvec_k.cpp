@@ -128,11 +128,11 @@ void unpack_k4(const Block &b, KUnpacked &u, bool one_position) {
 // Q4_K token generation in 512-bit vectors: per super-block the same products, scales and sums as
 // k_rows<1> with unpack_k4, in about half the vector instructions. A 64-byte load of nibbles
 // holds chunks 4h and 4h + 2 (low nibbles) and 4h + 1 and 4h + 3 (high); the activations are
-// copied once per call (per 32 super-blocks) in that order, and folding the two halves' lanes
-// gives k_rows' 8 lanes, the same integers: the same result to the bit (rows of up to 8192
-// values; longer ones add their 8192-value parts in turn).
+// copied once per call (per 128 super-blocks) in that order, and folding the two halves' lanes
+// gives k_rows' 8 lanes, the same integers: the same result to the bit as the other builds and
+// as matmat (rows of up to 32768 values; longer ones add their 32768-value parts in turn).
 void q4_k_rows512(float *out, const block_q8_K *x, const block_q4_K *rows, int nb, int d) {
-    constexpr int kSB = 32;  // super-blocks per chunk: 8 KB of activation copies
+    constexpr int kSB = 128;  // super-blocks per chunk: 32 KB of activation copies (pair_rows' M = 4 take 64)
     for (int c0 = 0; c0 < nb; c0 += kSB) {
         const int cn = nb - c0 < kSB ? nb - c0 : kSB;
         i8x64 xs[kSB][4];  // super-block b: [chunk 0 | 2], [1 | 3], [4 | 6], [5 | 7]

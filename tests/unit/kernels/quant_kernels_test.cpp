@@ -20,6 +20,12 @@ struct NeedsX86V3 : ::testing::Environment {
     void SetUp() override {
         if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") || !__builtin_cpu_supports("f16c"))
             GTEST_SKIP() << "the CPU lacks AVX2/FMA/F16C";
+#if BF_TEST_NEEDS_AVX512VNNI
+        // ... and the avx512vnni flavour AVX512-F/BW/VL/VNNI.
+        if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+            !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512vnni"))
+            GTEST_SKIP() << "the CPU lacks AVX512-F/BW/VL/VNNI";
+#endif
     }
 };
 [[maybe_unused]] const auto *const kNeedsX86V3 = ::testing::AddGlobalTestEnvironment(new NeedsX86V3);
