@@ -171,6 +171,44 @@ void q4_k_rows512(float *out, const block_q8_K *x, const block_q4_K *rows, int n
         }
     }
 }
+
+// A prompt's 2-4 positions: the same, each super-block's nibbles and scales unpacked once for
+// all of them, each position's activations joined as they are used (copies would take 32 KB a
+// position); the products as k_rows<M> forms them, so each position gets matvec's result.
+template <int M>
+void q4_k_rows512_m(float *out, const block_q8_K *x, const block_q4_K *rows, int nb, int d) {
+    for (int i = 0; i < d; i++) {
+        const block_q4_K *r = rows + size_t(i) * nb;
+        f32x8 acc[M];
+        for (int m = 0; m < M; m++) acc[m] = 0.0f;
+        for (int b = 0; b < nb; b++) {
+            const block_q4_K &w = r[b];
+            uint32_t sm[4];
+            scales_mins_k4(w.scales, sm);
+            i16x32 sc[4];
+            spread8_halves(uint64_t(sm[0]) | uint64_t(sm[1]) << 32, sc);
+            const u8x8 mn = __builtin_bit_cast(u8x8, uint64_t(sm[2]) | uint64_t(sm[3]) << 32);
+            const i16x16 m16 = __builtin_convertvector(
+                __builtin_shufflevector(mn, mn, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), i16x16);
+            const u8x64 q0 = load<u8x64>(w.qs), q1 = load<u8x64>(w.qs + 64);
+            const u8x64 v[4] = {q0 & 15, q0 >> 4, q1 & 15, q1 >> 4};
+            const f32x4 ddm = h2f2(w.d, w.dmin);
+            for (int m = 0; m < M; m++) {
+                const block_q8_K &xb = x[size_t(m) * nb + b];
+                i32x16 s = 0;
+                for (int h = 0; h < 2; h++) {
+                    const int8_t *xq = xb.qs + 128 * h;
+                    s = madd_acc(s, mul_pairs(v[2 * h], join<i8x64>(load<i8x32>(xq), load<i8x32>(xq + 64))), sc[2 * h]);
+                    s = madd_acc(s, mul_pairs(v[2 * h + 1], join<i8x64>(load<i8x32>(xq + 32), load<i8x32>(xq + 96))),
+                                 sc[2 * h + 1]);
+                }
+                const i32x8 mins = madd(load<i16x16>(xb.bsums), m16);
+                acc[m] += to_f32(fold(s)) * (ddm[0] * xb.d) - to_f32(mins) * (ddm[1] * xb.d);
+            }
+        }
+        for (int m = 0; m < M; m++) out[size_t(m) * d + i] = hsum(acc[m]);
+    }
+}
 #endif
 
 }  // namespace
@@ -284,7 +322,13 @@ void matvec_q4_k(float *out, const void *xq, const void *w, int n, int d) {
     q4_k_rows512(out, static_cast<const block_q8_K *>(xq), static_cast<const block_q4_K *>(w), n / QK_K, d);
 }
 void matmat_q4_k(float *out, const void *xq, const void *w, int n, int d, int m) {
-    k_positions<block_q4_K>(out, xq, w, n, d, m, unpack_k4<block_q4_K>);
+    const int nb = n / QK_K;
+    const block_q8_K *x = static_cast<const block_q8_K *>(xq);
+    const block_q4_K *rows = static_cast<const block_q4_K *>(w);
+    four_at_a_time(m, [&]<int M>(int p) {
+        if constexpr (M == 1) q4_k_rows512(out + size_t(p) * d, x + size_t(p) * nb, rows, nb, d);
+        else q4_k_rows512_m<M>(out + size_t(p) * d, x + size_t(p) * nb, rows, nb, d);
+    });
 }
 #else
 BF_QK(q4_k, block_q4_K, unpack_k4<block_q4_K>)
