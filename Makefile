@@ -92,7 +92,7 @@ $(B)/jit/%.cpp.o: jit/%.cpp Makefile llvm-bare/llvm.mk
 BC_X86_V3       := -mavx2 -mfma -mf16c
 BC_FLAGS_base   :=
 BC_FLAGS_avx2   := -DBF_KERN_GEMM_NR=16 $(BC_X86_V3)
-BC_FLAGS_avx512 := -DBF_KERN_VEC_FLOATS=16 $(BC_X86_V3) -mavx512f -mavx512bw -mavx512vl
+BC_FLAGS_avx512 := -DBF_KERN_VEC_FLOATS=16 -DBF_KERN_PREFETCH=4096 $(BC_X86_V3) -mavx512f -mavx512bw -mavx512vl
 BC_FLAGS_avx512vnni := $(BC_FLAGS_avx512) -mavx512vnni
 define kernel_bc
 $(B)/jit/$(1)/%.bc: jit/kernels/%.cpp $(wildcard jit/kernels/*.h) Makefile

@@ -151,8 +151,11 @@ void make_variants() {
         if (wide) add("avx2", "avx2", 0, 0);
         add("base", "base", 0, 0);                         // the baseline tiles, this CPU's code
     }
-    add((d + "/pf1k").c_str(), bc_variant, 0, 1024);        // software prefetch distance (default 2048)
-    add((d + "/pf4k").c_str(), bc_variant, 0, 4096);
+    // The software prefetch distance: the bitcode's default (kernels.cpp: 4 KB in the avx512
+    // ones, else 2 KB) and the others.
+    add((d + "/pf1k").c_str(), bc_variant, 0, 1024);
+    if (wide) add((d + "/pf2k").c_str(), bc_variant, 0, 2048);
+    else add((d + "/pf4k").c_str(), bc_variant, 0, 4096);
 }
 
 constexpr const char *kPrefetchKnob = "bf_tune_prefetch_ahead";

@@ -14,8 +14,14 @@
 // The software prefetch distance of the quantized one-position matvecs (qmatvec_detail.h),
 // defined here, apart from the files that read it: a file that saw the value would fold it into
 // its code, and the JIT's variants (which set it) would change nothing there.
+// Its default follows the build (Makefile): 4096 in the avx512 bitcodes (Zen 5, 110M one core,
+// tg alternated against 2048: faster in 3 of 3 pairs for Q4_0 and Q4_K, 2 of 3 for Q8_0),
+// 2048 elsewhere (Zen 3: no consistent winner; docs/kernels.md).
+#ifndef BF_KERN_PREFETCH
+#define BF_KERN_PREFETCH 2048
+#endif
 extern "C" const size_t bf_tune_prefetch_ahead;
-extern "C" const size_t bf_tune_prefetch_ahead = 2048;
+extern "C" const size_t bf_tune_prefetch_ahead = BF_KERN_PREFETCH;
 
 namespace bf::kern {
 namespace {

@@ -64,7 +64,7 @@ void four_at_a_time(int m, Rows rows) {
 // than fp32's): a software prefetch this far ahead of the bytes being read brings them to
 // 95-100% (Q8_0 768x120000: 14.7 -> 18.5 GB/s, PREFETCH distance 512: 13-16, 1024: 14, 2048:
 // 18.5, 4096: 17-19). Prefetches never fault, so reading past the end of a matrix is harmless.
-// The distance is a knob (defined in qmatvec.cpp, 2048): a constant the JIT can set per variant
+// The distance is a knob (defined in kernels.cpp: 2048, 4096 in the avx512 bitcodes): a constant the JIT can set per variant
 // (jit.h Variant::prefetch; the trial keeps the fastest on the CPU it runs on), folded into the
 // code like any constant; the AOT code reads it once per call.
 }  // namespace bf::kern::qdetail
