@@ -40,12 +40,11 @@ using qsimd::h2f;
 // `values(wb)` unpacks a weight block once (its 32 values as bytes), `isum(v, xb)` gives their
 // 8 partial sums against an activation block; c_w * c_x is the min term of Q4_1/Q5_1 (the
 // weights' m times the activations' s; 0 for the others). d_x in fp32 (and c_x) is converted
-// once per call for a chunk of blocks and shared by every row.
+// once per call for a chunk of kChunk blocks (qmatvec_detail.h) and shared by every row.
 //
 // M positions at once (the prompt path: matmat_*): each weight block is read and unpacked once
 // for all M activation rows, each position computed exactly as alone. out[m * d + i] is row i of
 // position m.
-
 template <typename Block, typename XBlock>
 struct Blocks {
     const Block *w;
@@ -56,8 +55,6 @@ struct Blocks {
 // Q4_1/Q5_1 have a min (and the scalar term); the others none.
 template <typename Block>
 constexpr bool kMin = requires(const Block &b) { b.m; };
-
-
 
 // One row after the other (one sequential stream: two interleaved rows were as fast in cache but
 // streamed 35-45% slower from DRAM, which is what token generation does - the fp32 matvec's

@@ -3,11 +3,11 @@
 //   - x86 AVX2 + FMA + F16C intrinsics, when the compiler targets them: the JIT's avx2 and avx512
 //     bitcode variants are built with -mavx2 -mfma -mf16c (Makefile) and chosen only on a CPU
 //     that has all three (jit/engine.cpp), so the JIT still compiles them for the exact CPU
-//     (scheduling, shapes bound, and with AVX-VNNI / AVX512-VNNI LLVM fuses madd + add into
-//     vpdpwssd);
-//     The avx512vnni bitcode (built with AVX512-VNNI/VL too, chosen only on a CPU with them) adds
-//     vpdpbusd: the 4-product dot products (dot_u8, dot32) in one instruction instead of
-//     maddubs + madd (+ add), the same integers in the same lanes;
+//     (scheduling, shapes bound). The avx512 bitcode is built with AVX512-BW/VL too: 512-bit
+//     versions of some operations (BF_QSIMD_AVX512); avx512vnni also with VNNI: vpdpbusd for
+//     the 4-product dot products (dot_u8, dot32) instead of maddubs + madd (+ add), vpdpwssd for
+//     madd + add (madd_acc; LLVM did not fuse them itself for znver5), the same integers in the
+//     same lanes;
 //   - portable vector-extension C++ for everything else: the AOT build (baseline x86-64, SSE2)
 //     and the base bitcode. LLVM lowers it to whatever the target has.
 //   - SSE2 intrinsics (every x86-64 CPU) for the integer products of the AOT build and the base
