@@ -45,9 +45,6 @@ int bf_peak_lanes() { return kVec; }
 float bf_peak_fma12(long iters, float a, float b) { return fma_chains<12>(iters, a, b); }
 float bf_peak_fma6(long iters, float a, float b) { return fma_chains<6>(iters, a, b); }
 
-// The bound of a prompt through integer-dot kernels: how many int8 multiply-adds a core does
-// when nothing else is in the way. One u8 vector that changes every iteration (one byte add,
-// shared by the chains) keeps the products from being hoisted out of the loop.
 // The widest vectors the quantized kernels use in this build: 64 bytes where qsimd.h has its
 // 512-bit operations, else 32.
 namespace dot_peak {
@@ -66,6 +63,9 @@ constexpr int kChains = 8;
 
 int bf_peak_dot_macs() { return dot_peak::kChains * int(sizeof(dot_peak::U8)); }
 
+// The bound of a prompt through integer-dot kernels: how many int8 multiply-adds a core does
+// when nothing else is in the way. One u8 vector that changes every iteration (one byte add,
+// shared by the chains) keeps the products from being hoisted out of the loop.
 int bf_peak_dot8(long iters, int seed) {
     using namespace dot_peak;
     Acc acc[kChains];
