@@ -209,6 +209,47 @@ void q4_k_rows512_m(float *out, const block_q8_K *x, const block_q4_K *rows, int
         for (int m = 0; m < M; m++) out[size_t(m) * d + i] = hsum(acc[m]);
     }
 }
+
+// Q6_K in 512-bit vectors, M positions (1 for token generation): a 64-byte load of ql holds the
+// low 4 bits of chunks 4h, 4h + 1 (low nibbles) and 4h + 2, 4h + 3 (high), each pair 64 values
+// in a row, so the activations need no rearranging; the 2 high bits come from qh (its 32 bytes
+// in both halves, each half shifted by its own field). Per vector the four 16-value groups'
+// scales (spread4_groups). Folded, the same integers as unpack_q6_k's chunks: the same result.
+template <int M>
+void q6_k_rows512(float *out, const block_q8_K *x, const block_q6_K *rows, int nb, int d) {
+    for (int i = 0; i < d; i++) {
+        const block_q6_K *r = rows + size_t(i) * nb;
+        f32x8 acc[M];
+        for (int m = 0; m < M; m++) acc[m] = 0.0f;
+        for (int b = 0; b < nb; b++) {
+            if constexpr (M == 1) prefetch_ahead(r + b, sizeof(block_q6_K));
+            const block_q6_K &w = r[b];
+            const i16x16 s16 = __builtin_convertvector(load<i8x16>(w.scales), i16x16);
+            u8x64 v[4];
+            i16x32 sc[4];
+            for (int h = 0; h < 2; h++) {
+                const u8x64 ql = load<u8x64>(w.ql + 64 * h);
+                const u8x32 qh32 = load<u8x32>(w.qh + 32 * h);
+                const u8x64 qh = join<u8x64>(qh32, qh32);
+                v[2 * h] = (ql & 15) | ((shift_halves_right(qh, 0, 2) & 3) << 4);
+                v[2 * h + 1] = (ql >> 4) | ((shift_halves_right(qh, 4, 6) & 3) << 4);
+                sc[2 * h] = spread4_groups(s16, 8 * h);
+                sc[2 * h + 1] = spread4_groups(s16, 8 * h + 4);
+            }
+            const i16x16 m16 = s16 * int16_t(32);
+            const float dw = h2f(w.d);
+            for (int m = 0; m < M; m++) {
+                const block_q8_K &xb = x[size_t(m) * nb + b];
+                i32x16 s = 0;
+                for (int j = 0; j < 4; j++) s = madd_acc(s, mul_pairs(v[j], load<i8x64>(xb.qs + 64 * j)), sc[j]);
+                const i32x8 mins = madd(load<i16x16>(xb.bsums), m16);
+                const float p = dw * xb.d;
+                acc[m] += to_f32(fold(s)) * f32x8(p) - to_f32(mins) * f32x8(p);
+            }
+        }
+        for (int m = 0; m < M; m++) out[size_t(m) * d + i] = hsum(acc[m]);
+    }
+}
 #endif
 
 }  // namespace
@@ -291,7 +332,7 @@ void unpack_q5_k(const block_q5_K &b, KUnpacked &u, bool one_position) {
 // Q6_K: per half of 128 values, chunk c (of 4) takes low 4 bits from 32 bytes of ql (bytes 0-31
 // for c = 0 and 2, 32-63 for 1 and 3; low nibble for c < 2, high for c >= 2) and high 2 bits from
 // field c of 32 bytes of qh; values 0..63, the -32 offset through the bsums; int8 scales per 16.
-void unpack_q6_k(const block_q6_K &b, KUnpacked &u, bool) {
+[[maybe_unused]] void unpack_q6_k(const block_q6_K &b, KUnpacked &u, bool) {  // 512-bit builds: q6_k_rows512
     for (int half = 0; half < 2; half++) {
         const u8x32 qh = load<u8x32>(b.qh + 32 * half);
         const u8x32 ql0 = load<u8x32>(b.ql + 64 * half), ql1 = load<u8x32>(b.ql + 64 * half + 32);
@@ -334,7 +375,20 @@ void matmat_q4_k(float *out, const void *xq, const void *w, int n, int d, int m)
 BF_QK(q4_k, block_q4_K, unpack_k4<block_q4_K>)
 #endif
 BF_QK(q5_k, block_q5_K, unpack_q5_k)
+#if BF_QSIMD_AVX512
+void matvec_q6_k(float *out, const void *xq, const void *w, int n, int d) {
+    q6_k_rows512<1>(out, static_cast<const block_q8_K *>(xq), static_cast<const block_q6_K *>(w), n / QK_K, d);
+}
+void matmat_q6_k(float *out, const void *xq, const void *w, int n, int d, int m) {
+    const int nb = n / QK_K;
+    const block_q8_K *x = static_cast<const block_q8_K *>(xq);
+    four_at_a_time(m, [&]<int M>(int p) {
+        q6_k_rows512<M>(out + size_t(p) * d, x + size_t(p) * nb, static_cast<const block_q6_K *>(w), nb, d);
+    });
+}
+#else
 BF_QK(q6_k, block_q6_K, unpack_q6_k)
+#endif
 #undef BF_QK
 
 }  // namespace bf::kern

@@ -334,6 +334,23 @@ inline i32x8 pair_sums(i32x16 p0, i32x16 p1) {
     return __builtin_shufflevector(b, b, 0, 8, 1, 9, 4, 12, 5, 13);
 }
 
+// Each 16-bit word of v shifted right by lo (words 0-15) or hi (words 16-31): a byte field at
+// bit lo (hi) of every byte of the low (high) 32 bytes lands at bit 0; the bits above it come
+// from the byte's own higher bits or, for the low byte of a word, its neighbour's (callers mask).
+inline u8x64 shift_halves_right(u8x64 v, int lo, int hi) {
+    const __m512i counts = _mm512_inserti64x4(_mm512_set1_epi16(short(lo)), _mm256_set1_epi16(short(hi)), 1);
+    return u8x64(_mm512_srlv_epi16(__m512i(v), counts));
+}
+
+// Four int16 scales each over 8 lanes: out holds s[first + k / 8] in lane k (s: 16 int16, the
+// scales of 16-value groups; a 64-value chunk pair's four groups).
+inline i16x32 spread4_groups(i16x16 s, int first) {
+    const __m512i idx = _mm512_add_epi16(_mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1,
+                                                          1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
+                                         _mm512_set1_epi16(short(first)));
+    return i16x32(_mm512_permutexvar_epi16(idx, _mm512_castsi256_si512(__m256i(s))));
+}
+
 // The 16 int32 lanes folded to 8: lane k + lane k + 8.
 inline i32x8 fold(i32x16 v) {
     return __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
